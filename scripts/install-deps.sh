@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages Rosetta builds and tests with (as root; uses sudo otherwise).
+# Skips apt entirely when everything is already there.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev git curl ca-certificates
+      libyaml-dev libcjson-dev libgit2-dev libcurl4-openssl-dev libsqlite3-dev sqlite3 libcmocka-dev
+      nodejs npm python3)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing: ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

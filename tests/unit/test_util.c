@@ -1,0 +1,245 @@
+/* Unit tests for util/: errors, string builder, vector, arena, JSON helpers, JS numbers. */
+#include "test_helpers.h"
+
+#include "util/alloc.h"
+#include "util/arena.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/jsnum.h"
+#include "util/str.h"
+#include "util/vec.h"
+
+static void error_format_with_location(void **state)
+{
+    (void)state;
+    rs_error err = RS_ERROR_INIT;
+    const char *src = "line one\n  {{#each x}}\n";
+    int rc = rs_error_set_at(&err, RS_ESYNTAX, "p.prompt", 2, 3, "unclosed {{#each}}");
+    assert_int_equal(rc, RS_ESYNTAX);
+    rs_error_set_snippet(&err, src, strlen(src), 2);
+    char buf[512];
+    assert_string_equal(rs_error_format(&err, buf, sizeof buf), "p.prompt:2:3: unclosed {{#each}}");
+    assert_string_equal(rs_error_format_long(&err, buf, sizeof buf),
+                        "p.prompt:2:3: unclosed {{#each}}\n      {{#each x}}\n      ^");
+    assert_string_equal(rs_error_name(RS_ESYNTAX), "RS_ESYNTAX");
+    assert_string_equal(rs_error_describe(RS_ENOTFOUND), "not found");
+    assert_string_equal(rs_error_name(12345), "RS_EUNKNOWN");
+}
+
+static void error_truncation_is_visible(void **state)
+{
+    (void)state;
+    rs_error err = RS_ERROR_INIT;
+    char big[3000];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    rs_error_set(&err, RS_EINVAL, "%s", big);
+    size_t n = strlen(err.message);
+    assert_int_equal(n, RS_ERROR_MESSAGE_MAX - 1);
+    assert_string_equal(err.message + n - 3, "...");
+    char small[16];
+    rs_error_format(&err, small, sizeof small);
+    assert_string_equal(small + strlen(small) - 3, "...");
+}
+
+static void location_of_offsets(void **state)
+{
+    (void)state;
+    const char *s = "ab\ncd\n\nef";
+    int l, c;
+    rs_location_of(s, strlen(s), 0, &l, &c);
+    assert_int_equal(l, 1);
+    assert_int_equal(c, 1);
+    rs_location_of(s, strlen(s), 4, &l, &c);
+    assert_int_equal(l, 2);
+    assert_int_equal(c, 2);
+    rs_location_of(s, strlen(s), 7, &l, &c);
+    assert_int_equal(l, 4);
+    assert_int_equal(c, 1);
+}
+
+static void str_appends_and_limits(void **state)
+{
+    (void)state;
+    rs_str s;
+    rs_str_init(&s, 10);
+    assert_string_equal(rs_str_cstr(&s), "");
+    assert_int_equal(rs_str_puts(&s, "hello"), 0);
+    assert_int_equal(rs_str_appendf(&s, "%d", 42), 0);
+    assert_string_equal(rs_str_cstr(&s), "hello42");
+    assert_int_equal(rs_str_puts(&s, "toolong"), RS_ELIMIT);
+    /* sticky: a small append after the failure is refused too */
+    assert_int_equal(rs_str_putc(&s, 'x'), RS_ELIMIT);
+    assert_string_equal(rs_str_cstr(&s), "hello42");
+    rs_error err = RS_ERROR_INIT;
+    assert_int_equal(rs_str_report(&s, &err, "the output"), RS_ELIMIT);
+    assert_non_null(strstr(err.message, "limit of 10 bytes"));
+    assert_null(rs_str_detach(&s, NULL));
+    rs_str_reset(&s);
+    assert_int_equal(rs_str_puts(&s, "0123456789"), 0);
+    size_t len;
+    char *p = rs_str_detach(&s, &len);
+    assert_int_equal(len, 10);
+    assert_string_equal(p, "0123456789");
+    rs_free(p);
+    rs_str_free(&s);
+}
+
+static void str_growth_is_large(void **state)
+{
+    (void)state;
+    rs_str s = RS_STR_INIT;
+    for (int i = 0; i < 100000; i++)
+        assert_int_equal(rs_str_putc(&s, (char)('a' + i % 26)), 0);
+    assert_int_equal(s.len, 100000);
+    assert_int_equal(s.ptr[25], 'z');
+    assert_int_equal(s.ptr[100000], '\0');
+    rs_str_free(&s);
+}
+
+static void str_survives_allocation_failure(void **state)
+{
+    (void)state;
+    rs_str s = RS_STR_INIT;
+    assert_int_equal(rs_str_puts(&s, "abc"), 0);
+    rs_alloc_fail_after(0);
+    char big[1000];
+    memset(big, 'x', sizeof big);
+    assert_int_equal(rs_str_append(&s, big, sizeof big), RS_ENOMEM);
+    rs_alloc_fail_after(-1);
+    assert_string_equal(rs_str_cstr(&s), "abc"); /* content kept */
+    assert_int_equal(rs_str_error(&s), RS_ENOMEM);
+    rs_str_free(&s);
+}
+
+static void vec_push_pop(void **state)
+{
+    (void)state;
+    rs_vec v = RS_VEC_INIT(int);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(rs_vec_push(&v, &i), 0);
+    assert_int_equal(v.len, 1000);
+    assert_int_equal(RS_VEC_AT(&v, int, 999), 999);
+    int last = -1;
+    assert_int_equal(rs_vec_pop(&v, &last), 0);
+    assert_int_equal(last, 999);
+    int *z = rs_vec_push_zero(&v);
+    assert_non_null(z);
+    assert_int_equal(*z, 0);
+    rs_alloc_fail_after(0);
+    size_t before = v.len;
+    int big = 7;
+    /* force growth: fill to capacity, then the next push must allocate and fail cleanly */
+    while (v.len < v.cap)
+        assert_int_equal(rs_vec_push(&v, &big), 0);
+    before = v.len;
+    assert_int_equal(rs_vec_push(&v, &big), RS_ENOMEM);
+    rs_alloc_fail_after(-1);
+    assert_int_equal(v.len, before);
+    rs_vec_free(&v);
+    rs_vec empty = RS_VEC_INIT(int);
+    assert_int_equal(rs_vec_pop(&empty, NULL), RS_ENOTFOUND);
+}
+
+static void arena_allocates_aligned_and_large(void **state)
+{
+    (void)state;
+    rs_arena a;
+    rs_arena_init(&a, 128);
+    for (int i = 0; i < 100; i++) {
+        void *p = rs_arena_alloc(&a, (size_t)(i % 13 + 1));
+        assert_non_null(p);
+        assert_int_equal((uintptr_t)p % _Alignof(max_align_t), 0);
+    }
+    char *big = rs_arena_alloc(&a, 10000);
+    assert_non_null(big);
+    memset(big, 1, 10000);
+    char *s = rs_arena_strndup(&a, "hello world", 5);
+    assert_string_equal(s, "hello");
+    int *zeros = rs_arena_calloc(&a, 10, sizeof(int));
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(zeros[i], 0);
+    rs_arena_reset(&a);
+    assert_non_null(rs_arena_alloc(&a, 16));
+    rs_arena_free(&a);
+    rs_alloc_fail_after(0);
+    assert_null(rs_arena_alloc(&a, 16));
+    rs_alloc_fail_after(-1);
+    rs_arena_free(&a);
+}
+
+static void json_parse_reports_location(void **state)
+{
+    (void)state;
+    rs_error err = RS_ERROR_INIT;
+    cJSON *v = NULL;
+    const char *bad = "{\n  \"a\": 1,\n  \"b\": tru\n}";
+    assert_int_equal(rs_json_parse(&v, bad, strlen(bad), "data.json", &err), RS_ESYNTAX);
+    assert_null(v);
+    assert_string_equal(err.file, "data.json");
+    assert_int_equal(err.line, 3);
+    const char *trailing = "{} x";
+    assert_int_equal(rs_json_parse(&v, trailing, strlen(trailing), NULL, &err), RS_ESYNTAX);
+    assert_int_equal(err.column, 4);
+    const char *good = "{\"b\":[1,2],\"a\":\"x\"}";
+    assert_rs_ok(rs_json_parse(&v, good, strlen(good), NULL, &err), &err);
+    assert_string_equal(rs_json_string(v, "a"), "x");
+    assert_null(rs_json_string(v, "b"));
+    cJSON *w = NULL;
+    const char *reordered = "{\"a\":\"x\",\"b\":[1,2]}";
+    assert_rs_ok(rs_json_parse(&w, reordered, strlen(reordered), NULL, &err), &err);
+    assert_true(rs_json_equal(v, w));
+    cJSON_ReplaceItemInArray(cJSON_GetObjectItem(w, "b"), 1, cJSON_CreateNumber(3));
+    assert_false(rs_json_equal(v, w));
+    cJSON_Delete(v);
+    cJSON_Delete(w);
+}
+
+static void json_string_escaping(void **state)
+{
+    (void)state;
+    rs_str s = RS_STR_INIT;
+    rs_json_append_string(&s, "a\"b\\c\n\x01\xc3\xa9", 9);
+    assert_string_equal(rs_str_cstr(&s), "\"a\\\"b\\\\c\\n\\u0001\xc3\xa9\"");
+    rs_str_free(&s);
+}
+
+static void jsnum_matches_javascript(void **state)
+{
+    (void)state;
+    struct {
+        double v;
+        const char *js;
+    } cases[] = {
+        {0, "0"},          {-0.0, "0"},         {1, "1"},
+        {-1.5, "-1.5"},    {0.1, "0.1"},        {0.1 + 0.2, "0.30000000000000004"},
+        {1e21, "1e+21"},   {1e20, "100000000000000000000"},
+        {123456789012345680000.0, "123456789012345680000"},
+        {1e-6, "0.000001"}, {1e-7, "1e-7"},     {1.5e-7, "1.5e-7"},
+        {2.5e25, "2.5e+25"}, {42, "42"},        {3.14159, "3.14159"},
+        {5e-324, "5e-324"}, {1.7976931348623157e308, "1.7976931348623157e+308"},
+    };
+    char buf[RS_JSNUM_MAX];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rs_jsnum_format(cases[i].v, buf);
+        assert_string_equal(buf, cases[i].js);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(error_format_with_location),
+        cmocka_unit_test(error_truncation_is_visible),
+        cmocka_unit_test(location_of_offsets),
+        cmocka_unit_test(str_appends_and_limits),
+        cmocka_unit_test(str_growth_is_large),
+        cmocka_unit_test(str_survives_allocation_failure),
+        cmocka_unit_test(vec_push_pop),
+        cmocka_unit_test(arena_allocates_aligned_and_large),
+        cmocka_unit_test(json_parse_reports_location),
+        cmocka_unit_test(json_string_escaping),
+        cmocka_unit_test(jsnum_matches_javascript),
+    };
+    return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}

@@ -1,0 +1,110 @@
+#include "util/arena.h"
+
+#include "util/alloc.h"
+
+#include <stdalign.h>
+#include <stdint.h>
+#include <string.h>
+
+struct rs_arena_block {
+    rs_arena_block *next;
+    size_t size;
+    size_t used;
+    alignas(max_align_t) unsigned char data[];
+};
+
+#define ALIGN ((size_t)alignof(max_align_t))
+
+void rs_arena_init(rs_arena *a, size_t block_size)
+{
+    a->head = NULL;
+    a->block_size = block_size ? block_size : 8192;
+    a->total = 0;
+}
+
+void rs_arena_free(rs_arena *a)
+{
+    if (!a)
+        return;
+    rs_arena_block *b = a->head;
+    while (b) {
+        rs_arena_block *next = b->next;
+        rs_free(b);
+        b = next;
+    }
+    a->head = NULL;
+    a->total = 0;
+}
+
+void rs_arena_reset(rs_arena *a)
+{
+    if (!a->head)
+        return;
+    /* The oldest block is the last in the chain; keep it. */
+    rs_arena_block *b = a->head, *keep = NULL;
+    while (b) {
+        rs_arena_block *next = b->next;
+        if (!next)
+            keep = b;
+        else
+            rs_free(b);
+        b = next;
+    }
+    keep->used = 0;
+    a->head = keep;
+    a->total = 0;
+}
+
+void *rs_arena_alloc(rs_arena *a, size_t size)
+{
+    if (size > SIZE_MAX - ALIGN)
+        return NULL;
+    size_t rounded = (size + ALIGN - 1) & ~(ALIGN - 1);
+    if (rounded == 0)
+        rounded = ALIGN;
+    rs_arena_block *b = a->head;
+    if (!b || b->size - b->used < rounded) {
+        size_t bsize = rounded > a->block_size ? rounded : a->block_size;
+        if (bsize > SIZE_MAX - sizeof(rs_arena_block))
+            return NULL;
+        rs_arena_block *nb = rs_malloc(sizeof(rs_arena_block) + bsize);
+        if (!nb)
+            return NULL;
+        nb->size = bsize;
+        nb->used = 0;
+        /* An oversized block goes behind the head so the head's free space is not wasted. */
+        if (b && rounded > a->block_size) {
+            nb->next = b->next;
+            b->next = nb;
+        } else {
+            nb->next = b;
+            a->head = nb;
+        }
+        b = nb;
+    }
+    void *p = b->data + b->used;
+    b->used += rounded;
+    a->total += rounded;
+    return p;
+}
+
+void *rs_arena_calloc(rs_arena *a, size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    void *p = rs_arena_alloc(a, count * size);
+    if (p)
+        memset(p, 0, count * size);
+    return p;
+}
+
+char *rs_arena_strndup(rs_arena *a, const char *s, size_t len)
+{
+    char *p = rs_arena_alloc(a, len + 1);
+    if (!p)
+        return NULL;
+    if (len)
+        memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
