@@ -1,0 +1,62 @@
+/*
+ * render/prompt.h - a Dotprompt .prompt file: frontmatter + Handlebars body, compiled once,
+ * rendered many times into the reference's RenderedPrompt shape. The internal (cJSON) API; the
+ * public wrapper is include/rosetta/prompt.h.
+ *
+ * RenderedPrompt (as the reference prints it): the resolved metadata (name, variant, model,
+ * config, input, output, tools, toolDefs, ext, raw, metadata, ...) plus
+ *   "messages": [{"role": "system"|"user"|"model"|"tool", "content": [part...], "metadata"?: {}}]
+ * where a part is {"text": ".."} | {"media": {"url": "..", "contentType"?: ".."}} | {"metadata": {..}}
+ * (history messages carry "metadata": {"purpose": "history"}).
+ */
+#ifndef RS_RENDER_PROMPT_H
+#define RS_RENDER_PROMPT_H
+
+#include "templates/hbs.h"
+#include "util/error.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+typedef struct rs_prompt rs_prompt;
+
+typedef struct rs_prompt_compile_opts {
+    const char *filename;            /* for error locations; may be NULL */
+    rs_hbs_partial_resolver resolve; /* partials; may be NULL */
+    void *resolve_userdata;
+    const cJSON *schemas;            /* named types for Picoschema ({"Name": JSON Schema}); may be NULL */
+} rs_prompt_compile_opts;
+
+#define RS_PROMPT_COMPILE_OPTS_INIT {NULL, NULL, NULL, NULL}
+
+typedef struct rs_prompt_render_opts {
+    int strict;               /* validate the input against input.schema; refuse invalid input */
+    int apply_input_default;  /* apply frontmatter input.default (1 by default; 0 = reference) */
+} rs_prompt_render_opts;
+
+#define RS_PROMPT_RENDER_OPTS_INIT {0, 1}
+
+/* Split, parse and compile a .prompt source. The result is immutable and thread-safe to render. */
+int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,
+                      const rs_prompt_compile_opts *opts, rs_error *err);
+void rs_prompt_free(rs_prompt *p);
+
+/* The resolved metadata (what the reference's renderMetadata prints). Borrowed from p. */
+const cJSON *rs_prompt_metadata(const rs_prompt *p);
+
+/* The cache key: SHA-256 hex of the source and of every partial it uses. Borrowed from p. */
+const char *rs_prompt_hash(const rs_prompt *p);
+
+/*
+ * Render with DATA = {"input":..,"context":..,"messages":..,"docs":..} (may be NULL) and
+ * options (metadata merged over the frontmatter, as the reference's third argument; may be NULL).
+ * *out is the RenderedPrompt, owned by the caller (cJSON_Delete).
+ */
+int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const cJSON *options,
+                     const rs_prompt_render_opts *ro, rs_error *err);
+
+/* renderMetadata: the metadata with options merged over it. *out owned by the caller. */
+int rs_prompt_render_metadata(cJSON **out, const rs_prompt *p, const cJSON *options,
+                              rs_error *err);
+
+#endif
