@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Build the libFuzzer targets with clang (ASan+UBSan) and run each for a while on its seed corpus.
+#   scripts/fuzz.sh                 every target, each for its default time
+#   scripts/fuzz.sh fuzz_template   one target
+#   RS_FUZZ_SECONDS=5 scripts/fuzz.sh   override the time per target
+# Default times: 60 s for the template parser+renderer, 30 s for every other target (issues 2, 5).
+# Crashes are saved as tests/fuzz/crash-* ; a crash fails the script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRS_FUZZ=ON -DRS_TESTS=ON \
+  -DRS_BENCH=OFF -DRS_WERROR=ON >/dev/null
+targets=()
+for src in tests/fuzz/fuzz_*.c; do
+  [ -e "$src" ] || continue
+  name=$(basename "$src" .c)
+  if [ $# -gt 0 ] && [[ ! " $* " == *" $name "* ]]; then continue; fi
+  targets+=("$name")
+done
+[ ${#targets[@]} -gt 0 ] || { echo "fuzz: no targets"; exit 0; }
+cmake --build build-fuzz -j "$jobs" --target "${targets[@]}" >/dev/null
+export ASAN_OPTIONS=detect_leaks=1
+failed=0
+for name in "${targets[@]}"; do
+  secs=30
+  [ "$name" = fuzz_template ] && secs=60
+  secs=${RS_FUZZ_SECONDS:-$secs}
+  seeds="tests/fuzz/corpus/${name#fuzz_}"
+  work=$(mktemp -d)
+  [ -d "$seeds" ] && cp -r "$seeds"/. "$work"/ 2>/dev/null || true
+  echo "fuzz: $name for ${secs}s (seeds: $(ls "$work" | wc -l))"
+  if ! ./build-fuzz/tests/$name -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+       -artifact_prefix=tests/fuzz/ -print_final_stats=1 "$work" > "build-fuzz/$name.log" 2>&1; then
+    echo "fuzz: $name FAILED; see build-fuzz/$name.log"; tail -40 "build-fuzz/$name.log"; failed=1
+  else
+    grep -E '^stat::number_of_executed_runs' "build-fuzz/$name.log" | sed "s/^/fuzz: $name /" || true
+  fi
+  rm -rf "$work"
+done
+exit $failed
