@@ -20,21 +20,35 @@ done
 [ ${#targets[@]} -gt 0 ] || { echo "fuzz: no targets"; exit 0; }
 cmake --build build-fuzz -j "$jobs" --target "${targets[@]}" >/dev/null
 export ASAN_OPTIONS=detect_leaks=1
-failed=0
-for name in "${targets[@]}"; do
-  secs=30
+# One fuzzer per core at a time: the machine has few cores and CI has a time budget.
+run_one() {
+  local name=$1 secs=30
   [ "$name" = fuzz_template ] && secs=60
   secs=${RS_FUZZ_SECONDS:-$secs}
-  seeds="tests/fuzz/corpus/${name#fuzz_}"
+  local seeds="tests/fuzz/corpus/${name#fuzz_}" work
   work=$(mktemp -d)
   [ -d "$seeds" ] && cp -r "$seeds"/. "$work"/ 2>/dev/null || true
-  echo "fuzz: $name for ${secs}s (seeds: $(ls "$work" | wc -l))"
   if ! ./build-fuzz/tests/$name -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
        -artifact_prefix=tests/fuzz/ -print_final_stats=1 "$work" > "build-fuzz/$name.log" 2>&1; then
-    echo "fuzz: $name FAILED; see build-fuzz/$name.log"; tail -40 "build-fuzz/$name.log"; failed=1
-  else
-    grep -E '^stat::number_of_executed_runs' "build-fuzz/$name.log" | sed "s/^/fuzz: $name /" || true
+    echo "fuzz: $name FAILED after at most ${secs}s; see build-fuzz/$name.log"
+    tail -40 "build-fuzz/$name.log"
+    rm -rf "$work"
+    return 1
   fi
+  echo "fuzz: $name ok, ${secs}s, $(grep -E '^stat::number_of_executed_runs' "build-fuzz/$name.log" | awk '{print $2}') runs"
   rm -rf "$work"
+}
+failed=0
+running=0
+pids=()
+for name in "${targets[@]}"; do
+  run_one "$name" & pids+=($!)
+  running=$((running + 1))
+  if [ "$running" -ge "$jobs" ]; then
+    wait "${pids[0]}" || failed=1
+    pids=("${pids[@]:1}")
+    running=$((running - 1))
+  fi
 done
+for p in "${pids[@]}"; do wait "$p" || failed=1; done
 exit $failed
