@@ -1,0 +1,6 @@
+# Compare: statistics, datasets, scorers (unit), and the compare command end to end.
+# The unit tests compile the runner files they test directly, so they build while the rest of the
+# runner is being written.
+set(RS_RUNNER_DIR ${PROJECT_SOURCE_DIR}/runner)
+rs_test(test_stats SOURCES unit/test_stats.c ${RS_RUNNER_DIR}/stats.c MODULES rs_util CMOCKA
+        LABELS compare)
