@@ -35,4 +35,47 @@ RS_DECLARE_DECODER(rs_ollama)
 /* the offline mock provider */
 RS_DECLARE_DECODER(rs_mock)
 
+/*
+ * Conventions every decoder follows, so results compare across providers:
+ *   - usage.input counts every prompt token, cached ones included (OpenAI prompt_tokens, Gemini
+ *     promptTokenCount, Anthropic input + cache_creation + cache_read); usage.cached is the part
+ *     read from a cache. usage.output counts every generated token, reasoning included (Gemini:
+ *     candidates + thoughts); usage.reasoning is that part. -1 = the provider did not say.
+ *   - tool-call arguments are parsed and re-printed compactly; arguments that are not a JSON
+ *     object make the response undecodable (RS_FAIL_DECODE), never a silently wrong call.
+ *   - a stream's accumulated result is complete only once st->done is set; the stream decoder in
+ *     providers/sse.h turns "ended without its terminal event" into RS_FAIL_STREAM.
+ *   - messages put in rs_provider_error come from the provider's error body (truncated to fit);
+ *     request bodies and headers are never echoed, so no key can leak through them.
+ */
+
+/* ---------- helpers shared by the decoders (providers/result.c) ---------- */
+
+/* Fill pe (NULL-safe) with a class, status, retry hint and printf-style message; returns
+ * RS_EPROVIDER and, when err is not NULL, sets err to the same message. */
+int rs_provider_fail(rs_provider_error *pe, rs_error *err, rs_fail_class cls, int http_status,
+                     long retry_after_ms, const char *fmt, ...) RS_PRINTF(6, 7);
+
+/* The class a bare HTTP status implies (providers.md §7), before any body is looked at. */
+rs_fail_class rs_fail_class_for_status(int http_status);
+
+/*
+ * Append a tool call to res. args (args_len bytes; NULL or empty = "{}") must be a JSON object:
+ * it is parsed and stored re-printed. Anything else: RS_EPROVIDER with pe->cls RS_FAIL_DECODE.
+ * id may be NULL/empty (Gemini, Ollama give none): a stable "call_<n>" is made up.
+ */
+int rs_result_add_tool_call(rs_result *res, rs_provider_error *pe, const char *id,
+                            const char *name, const char *args, size_t args_len, rs_error *err);
+
+/* Set res->finish and res->finish_raw (copied, truncated to fit). */
+void rs_result_set_finish(rs_result *res, rs_finish f, const char *raw);
+
+/* Parse a provider body as JSON, skipping leading whitespace (DeepSeek sends blank lines while
+ * busy). RS_EPROVIDER + RS_FAIL_DECODE with the parse position on failure. */
+int rs_decode_json(cJSON **out, rs_provider_error *pe, const char *body, size_t len,
+                   const char *what, rs_error *err);
+
+/* A JSON number or numeric string as a long; -1 when absent or not a number. */
+long rs_decode_long(const cJSON *obj, const char *key);
+
 #endif

@@ -5,6 +5,7 @@
 #define ROSETTA_H
 
 #include "rosetta/error.h"
+#include "rosetta/runlog.h"
 
 #ifdef __cplusplus
 extern "C" {
