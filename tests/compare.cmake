@@ -4,3 +4,5 @@
 set(RS_RUNNER_DIR ${PROJECT_SOURCE_DIR}/runner)
 rs_test(test_stats SOURCES unit/test_stats.c ${RS_RUNNER_DIR}/stats.c MODULES rs_util CMOCKA
         LABELS compare)
+rs_test(test_dataset SOURCES unit/test_dataset.c ${RS_RUNNER_DIR}/dataset.c MODULES rs_util CMOCKA
+        LABELS compare)
