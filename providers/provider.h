@@ -40,7 +40,11 @@ enum {
     RS_QUIRK_NO_STREAM_USAGE = 1 << 4,    /* no stream_options.include_usage */
     RS_QUIRK_NO_DEVELOPER_ROLE = 1 << 5,
     RS_QUIRK_RANDOM_SEED_NAME = 1 << 6,   /* Mistral: random_seed instead of seed */
-    RS_QUIRK_TOOL_CHOICE_ANY = 1 << 7     /* Mistral: "any" instead of "required" */
+    RS_QUIRK_TOOL_CHOICE_ANY = 1 << 7,    /* Mistral: "any" instead of "required" */
+    RS_QUIRK_TOOL_ID_9 = 1 << 8,          /* Mistral: tool-call ids exactly 9 chars [a-zA-Z0-9] */
+    RS_QUIRK_TOP_K = 1 << 9,              /* accepts top_k (Together, vLLM, llama.cpp, OpenRouter) */
+    RS_QUIRK_NO_IMAGES = 1 << 10,         /* takes no image parts at all (DeepSeek) */
+    RS_QUIRK_KEY_OPTIONAL = 1 << 11       /* a key is sent only when its variable is set (local) */
 };
 
 typedef struct rs_dialect rs_dialect;
