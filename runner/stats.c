@@ -21,7 +21,7 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-void rs_rng_seed(rs_rng *r, uint64_t seed)
+void rs_stats_rng_seed(rs_stats_rng *r, uint64_t seed)
 {
     uint64_t x = seed;
     for (int i = 0; i < 4; i++)
@@ -33,7 +33,7 @@ static uint64_t rotl(uint64_t x, int k)
     return (x << k) | (x >> (64 - k));
 }
 
-uint64_t rs_rng_next(rs_rng *r)
+uint64_t rs_stats_rng_next(rs_stats_rng *r)
 {
     uint64_t *s = r->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
@@ -48,12 +48,12 @@ uint64_t rs_rng_next(rs_rng *r)
 }
 
 /* Lemire's method would be faster; rejection keeps it obviously unbiased and n is small here. */
-uint64_t rs_rng_below(rs_rng *r, uint64_t n)
+uint64_t rs_stats_rng_below(rs_stats_rng *r, uint64_t n)
 {
     uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t v;
     do
-        v = rs_rng_next(r);
+        v = rs_stats_rng_next(r);
     while (v >= limit);
     return v % n;
 }
@@ -155,12 +155,12 @@ int rs_stats_bootstrap_mean(double *lo, double *hi, const double *x, size_t n, i
         rc = RS_ENOMEM;
         goto done;
     }
-    rs_rng r;
-    rs_rng_seed(&r, seed);
+    rs_stats_rng r;
+    rs_stats_rng_seed(&r, seed);
     for (int b = 0; b < iters; b++) {
         double s = 0;
         for (size_t i = 0; i < n; i++)
-            s += x[rs_rng_below(&r, n)];
+            s += x[rs_stats_rng_below(&r, n)];
         means[b] = s / (double)n;
     }
     qsort(means, (size_t)iters, sizeof *means, cmp_double);
@@ -241,8 +241,8 @@ int rs_stats_paired_bootstrap(double *lo, double *hi, double *p, const double *d
         rc = RS_ENOMEM;
         goto done;
     }
-    rs_rng r;
-    rs_rng_seed(&r, seed);
+    rs_stats_rng r;
+    rs_stats_rng_seed(&r, seed);
     long extreme = 0;
     /* One resample of indices serves both: the interval uses d, the null uses d - m; the centred
      * mean is the plain mean minus m. A tolerance keeps |m*| == |m| ties from rounding away. */
@@ -250,7 +250,7 @@ int rs_stats_paired_bootstrap(double *lo, double *hi, double *p, const double *d
     for (int b = 0; b < iters; b++) {
         double s = 0;
         for (size_t i = 0; i < n; i++)
-            s += d[rs_rng_below(&r, n)];
+            s += d[rs_stats_rng_below(&r, n)];
         means[b] = s / (double)n;
         if (fabs(means[b] - m) >= am - tol)
             extreme++;

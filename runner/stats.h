@@ -23,14 +23,14 @@
 #define RS_STATS_ALPHA 0.05
 
 /* ---------- a small deterministic PRNG (xoshiro256**, seeded by splitmix64) ---------- */
-typedef struct rs_rng {
+typedef struct rs_stats_rng {
     uint64_t s[4];
-} rs_rng;
+} rs_stats_rng;
 
-void rs_rng_seed(rs_rng *r, uint64_t seed);
-uint64_t rs_rng_next(rs_rng *r);
+void rs_stats_rng_seed(rs_stats_rng *r, uint64_t seed);
+uint64_t rs_stats_rng_next(rs_stats_rng *r);
 /* Uniform integer in [0, n) without modulo bias; n > 0. */
-uint64_t rs_rng_below(rs_rng *r, uint64_t n);
+uint64_t rs_stats_rng_below(rs_stats_rng *r, uint64_t n);
 
 /* ---------- descriptive ---------- */
 

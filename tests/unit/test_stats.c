@@ -126,17 +126,17 @@ static void descriptive(void **state)
 static void rng_reference_and_range(void **state)
 {
     (void)state;
-    rs_rng r;
-    rs_rng_seed(&r, 0);
+    rs_stats_rng r;
+    rs_stats_rng_seed(&r, 0);
     assert_true(r.s[0] == 0xe220a8397b1dcdafULL);
-    rs_rng a, b;
-    rs_rng_seed(&a, 42);
-    rs_rng_seed(&b, 42);
+    rs_stats_rng a, b;
+    rs_stats_rng_seed(&a, 42);
+    rs_stats_rng_seed(&b, 42);
     long counts[3] = {0, 0, 0};
     for (int i = 0; i < 30000; i++) {
-        uint64_t v = rs_rng_below(&a, 3);
+        uint64_t v = rs_stats_rng_below(&a, 3);
         assert_true(v < 3);
-        assert_true(v == rs_rng_below(&b, 3));
+        assert_true(v == rs_stats_rng_below(&b, 3));
         counts[v]++;
     }
     for (int i = 0; i < 3; i++)
