@@ -78,4 +78,18 @@ int rs_decode_json(cJSON **out, rs_provider_error *pe, const char *body, size_t 
 /* A JSON number or numeric string as a long; -1 when absent or not a number. */
 long rs_decode_long(const cJSON *obj, const char *key);
 
+/*
+ * Fill pe for a failed HTTP answer or an error event: cls (already decided by the dialect from the
+ * status and the provider's error code/type), the status (200 for an error inside a stream), the
+ * retry hint, and a one-line message "HTTP 429 rate_limit_exceeded: Rate limit reached ..." built
+ * from kind (the provider's code or type, may be NULL) and message (may be NULL: then the first
+ * line of a non-JSON body, up to 200 bytes, is quoted).
+ */
+void rs_provider_error_http(rs_provider_error *pe, rs_fail_class cls, int http_status,
+                            long retry_after_ms, const char *kind, const char *message,
+                            const char *body, size_t len);
+
+/* Provider error codes/types that mean "out of money or over a spend limit": not retryable. */
+int rs_is_quota_code(const char *code);
+
 #endif
