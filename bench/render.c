@@ -1,0 +1,203 @@
+/*
+ * bench/render - renders/s of the Dotprompt pipeline in-process, in two modes:
+ *   compile-once      rs_prompt_compile once, then rs_prompt_render (+ free the result) per render;
+ *   source-to-result  rs_prompt_compile + rs_prompt_render + free everything per render, which is
+ *                     what a caller without a compiled-template cache pays.
+ * Same template and data as the reference's side (bench/render_ref.mjs); bench/run-render.sh runs
+ * both and prints the ratios. Each mode warms up, then runs ROUNDS timed rounds; the median counts.
+ *
+ *   bench_render [--seconds S] [--json] [--print] [PROMPT DATA]
+ *     --json    one JSON line {"compile_once": r, "source_to_result": r} instead of the table
+ *     --print   print the rendered result once and exit (for checking it equals the reference's)
+ */
+#include "render/prompt.h"
+#include "rosetta/rosetta.h"
+#include "util/alloc.h"
+#include "util/file.h"
+#include "util/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef RS_BENCH_DIR
+#define RS_BENCH_DIR "bench"
+#endif
+
+#define ROUNDS 5
+
+struct bench {
+    const char *src;
+    size_t len;
+    const char *filename;
+    cJSON *data;
+    rs_prompt *compiled; /* for compile-once */
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One render of the compiled prompt; the result is built in full and freed. */
+static int render_compiled(struct bench *b, rs_error *err)
+{
+    cJSON *out = NULL;
+    rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
+    int rc = rs_prompt_render(&out, b->compiled, b->data, NULL, &ro, err);
+    cJSON_Delete(out);
+    return rc;
+}
+
+/* Source to result: split, parse YAML, Picoschema, compile Handlebars, render, free. */
+static int render_from_source(struct bench *b, rs_error *err)
+{
+    rs_prompt *p = NULL;
+    cJSON *out = NULL;
+    rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
+    rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
+    co.filename = b->filename;
+    int rc = rs_prompt_compile(&p, b->src, b->len, &co, err);
+    if (rc == 0)
+        rc = rs_prompt_render(&out, p, b->data, NULL, &ro, err);
+    cJSON_Delete(out);
+    rs_prompt_free(p);
+    return rc;
+}
+
+/* Run fn for about `secs` seconds in batches; *rate is renders per second. */
+static int rate(double *rate_out, int (*fn)(struct bench *, rs_error *), struct bench *b,
+                double secs, rs_error *err)
+{
+    long n = 0;
+    double t0 = now(), elapsed = 0;
+    do {
+        for (int i = 0; i < 100; i++) {
+            int rc = fn(b, err);
+            if (rc != 0)
+                return rc;
+        }
+        n += 100;
+        elapsed = now() - t0;
+    } while (elapsed < secs);
+    *rate_out = (double)n / elapsed;
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Warm up, then the median of ROUNDS rounds. */
+static int measure(double *out, int (*fn)(struct bench *, rs_error *), struct bench *b,
+                   double seconds, rs_error *err)
+{
+    double rates[ROUNDS], warm;
+    int rc = rate(&warm, fn, b, seconds / 4 > 0.5 ? seconds / 4 : 0.5, err);
+    for (int r = 0; rc == 0 && r < ROUNDS; r++)
+        rc = rate(&rates[r], fn, b, seconds / ROUNDS, err);
+    if (rc != 0)
+        return rc;
+    qsort(rates, ROUNDS, sizeof(rates[0]), cmp_double);
+    *out = rates[ROUNDS / 2];
+    return 0;
+}
+
+static void print_error(const rs_error *err)
+{
+    char buf[RS_ERROR_MESSAGE_MAX + RS_ERROR_FILE_MAX + 2 * RS_ERROR_SNIPPET_MAX + 64];
+    rs_error_format_long(err, buf, sizeof(buf));
+    fprintf(stderr, "bench_render: %s\n", buf);
+}
+
+int main(int argc, char **argv)
+{
+    int status = 1, json = 0, print = 0, inited = 0;
+    double seconds = 2.0;
+    const char *prompt_path = RS_BENCH_DIR "/render.prompt";
+    const char *data_path = RS_BENCH_DIR "/render.data.json";
+    char *src = NULL, *end = NULL;
+    size_t len = 0;
+    struct bench b = {0};
+    rs_error err = RS_ERROR_INIT;
+    int npos = 0;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (strcmp(argv[i], "--print") == 0) {
+            print = 1;
+        } else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
+            seconds = strtod(argv[++i], &end);
+            if (*end || seconds <= 0) {
+                fprintf(stderr, "bench_render: --seconds needs a positive number\n");
+                goto done;
+            }
+        } else if (argv[i][0] != '-' && npos < 2) {
+            *(npos++ == 0 ? &prompt_path : &data_path) = argv[i];
+        } else {
+            fprintf(stderr, "usage: bench_render [--seconds S] [--json] [--print] [PROMPT DATA]\n");
+            goto done;
+        }
+    }
+    if (rs_global_init(&err) != 0)
+        goto fail;
+    inited = 1;
+    if (rs_file_read(&src, &len, prompt_path, &err) != 0 ||
+        rs_json_parse_file(&b.data, data_path, &err) != 0)
+        goto fail;
+    b.src = src;
+    b.len = len;
+    b.filename = prompt_path;
+
+    rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
+    co.filename = prompt_path;
+    if (rs_prompt_compile(&b.compiled, src, len, &co, &err) != 0)
+        goto fail;
+    if (print) {
+        cJSON *out = NULL;
+        rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
+        if (rs_prompt_render(&out, b.compiled, b.data, NULL, &ro, &err) != 0)
+            goto fail;
+        char *text = rs_json_print(out, 1);
+        cJSON_Delete(out);
+        if (!text) {
+            fprintf(stderr, "bench_render: out of memory\n");
+            goto done;
+        }
+        printf("%s\n", text);
+        rs_free(text);
+        status = 0;
+        goto done;
+    }
+
+    double once = 0, full = 0;
+    if (measure(&once, render_compiled, &b, seconds, &err) != 0 ||
+        measure(&full, render_from_source, &b, seconds, &err) != 0)
+        goto fail;
+    if (json) {
+        printf("{\"impl\": \"rosetta %s\", \"compile_once\": %.1f, \"source_to_result\": %.1f}\n",
+               rs_version(), once, full);
+    } else {
+        printf("bench_render: %s + %s (median of %d rounds, %.1f s per mode)\n", prompt_path,
+               data_path, ROUNDS, seconds);
+        printf("  compile-once      %12.0f renders/s  (%8.3f us/render)\n", once, 1e6 / once);
+        printf("  source-to-result  %12.0f renders/s  (%8.3f us/render)\n", full, 1e6 / full);
+    }
+    status = 0;
+    goto done;
+fail:
+    print_error(&err);
+done:
+    rs_prompt_free(b.compiled);
+    cJSON_Delete(b.data);
+    rs_free(src);
+    if (inited)
+        rs_global_shutdown();
+    return status;
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# bench/render: Rosetta against the Dotprompt reference (npm dotprompt 1.1.2 in node), same template
+# (bench/render.prompt) and data (bench/render.data.json), both in-process, two modes:
+#   compile-once      compile once, render many          target: Rosetta >= 30x the reference
+#   source-to-result  compile + render every time        target: Rosetta >= 300x the reference
+# Builds an optimised, sanitizer-free tree in build-bench/, checks that both render the same
+# result (ignoring key order), then prints the table.
+#   bench/run-render.sh [SECONDS_PER_MODE]      (default 2)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+secs="${1:-2}"
+build="${RS_BENCH_BUILD:-$root/build-bench}"
+ref_home="${DOTPROMPT_REF_HOME:-$HOME/.cache/dotprompt-ref-1.1.2}"
+ref_cmd="$root/../shared/tools/dotprompt-ref/dotprompt-ref"
+
+# The reference installs itself on first use.
+[ -d "$ref_home/node_modules/dotprompt" ] || "$ref_cmd" "$root/bench/render.prompt" >/dev/null
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRS_SANITIZE=OFF -DRS_TESTS=OFF \
+  -DRS_BENCH=ON >/dev/null
+cmake --build "$build" --target bench_render -j2 >/dev/null
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+"$build/bench/bench_render" --print >"$tmp/ours.json"
+"$ref_cmd" "$root/bench/render.prompt" "$root/bench/render.data.json" >"$tmp/ref.json"
+if ! python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))' \
+     "$tmp/ours.json" "$tmp/ref.json"; then
+  echo "run-render: WARNING: Rosetta's result differs from the reference's; figures below compare unequal work" >&2
+  diff "$tmp/ref.json" "$tmp/ours.json" | head -20 >&2 || true
+fi
+
+"$build/bench/bench_render" --json --seconds "$secs" >"$tmp/ours.line"
+node "$root/bench/render_ref.mjs" --seconds "$secs" >"$tmp/ref.line"
+python3 - "$tmp/ours.line" "$tmp/ref.line" "$secs" <<'PY'
+import json, sys
+ours, ref, secs = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+print("bench/render: bench/render.prompt + bench/render.data.json, in-process, median of 5 rounds, %s s per mode" % secs)
+print("  rosetta:   %s" % ours["impl"])
+print("  reference: %s" % ref["impl"])
+print()
+print("  %-18s %16s %16s %10s %8s" % ("mode", "rosetta r/s", "reference r/s", "ratio", "target"))
+ok = True
+for key, name, target in (("compile_once", "compile-once", 30), ("source_to_result", "source-to-result", 300)):
+    r = ours[key] / ref[key]
+    met = r >= target
+    ok = ok and met
+    print("  %-18s %16s %16s %9.1fx %7s  %s" % (name, "{:,.0f}".format(ours[key]), "{:,.0f}".format(ref[key]),
+                                           r, ">=%dx" % target, "met" if met else "NOT MET"))
+print("  %-18s %16.3f %16.3f" % ("us/render (once)", 1e6 / ours["compile_once"], 1e6 / ref["compile_once"]))
+print("  %-18s %16.3f %16.3f" % ("us/render (full)", 1e6 / ours["source_to_result"], 1e6 / ref["source_to_result"]))
+PY
