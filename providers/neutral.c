@@ -5,6 +5,7 @@
 #include "providers/neutral.h"
 
 #include "util/alloc.h"
+#include "util/json.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -617,6 +618,26 @@ const char *rs_npart_result_text(const rs_npart *p, char **owned)
         return p->value->valuestring;
     *owned = cJSON_PrintUnformatted(p->value);
     return *owned;
+}
+
+int rs_header_add(rs_vec *headers, const char *name, const char *prefix, const char *value,
+                  rs_error *err)
+{
+    rs_str s = RS_STR_INIT;
+    char *line = NULL;
+    if (strpbrk(value, "\r\n"))
+        return rs_error_set(err, RS_EINVAL,
+                            "the value for header %s contains a line break (check the variable "
+                            "it comes from)",
+                            name);
+    rs_str_appendf(&s, "%s: %s%s", name, prefix, value);
+    line = rs_str_detach(&s, NULL);
+    if (!line || rs_vec_push(headers, &line) != 0) {
+        rs_free(line);
+        rs_str_free(&s);
+        return rs_error_set(err, RS_ENOMEM, "out of memory");
+    }
+    return 0;
 }
 
 /* ---------- the sticky builder ---------- */

@@ -14,6 +14,7 @@
 #define RS_PROVIDERS_NEUTRAL_H
 
 #include "providers/provider.h"
+#include "util/json.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -127,6 +128,11 @@ int rs_npart_is_image(const rs_npart *p);
 /* The tool result as text: a string output as is, anything else printed as JSON ("" if absent).
  * *owned receives what the caller frees with cJSON_free (NULL when the string was borrowed). */
 const char *rs_npart_result_text(const rs_npart *p, char **owned);
+
+/* Append the header "NAME: PREFIXVALUE" (rs_malloc'd char *) to headers. RS_EINVAL when the value
+ * holds a CR or LF; the message never quotes the value (it may be a key). */
+int rs_header_add(rs_vec *headers, const char *name, const char *prefix, const char *value,
+                  rs_error *err);
 
 /* ---------- cJSON building with a sticky failure flag ---------- */
 

@@ -92,6 +92,10 @@ void rs_request_free(rs_request *req);
 int rs_request_build(rs_request *req, const rs_service *svc, const char *model,
                      const cJSON *rendered, const rs_encode_opts *o, int with_key, rs_error *err);
 
+/* A shell command that sends req with curl (URL, -H per header, -d body, -N when streaming),
+ * everything single-quoted except a "$KEY_ENV" header, which the shell expands. */
+int rs_request_curl(rs_str *out, const rs_request *req, rs_error *err);
+
 /* ---------- responses ---------- */
 
 typedef enum {
