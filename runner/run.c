@@ -1,0 +1,1173 @@
+/*
+ * runner/run.c - runs: resolve, choose the variant per target, render, encode, send, decode,
+ * retry, fall back, price, log (include/rosetta/runner.h).
+ *
+ * Every run is a small state machine driven by one loop (run_loop) over the transport:
+ *     target_begin -> attempt_start -> (HTTP exchange | in-process mock) -> attempt_done
+ *         ok                      -> run_finish
+ *         retryable, within caps  -> wait (a timer; no thread sleeps) -> attempt_start
+ *         otherwise               -> next target of the route -> target_begin
+ *         no target left          -> run_finish (failed)
+ * rs_run is a batch of one. The log write is one transaction per run, after its last attempt,
+ * so an interrupted process never leaves half a run; on cancel, runs in flight are finished as
+ * "interrupted" and logged.
+ */
+#include "rosetta/runner.h"
+
+#include "providers/transport.h"
+#include "render/prompt.h"
+#include "render/variant.h"
+#include "rosetta/registry.h"
+#include "runner/mock_provider.h"
+#include "runner/pricing.h"
+#include "runner/retry.h"
+#include "runner/route.h"
+#include "runner/runlog.h"
+#include "util/alloc.h"
+#include "util/file.h"
+#include "util/json.h"
+
+#include <dirent.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+struct rs_runner {
+    rs_runner_opts o;
+    rs_registry *reg;      /* NULL when there is none (then --source only) */
+    cJSON *config;         /* rosetta.yaml, NULL when none */
+    cJSON *keys;           /* key_file entries {"NAME": "value"}, NULL when none */
+    rs_pricing *pricing;
+    rs_runlog *log;
+    char *log_path;
+    rs_transport *t;
+    rs_retry_policy policy;
+    rs_rng rng;
+    long mock_latency_ms;
+};
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---------- opening ---------- */
+
+/* key_file (rosetta.yaml): lines NAME=value (# comments); it must live outside the registry,
+ * which is committed and pushed. */
+static int load_key_file(rs_runner *r, rs_error *err)
+{
+    const char *path = rs_json_string(r->config, "key_file");
+    char *text = NULL, *expanded = NULL;
+    size_t len = 0;
+    int rc = 0;
+    if (!path)
+        return 0;
+    if (path[0] == '~' && path[1] == '/' && getenv("HOME")) {
+        rs_str s = RS_STR_INIT;
+        rs_str_appendf(&s, "%s%s", getenv("HOME"), path + 1);
+        expanded = rs_str_detach(&s, NULL);
+        if (!expanded)
+            return rs_error_set(err, RS_ENOMEM, "out of memory");
+        path = expanded;
+    }
+    if (r->reg && path[0] != '/') {
+        rc = rs_error_set(err, RS_ECONFIG,
+                          "rosetta.yaml: key_file '%s' must be an absolute path outside the "
+                          "registry (the registry is committed; keys must never be)", path);
+        goto done;
+    }
+    if (r->reg && !rs_registry_is_bare(r->reg) &&
+        strncmp(path, rs_registry_root(r->reg), strlen(rs_registry_root(r->reg))) == 0) {
+        rc = rs_error_set(err, RS_ECONFIG,
+                          "rosetta.yaml: key_file '%s' is inside the registry; keep keys outside it",
+                          path);
+        goto done;
+    }
+    rc = rs_file_read(&text, &len, path, err);
+    if (rc)
+        goto done;
+    r->keys = cJSON_CreateObject();
+    if (!r->keys) {
+        rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        char *eq = strchr(line, '=');
+        if (line[0] != '#' && eq && eq > line) {
+            *eq = '\0';
+            char *v = eq + 1;
+            size_t vl = strlen(v);
+            while (vl && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
+                v[--vl] = '\0';
+            if (!cJSON_AddStringToObject(r->keys, line, v)) {
+                rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    /* The text held keys: wipe it before freeing. */
+    memset(text, 0, len);
+done:
+    rs_free(text);
+    rs_free(expanded);
+    return rc;
+}
+
+int rs_runner_open(rs_runner **out, const rs_runner_opts *opts, rs_error *err)
+{
+    int rc = 0;
+    char *cfg = NULL;
+    rs_runner *r = rs_calloc(1, sizeof *r);
+    *out = NULL;
+    if (!r)
+        return rs_error_set(err, RS_ENOMEM, "out of memory opening the runner");
+    if (opts)
+        r->o = *opts;
+    if (r->o.timeout_ms <= 0)
+        r->o.timeout_ms = 120000;
+    rs_retry_policy dp = RS_RETRY_POLICY_INIT;
+    r->policy = dp;
+    if (r->o.max_attempts > 0)
+        r->policy.max_attempts = r->o.max_attempts;
+    if (r->o.budget_ms > 0)
+        r->policy.max_total_ms = r->o.budget_ms;
+    if (r->o.max_attempts > 0 || r->o.budget_ms > 0) {
+        /* hints longer than the whole budget are not waited for anyway */
+        if (r->policy.max_hint_ms > r->policy.max_total_ms)
+            r->policy.max_hint_ms = r->policy.max_total_ms;
+    }
+    rs_rng_seed(&r->rng, r->o.seed ? r->o.seed : (unsigned long long)time(NULL) ^ (unsigned long long)(size_t)r);
+    r->mock_latency_ms = r->o.mock_latency_ms;
+    if (r->mock_latency_ms < 0) {
+        const char *e = getenv("ROSETTA_MOCK_LATENCY_MS");
+        r->mock_latency_ms = e ? strtol(e, NULL, 10) : 0;
+        if (r->mock_latency_ms < 0)
+            r->mock_latency_ms = 0;
+    }
+
+    /* The registry is optional: --source runs need none. */
+    rs_error rerr = RS_ERROR_INIT;
+    if (rs_registry_open(&r->reg, r->o.registry_dir, &rerr) != 0) {
+        if (rerr.code != RS_ENOTFOUND || r->o.registry_dir) {
+            *err = rerr;
+            rc = rerr.code;
+            goto done;
+        }
+        r->reg = NULL;
+    }
+    if (r->reg) {
+        rc = rs_registry_config(&cfg, r->reg, err);
+        if (rc)
+            goto done;
+        rc = rs_json_parse(&r->config, cfg, strlen(cfg), "rosetta.yaml", err);
+        if (rc)
+            goto done;
+        if (cJSON_IsNull(r->config)) {
+            cJSON_Delete(r->config);
+            r->config = NULL;
+        }
+    }
+    if ((rc = load_key_file(r, err)) != 0)
+        goto done;
+    rc = rs_pricing_load(&r->pricing, cJSON_GetObjectItemCaseSensitive(r->config, "pricing"), err);
+    if (rc)
+        goto done;
+    if (!r->o.no_log) {
+        const char *root = r->reg && !rs_registry_is_bare(r->reg) ? rs_registry_root(r->reg) : NULL;
+        rc = rs_runlog_path(&r->log_path, r->o.log_path, root, err);
+        if (rc == 0)
+            rc = rs_runlog_open(&r->log, r->log_path, err);
+        if (rc)
+            goto done;
+    }
+    rs_transport_opts to = RS_TRANSPORT_OPTS_INIT;
+    to.trace = r->o.trace;
+    rc = rs_transport_new(&r->t, &to, err);
+    if (rc)
+        goto done;
+    *out = r;
+    r = NULL;
+done:
+    rs_free(cfg);
+    rs_runner_free(r);
+    return rc;
+}
+
+void rs_runner_free(rs_runner *r)
+{
+    if (!r)
+        return;
+    rs_transport_free(r->t);
+    rs_runlog_close(r->log);
+    rs_free(r->log_path);
+    rs_pricing_free(r->pricing);
+    cJSON_Delete(r->config);
+    cJSON_Delete(r->keys);
+    rs_registry_free(r->reg);
+    rs_free(r);
+}
+
+const char *rs_runner_log_path(const rs_runner *r)
+{
+    return r->log_path ? r->log_path : "";
+}
+
+/* ---------- one run ---------- */
+
+typedef struct attempt_row {
+    char target[320];
+    int ok;
+    int http_status;
+    rs_fail_class cls;
+    char cls_name[24];
+    char error[600];
+    double latency_ms;
+    long retry_after_ms;
+} attempt_row;
+
+enum phase { P_NEW, P_HTTP, P_MOCK, P_WAIT, P_DONE };
+
+typedef struct run_state {
+    rs_runner *r;
+    const rs_run_request *req;
+    size_t index;
+    enum phase phase;
+    double t0, next_at;
+    rs_route route;
+    size_t ti;      /* current target */
+    int attempt;    /* tries of the current target */
+    /* the prompt */
+    char *name, *commit, *source_text;
+    char version[24];
+    rs_registry_ref *ref;
+    cJSON *data;    /* {"input": vars} */
+    /* the current target */
+    rs_target tgt;
+    rs_service svc;
+    char *variant;  /* chosen for the current target, NULL = base */
+    rs_request http;
+    int have_req;
+    rs_exchange x;
+    /* a mock answer waiting for its simulated latency */
+    rs_result mres;
+    rs_provider_error mpe;
+    int mrc;
+    rs_error merr;
+    /* history and result */
+    rs_vec attempts;  /* of attempt_row */
+    rs_result final;
+    int ok;
+    int rc;
+    rs_error err;     /* the last failure */
+    char err_class[24];
+    double ttft_ms;
+    int input_error;  /* failed before anything was sent */
+} run_state;
+
+static void state_init(run_state *st, rs_runner *r, const rs_run_request *req, size_t index)
+{
+    memset(st, 0, sizeof *st);
+    st->r = r;
+    st->req = req;
+    st->index = index;
+    st->t0 = now_ms();
+    st->ttft_ms = -1;
+    rs_vec_init(&st->attempts, sizeof(attempt_row));
+    rs_result_init(&st->final);
+    rs_result_init(&st->mres);
+    rs_exchange_init(&st->x);
+    rs_request_init(&st->http);
+}
+
+static void target_clear(run_state *st)
+{
+    rs_request_free(&st->http);
+    rs_request_init(&st->http);
+    st->have_req = 0;
+    rs_free(st->variant);
+    st->variant = NULL;
+}
+
+static void state_free(run_state *st)
+{
+    target_clear(st);
+    rs_exchange_reset(&st->x);
+    rs_result_free(&st->x.result);
+    rs_result_free(&st->mres);
+    rs_result_free(&st->final);
+    rs_vec_free(&st->attempts);
+    rs_registry_ref_free(st->ref);
+    cJSON_Delete(st->data);
+    rs_free(st->name);
+    rs_free(st->commit);
+    rs_free(st->source_text);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? rs_strdup(s) : NULL;
+}
+
+/* Resolve the prompt once per run: name, commit, version, the input data, the route. */
+static int run_resolve(run_state *st, rs_error *err)
+{
+    int rc = 0;
+    const rs_run_request *q = st->req;
+    rs_runner *r = st->r;
+    cJSON *vars = NULL;
+    if (q->target && q->route)
+        return rs_error_set(err, RS_EINVAL, "give a target or a route, not both");
+    if (q->route) {
+        if ((rc = rs_route_lookup(&st->route, r->config, q->route, err)) != 0)
+            return rc;
+    } else if (q->target) {
+        if ((rc = rs_route_single(&st->route, q->target, err)) != 0)
+            return rc;
+    } else {
+        return rs_error_set(err, RS_EINVAL, "no target: give --target PROVIDER/MODEL or --route NAME");
+    }
+    if (q->vars_json) {
+        rc = rs_json_parse(&vars, q->vars_json, strlen(q->vars_json), "input variables", err);
+        if (rc)
+            return rc;
+        if (!cJSON_IsObject(vars)) {
+            cJSON_Delete(vars);
+            return rs_error_set(err, RS_EINVAL, "the input variables must be a JSON object");
+        }
+    } else {
+        vars = cJSON_CreateObject();
+    }
+    st->data = cJSON_CreateObject();
+    if (!vars || !st->data || !cJSON_AddItemToObject(st->data, "input", vars)) {
+        cJSON_Delete(vars);
+        return rs_error_set(err, RS_ENOMEM, "out of memory");
+    }
+    if (q->source) {
+        size_t len = 0;
+        if ((rc = rs_file_read(&st->source_text, &len, q->source, err)) != 0)
+            return rc;
+        const char *base = strrchr(q->source, '/');
+        base = base ? base + 1 : q->source;
+        size_t n = strlen(base);
+        if (n > 7 && strcmp(base + n - 7, ".prompt") == 0)
+            n -= 7;
+        st->name = rs_strndup(base, n);
+        if (!st->name)
+            return rs_error_set(err, RS_ENOMEM, "out of memory");
+        return 0;
+    }
+    if (!q->ref)
+        return rs_error_set(err, RS_EINVAL, "no prompt: give a registry reference or --source FILE");
+    if (!r->reg)
+        return rs_error_set(err, RS_ENOTFOUND,
+                            "no registry here (run inside one, set ROSETTA_REGISTRY, or use "
+                            "--source FILE)");
+    if ((rc = rs_registry_resolve(&st->ref, r->reg, q->ref, err)) != 0)
+        return rc;
+    int v = 0;
+    if ((rc = rs_registry_ref_version(&v, r->reg, st->ref, err)) != 0)
+        return rc;
+    snprintf(st->version, sizeof st->version, "v%d", v);
+    st->name = dup_or_null(rs_registry_ref_name(st->ref));
+    st->commit = dup_or_null(rs_registry_ref_commit(st->ref));
+    if (!st->name || !st->commit)
+        return rs_error_set(err, RS_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* The rosetta.targets globs of a compiled variant (frontmatter "rosetta.targets"). */
+static const cJSON *variant_targets(const rs_prompt *p)
+{
+    const cJSON *md = rs_prompt_metadata(p);
+    const cJSON *raw = cJSON_GetObjectItemCaseSensitive(md, "raw");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(raw, "rosetta.targets");
+    if (!t) {
+        const cJSON *ext = cJSON_GetObjectItemCaseSensitive(md, "ext");
+        t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ext, "rosetta"),
+                                             "targets");
+    }
+    return cJSON_IsArray(t) ? t : NULL;
+}
+
+/*
+ * --source FILE: the variants are the sibling files NAME.VARIANT.prompt. Choose one for the
+ * target (render/variant.h), compile and render it. *rendered owned by the caller.
+ */
+static int render_source(cJSON **rendered, run_state *st, const char *forced, rs_error *err)
+{
+    int rc = 0;
+    const char *path = st->req->source;
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) : 0;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)dirlen : 1, slash ? path : ".");
+    rs_vec names = RS_VEC_INIT(char *);
+    rs_vec progs = RS_VEC_INIT(rs_prompt *);
+    rs_vec cands = RS_VEC_INIT(rs_variant_candidate);
+    rs_vec globs = RS_VEC_INIT(const char **);
+    char *reason = NULL, *vsrc = NULL;
+    rs_prompt *base = NULL;
+    rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
+    co.filename = path;
+    if ((rc = rs_prompt_compile(&base, st->source_text, strlen(st->source_text), &co, err)) != 0)
+        goto done;
+    rs_variant_candidate bc = {NULL, NULL, 0};
+    if ((rc = rs_vec_push(&cands, &bc)) != 0 || (rc = rs_vec_push(&progs, &base)) != 0)
+        goto oom;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    size_t nl = strlen(st->name);
+    while (d && (de = readdir(d)) != NULL) {
+        const char *f = de->d_name;
+        size_t fl = strlen(f);
+        if (fl <= nl + 8 || strncmp(f, st->name, nl) != 0 || f[nl] != '.' ||
+            strcmp(f + fl - 7, ".prompt") != 0)
+            continue;
+        size_t vl = fl - nl - 8;
+        if (memchr(f + nl + 1, '.', vl))
+            continue;
+        char *vname = rs_strndup(f + nl + 1, vl);
+        rs_str fp = RS_STR_INIT;
+        rs_str_appendf(&fp, "%s/%s", dir, f);
+        size_t len = 0;
+        rs_prompt *vp = NULL;
+        rs_prompt_compile_opts vo = RS_PROMPT_COMPILE_OPTS_INIT;
+        vo.filename = rs_str_cstr(&fp);
+        if (!vname || rs_str_error(&fp)) {
+            rs_free(vname);
+            rs_str_free(&fp);
+            closedir(d);
+            goto oom;
+        }
+        rc = rs_file_read(&vsrc, &len, rs_str_cstr(&fp), err);
+        if (rc == 0)
+            rc = rs_prompt_compile(&vp, vsrc, len, &vo, err);
+        rs_free(vsrc);
+        vsrc = NULL;
+        rs_str_free(&fp);
+        if (rc || rs_vec_push(&names, &vname) != 0 || rs_vec_push(&progs, &vp) != 0) {
+            rs_prompt_free(vp);
+            if (!rc)
+                rs_free(vname);
+            closedir(d);
+            if (rc)
+                goto done;
+            goto oom;
+        }
+        const cJSON *t = variant_targets(vp);
+        size_t nt = t ? (size_t)cJSON_GetArraySize(t) : 0;
+        const char **g = nt ? rs_calloc(nt, sizeof *g) : NULL;
+        if (nt && !g) {
+            closedir(d);
+            goto oom;
+        }
+        size_t k = 0;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, t)
+        {
+            if (cJSON_IsString(it))
+                g[k++] = it->valuestring;
+        }
+        rs_variant_candidate c = {vname, g, k};
+        if (rs_vec_push(&globs, &g) != 0 || rs_vec_push(&cands, &c) != 0) {
+            closedir(d);
+            goto oom;
+        }
+    }
+    if (d)
+        closedir(d);
+    char spec[400];
+    snprintf(spec, sizeof spec, "%s/%s", st->tgt.provider, st->tgt.model);
+    size_t idx = 0;
+    rc = rs_variant_choose(&idx, &reason, cands.items, cands.len, spec, forced, err);
+    if (rc)
+        goto done;
+    if (idx > 0) {
+        st->variant = rs_strdup(RS_VEC_AT(&cands, rs_variant_candidate, idx).variant);
+        if (!st->variant)
+            goto oom;
+    }
+    rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
+    rc = rs_prompt_render(rendered, RS_VEC_AT(&progs, rs_prompt *, idx), st->data, NULL, &ro, err);
+    goto done;
+oom:
+    rc = rs_error_set(err, RS_ENOMEM, "out of memory choosing a variant");
+done:
+    for (size_t i = 0; i < progs.len; i++)
+        rs_prompt_free(RS_VEC_AT(&progs, rs_prompt *, i));
+    for (size_t i = 0; i < names.len; i++)
+        rs_free(RS_VEC_AT(&names, char *, i));
+    for (size_t i = 0; i < globs.len; i++)
+        rs_free((void *)RS_VEC_AT(&globs, const char **, i));
+    rs_vec_free(&progs);
+    rs_vec_free(&names);
+    rs_vec_free(&globs);
+    rs_vec_free(&cands);
+    rs_free(reason);
+    rs_free(vsrc);
+    return rc;
+}
+
+static int render_registry(cJSON **rendered, run_state *st, const char *forced, rs_error *err)
+{
+    int rc;
+    char *json = NULL, *reason = NULL, *data = NULL;
+    char spec[400], ref[512];
+    snprintf(spec, sizeof spec, "%s/%s", st->tgt.provider, st->tgt.model);
+    /* Pin the commit resolved once for the run: a label moving mid-run changes nothing. */
+    snprintf(ref, sizeof ref, "%s@%s", st->name, st->commit);
+    rc = rs_registry_choose(&st->variant, &reason, st->r->reg, st->ref, spec, forced, err);
+    if (rc)
+        goto done;
+    data = rs_json_print(st->data, 0);
+    if (!data) {
+        rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+        goto done;
+    }
+    rs_registry_render_opts ro = RS_REGISTRY_RENDER_OPTS_INIT;
+    ro.target = spec;
+    ro.variant = st->variant ? st->variant : NULL;
+    ro.data = data;
+    rc = rs_registry_render(&json, NULL, st->r->reg, ref, &ro, err);
+    if (rc == 0)
+        rc = rs_json_parse(rendered, json, strlen(json), "rendered prompt", err);
+done:
+    rs_free(json);
+    rs_free(reason);
+    rs_free(data);
+    return rc;
+}
+
+/* A key: the environment first, then the key_file. Borrowed; NULL when none. */
+static const char *key_value(const rs_runner *r, const char *name)
+{
+    if (!name || !*name)
+        return NULL;
+    const char *v = getenv(name);
+    if (v && *v)
+        return v;
+    return rs_json_string(r->keys, name);
+}
+
+static int has_header(const rs_vec *h, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < h->len; i++) {
+        const char *s = RS_VEC_AT(h, char *, i);
+        if (strncasecmp(s, name, n) == 0 && s[n] == ':')
+            return 1;
+    }
+    return 0;
+}
+
+/* Build the request for the current target: service, variant, render, encode, endpoint, headers. */
+static int target_prepare(run_state *st, rs_error *err)
+{
+    int rc = 0;
+    cJSON *rendered = NULL;
+    rs_runner *r = st->r;
+    const rs_route_target *rt = &st->route.targets[st->ti];
+    const char *forced = st->req->variant ? st->req->variant : rt->variant[0] ? rt->variant : NULL;
+    if ((rc = rs_target_parse(&st->tgt, rt->target, err)) != 0)
+        goto done;
+    if ((rc = rs_service_lookup(&st->svc, st->tgt.provider, r->config, err)) != 0)
+        goto done;
+    rc = st->req->source ? render_source(&rendered, st, forced, err)
+                         : render_registry(&rendered, st, forced, err);
+    if (rc)
+        goto done;
+    const rs_dialect *d = st->svc.dialect;
+    rs_encode_opts eo = RS_ENCODE_OPTS_INIT;
+    eo.stream = st->req->stream && strcmp(d->name, "mock") != 0;
+    const char *key = key_value(r, st->svc.key_env);
+    if (!key && st->svc.key_env[0] && !(st->svc.quirks & RS_QUIRK_KEY_OPTIONAL)) {
+        rc = rs_error_set(err, RS_ECONFIG, "no key for %s: set %s in the environment (or name a "
+                                           "key_file in rosetta.yaml)", st->svc.name,
+                          st->svc.key_env);
+        goto done;
+    }
+    rc = d->encode(&st->http.body, &st->svc, st->tgt.model, rendered, &eo, err);
+    if (rc == 0)
+        rc = d->endpoint(&st->http.url, &st->svc, st->tgt.model, eo.stream, err);
+    if (rc == 0)
+        rc = d->headers(&st->http.headers, &st->svc, key, err);
+    if (rc == 0 && !has_header(&st->http.headers, "Content-Type")) {
+        char *h = rs_strdup("Content-Type: application/json");
+        if (!h || rs_vec_push(&st->http.headers, &h) != 0) {
+            rs_free(h);
+            rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+        }
+    }
+    st->http.stream = eo.stream;
+    st->have_req = rc == 0;
+done:
+    cJSON_Delete(rendered);
+    return rc;
+}
+
+static int is_input_error(int rc)
+{
+    return rc == RS_ESYNTAX || rc == RS_ERENDER || rc == RS_ESCHEMA;
+}
+
+static void record_attempt(run_state *st, int ok, int http, rs_fail_class cls, const char *cls_name,
+                           const char *msg, double latency, long retry_after)
+{
+    attempt_row *a = rs_vec_push_zero(&st->attempts);
+    if (!a)
+        return; /* the run still completes; the row is lost to memory pressure only */
+    snprintf(a->target, sizeof a->target, "%s", st->route.targets[st->ti].target);
+    a->ok = ok;
+    a->http_status = http;
+    a->cls = cls;
+    snprintf(a->cls_name, sizeof a->cls_name, "%s", cls_name ? cls_name : "");
+    snprintf(a->error, sizeof a->error, "%s", msg ? msg : "");
+    a->latency_ms = latency;
+    a->retry_after_ms = retry_after;
+}
+
+typedef struct batch batch;
+static void run_finish(batch *b, run_state *st);
+static void target_begin(batch *b, run_state *st);
+
+struct batch {
+    rs_runner *r;
+    run_state **slots;
+    size_t nslots;
+    size_t active;
+    rs_run_done_fn done;
+    void *ud;
+    int interrupted;
+    rs_error *err_out; /* rs_run: the failure with its location (file:line:col) */
+};
+
+static void on_text(void *ud, const char *text, size_t len)
+{
+    run_state *st = ud;
+    if (st->req->on_text)
+        st->req->on_text(st->req->text_ud, st->index, text, len);
+}
+
+static void on_exchange_done(rs_exchange *x, void *ud);
+
+static void attempt_start(batch *b, run_state *st)
+{
+    rs_runner *r = b->r;
+    st->attempt++;
+    if (strcmp(st->svc.dialect->name, "mock") == 0) {
+        rs_result_free(&st->mres);
+        memset(&st->mpe, 0, sizeof st->mpe);
+        st->mpe.retry_after_ms = -1;
+        rs_error_clear(&st->merr);
+        st->mrc = rs_mock_answer(&st->mres, &st->mpe, st->tgt.model, rs_str_cstr(&st->http.body),
+                                 st->http.body.len, &st->merr);
+        st->phase = P_MOCK;
+        st->next_at = now_ms() + (double)r->mock_latency_ms;
+        return;
+    }
+    rs_exchange_reset(&st->x);
+    st->x.req = &st->http;
+    st->x.dialect = st->svc.dialect;
+    st->x.timeout_ms = st->route.timeout_ms > 0 ? st->route.timeout_ms : r->o.timeout_ms;
+    st->x.done = on_exchange_done;
+    st->x.done_ud = b;
+    st->x.on_text = on_text;
+    st->x.text_ud = st;
+    st->phase = P_HTTP;
+    st->next_at = now_ms();
+    rs_error aerr = RS_ERROR_INIT;
+    if (rs_transport_add(r->t, &st->x, &aerr) != 0) {
+        st->x.rc = aerr.code;
+        st->x.err = aerr;
+        st->x.pe.cls = RS_FAIL_OTHER;
+        on_exchange_done(&st->x, b);
+    }
+}
+
+/* An attempt ended: keep the answer, or retry, or fall back, or give up. */
+static void attempt_done(batch *b, run_state *st, int rc, rs_result *res, const rs_provider_error *pe,
+                         const rs_error *err, int http, double latency, double ttft,
+                         int should_retry)
+{
+    rs_runner *r = b->r;
+    if (rc == 0) {
+        record_attempt(st, 1, http, RS_FAIL_NONE, NULL, NULL, latency, -1);
+        rs_result_free(&st->final);
+        st->final = *res;
+        rs_result_init(res);
+        st->ok = 1;
+        st->rc = 0;
+        st->ttft_ms = ttft;
+        run_finish(b, st);
+        return;
+    }
+    rs_fail_class cls = rc == RS_EPROVIDER ? pe->cls : RS_FAIL_OTHER;
+    record_attempt(st, 0, http, cls, rs_fail_class_name(cls), err->message, latency,
+                   pe->retry_after_ms);
+    st->err = *err;
+    st->rc = rc == RS_EPROVIDER && cls == RS_FAIL_TIMEOUT ? RS_ETIMEOUT
+             : rc == RS_ENOMEM                            ? RS_ENOMEM
+                                                          : RS_EPROVIDER;
+    snprintf(st->err_class, sizeof st->err_class, "%s", rs_fail_class_name(cls));
+    rs_retry_policy p = r->policy;
+    if (st->route.max_attempts > 0)
+        p.max_attempts = st->route.max_attempts;
+    char why[160];
+    long wait = rc == RS_ENOMEM ? -1
+                                : rs_retry_decide(&p, pe, should_retry, st->attempt,
+                                                  (long)(now_ms() - st->t0), &r->rng, why,
+                                                  sizeof why);
+    if (wait >= 0) {
+        st->phase = P_WAIT;
+        st->next_at = now_ms() + (double)wait;
+        return;
+    }
+    st->ti++;
+    target_begin(b, st);
+}
+
+static void on_exchange_done(rs_exchange *x, void *ud)
+{
+    batch *b = ud;
+    run_state *st = (run_state *)((char *)x - offsetof(run_state, x));
+    attempt_done(b, st, x->rc, &x->result, &x->pe, &x->err, x->http_status, x->latency_ms,
+                 x->ttft_ms, x->should_retry);
+}
+
+static void mock_deliver(batch *b, run_state *st)
+{
+    double lat = (double)b->r->mock_latency_ms;
+    if (st->mrc == 0 && st->req->on_text && st->mres.text.len) {
+        /* Streamed: word by word, as a provider would send deltas. */
+        const char *p = st->mres.text.ptr;
+        size_t n = st->mres.text.len, i = 0;
+        while (i < n) {
+            size_t j = i;
+            while (j < n && p[j] == ' ')
+                j++;
+            while (j < n && p[j] != ' ')
+                j++;
+            st->req->on_text(st->req->text_ud, st->index, p + i, j - i);
+            i = j;
+        }
+    }
+    int http = st->mrc == 0 ? 200 : st->mpe.http_status;
+    attempt_done(b, st, st->mrc, &st->mres, &st->mpe, &st->merr, http, lat, st->mrc == 0 ? lat : -1,
+                 -1);
+}
+
+/* Start the current target (or the next one that can be prepared), or finish as failed. */
+static void target_begin(batch *b, run_state *st)
+{
+    for (; st->ti < st->route.n; st->ti++) {
+        target_clear(st);
+        st->attempt = 0;
+        rs_error perr = RS_ERROR_INIT;
+        int rc = target_prepare(st, &perr);
+        if (rc == 0) {
+            attempt_start(b, st);
+            return;
+        }
+        if (is_input_error(rc) || rc == RS_ENOMEM) {
+            /* The prompt itself does not render: no target can help. */
+            st->err = perr;
+            st->rc = rc;
+            st->input_error = st->attempts.len == 0;
+            snprintf(st->err_class, sizeof st->err_class, "%s",
+                     rc == RS_ENOMEM ? "other" : "render");
+            run_finish(b, st);
+            return;
+        }
+        /* This target cannot take the prompt (unsupported feature, unknown provider, no key):
+         * record why and fall back. */
+        const char *cname = rc == RS_EUNSUPPORTED ? "unsupported" : rc == RS_ECONFIG ? "config"
+                            : rc == RS_ENOTFOUND ? "not_found" : "bad_request";
+        record_attempt(st, 0, 0, RS_FAIL_BAD_REQUEST, cname, perr.message, 0, -1);
+        st->err = perr;
+        st->rc = rc;
+        snprintf(st->err_class, sizeof st->err_class, "%s", cname);
+    }
+    run_finish(b, st);
+}
+
+/* ---------- finishing: cost, log, callback ---------- */
+
+static char *tool_calls_json(const rs_result *res)
+{
+    if (res->tool_calls.len == 0)
+        return NULL;
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < res->tool_calls.len; i++) {
+        const rs_tool_call *tc = &RS_VEC_AT(&res->tool_calls, rs_tool_call, i);
+        cJSON *o = cJSON_CreateObject();
+        cJSON *args = NULL;
+        if (tc->args_json)
+            rs_json_parse(&args, tc->args_json, strlen(tc->args_json), NULL, NULL);
+        if (!o || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            cJSON_Delete(args);
+            break;
+        }
+        cJSON_AddStringToObject(o, "id", tc->id ? tc->id : "");
+        cJSON_AddStringToObject(o, "name", tc->name ? tc->name : "");
+        if (!args || !cJSON_AddItemToObject(o, "arguments", args))
+            cJSON_Delete(args);
+    }
+    char *s = arr ? rs_json_print(arr, 0) : NULL;
+    cJSON_Delete(arr);
+    return s;
+}
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static void run_finish(batch *b, run_state *st)
+{
+    rs_runner *r = b->r;
+    rs_run_outcome o;
+    memset(&o, 0, sizeof o);
+    st->phase = P_DONE;
+    char *tools = tool_calls_json(&st->final);
+    char *input = rs_json_print(cJSON_GetObjectItemCaseSensitive(st->data, "input"), 0);
+    char warning[256] = "";
+    char hash[20] = "";
+    if (st->have_req)
+        snprintf(hash, sizeof hash, "%016llx",
+                 (unsigned long long)fnv1a(st->http.body.ptr ? st->http.body.ptr : "",
+                                           st->http.body.len));
+    double cost = 0;
+    int cost_known = 0;
+    if (st->ok)
+        cost_known = rs_pricing_cost(r->pricing, st->tgt.provider, st->tgt.model,
+                                     &st->final.usage, &cost, warning, sizeof warning);
+    o.index = st->index;
+    o.ok = st->ok;
+    o.rc = st->ok ? 0 : st->rc ? st->rc : RS_EPROVIDER;
+    o.run_id = -1;
+    o.text = rs_str_cstr(&st->final.text);
+    o.tool_calls_json = tools;
+    o.error = st->ok ? NULL : st->err.message;
+    o.error_class = st->ok ? NULL : st->err_class;
+    o.prompt = st->name;
+    o.version = st->version[0] ? st->version : NULL;
+    o.commit = st->commit;
+    o.variant = st->variant;
+    char route_target[320] = "";
+    if (st->route.n) {
+        size_t last = st->ti < st->route.n ? st->ti : st->route.n - 1;
+        snprintf(route_target, sizeof route_target, "%s", st->route.targets[last].target);
+    }
+    rs_target lt;
+    memset(&lt, 0, sizeof lt);
+    if (route_target[0])
+        rs_target_parse(&lt, route_target, NULL);
+    o.provider = lt.provider[0] ? lt.provider : NULL;
+    o.model = lt.model[0] ? lt.model : NULL;
+    o.route = st->route.name[0] ? st->route.name : NULL;
+    o.finish = st->ok ? rs_finish_name(st->final.finish) : NULL;
+    o.input_tokens = st->final.usage.input;
+    o.output_tokens = st->final.usage.output;
+    o.cached_tokens = st->final.usage.cached;
+    o.reasoning_tokens = st->final.usage.reasoning;
+    o.cost_known = cost_known;
+    o.cost_usd = cost;
+    o.latency_ms = now_ms() - st->t0;
+    o.ttft_ms = st->ttft_ms;
+    o.attempts = (int)st->attempts.len;
+    o.warning = warning[0] ? warning : NULL;
+
+    if (r->log && !st->input_error) {
+        rs_attempt_record *ar = st->attempts.len ? rs_calloc(st->attempts.len, sizeof *ar) : NULL;
+        for (size_t i = 0; ar && i < st->attempts.len; i++) {
+            const attempt_row *a = &RS_VEC_AT(&st->attempts, attempt_row, i);
+            ar[i].target = a->target;
+            ar[i].ok = a->ok;
+            ar[i].http_status = a->http_status;
+            ar[i].error_class = a->ok ? NULL : a->cls_name;
+            ar[i].error = a->ok ? NULL : a->error;
+            ar[i].latency_ms = a->latency_ms;
+            ar[i].retry_after_ms = a->retry_after_ms;
+        }
+        rs_run_record rec = RS_RUN_RECORD_INIT;
+        rec.prompt = st->name;
+        rec.version = o.version;
+        rec.commit = st->commit;
+        rec.variant = st->variant;
+        rec.provider = o.provider;
+        rec.model = o.model;
+        rec.route = o.route;
+        rec.ok = st->ok;
+        rec.error = o.error;
+        rec.error_class = o.error_class;
+        rec.input_tokens = o.input_tokens;
+        rec.output_tokens = o.output_tokens;
+        rec.cached_tokens = o.cached_tokens;
+        rec.reasoning_tokens = o.reasoning_tokens;
+        rec.cost_known = cost_known;
+        rec.cost_usd = cost;
+        rec.latency_ms = o.latency_ms;
+        rec.ttft_ms = o.ttft_ms;
+        rec.experiment = st->req->experiment;
+        rec.arm = st->req->arm;
+        rec.case_id = st->req->case_id;
+        rec.input_json = input;
+        rec.output = st->ok ? o.text : NULL;
+        rec.tool_calls_json = tools;
+        rec.finish = o.finish;
+        rec.finish_raw = st->ok ? st->final.finish_raw : NULL;
+        rec.response_model = st->final.response_model[0] ? st->final.response_model : NULL;
+        rec.request_hash = hash[0] ? hash : NULL;
+        rec.attempts = ar;
+        rec.n_attempts = ar ? st->attempts.len : 0;
+        long long id = -1;
+        rs_error lerr = RS_ERROR_INIT;
+        if (rs_runlog_insert(r->log, &rec, &id, &lerr) == 0) {
+            o.run_id = id;
+        } else {
+            FILE *w = r->o.warnings ? r->o.warnings : stderr;
+            fprintf(w, "rosetta: warning: the run could not be logged: %s\n", lerr.message);
+        }
+        rs_free(ar);
+    }
+    if (b->err_out && !st->ok)
+        *b->err_out = st->err;
+    if (b->done)
+        b->done(b->ud, &o);
+    rs_free(tools);
+    rs_free(input);
+}
+
+/* ---------- the loop ---------- */
+
+static int start_run(batch *b, run_state *st)
+{
+    rs_error err = RS_ERROR_INIT;
+    int rc = run_resolve(st, &err);
+    if (rc != 0) {
+        st->err = err;
+        st->rc = rc;
+        st->input_error = 1;
+        snprintf(st->err_class, sizeof st->err_class, "%s", rc == RS_ENOMEM ? "other" : "input");
+        run_finish(b, st);
+        return 0;
+    }
+    target_begin(b, st);
+    return 0;
+}
+
+static void interrupt_all(batch *b)
+{
+    for (size_t i = 0; i < b->nslots; i++) {
+        run_state *st = b->slots[i];
+        if (!st || st->phase == P_DONE)
+            continue;
+        if (st->phase == P_HTTP)
+            rs_transport_remove(b->r->t, &st->x);
+        double lat = st->phase == P_HTTP ? now_ms() - st->next_at : 0;
+        record_attempt(st, 0, 0, RS_FAIL_OTHER, "interrupted", "interrupted", lat, -1);
+        rs_error_set(&st->err, RS_EINTERRUPTED, "interrupted before an answer arrived");
+        st->rc = RS_EINTERRUPTED;
+        snprintf(st->err_class, sizeof st->err_class, "interrupted");
+        run_finish(b, st);
+    }
+}
+
+static int batch_run(rs_runner *r, const rs_run_request *reqs, size_t n, int concurrency,
+                     rs_run_done_fn done, void *ud, rs_error *err, rs_error *err_out)
+{
+    int rc = 0;
+    batch b;
+    memset(&b, 0, sizeof b);
+    b.r = r;
+    b.err_out = err_out;
+    b.done = done;
+    b.ud = ud;
+    if (concurrency < 1)
+        concurrency = 1;
+    b.nslots = (size_t)concurrency < n ? (size_t)concurrency : n;
+    b.slots = b.nslots ? rs_calloc(b.nslots, sizeof *b.slots) : NULL;
+    if (b.nslots && !b.slots)
+        return rs_error_set(err, RS_ENOMEM, "out of memory starting a batch");
+    size_t next = 0;
+    for (;;) {
+        if (r->o.cancel && *r->o.cancel) {
+            interrupt_all(&b);
+            rc = rs_error_set(err, RS_EINTERRUPTED, "interrupted");
+            break;
+        }
+        /* Free finished slots and fill them with new runs. */
+        size_t active = 0;
+        for (size_t i = 0; i < b.nslots; i++) {
+            run_state *st = b.slots[i];
+            if (st && st->phase == P_DONE) {
+                state_free(st);
+                rs_free(st);
+                b.slots[i] = st = NULL;
+            }
+            if (!st && next < n) {
+                st = rs_malloc(sizeof *st);
+                if (!st) {
+                    rc = rs_error_set(err, RS_ENOMEM, "out of memory starting a run");
+                    break;
+                }
+                b.slots[i] = st;
+                state_init(st, r, &reqs[next], next);
+                next++;
+                start_run(&b, st);
+                if (st->phase == P_DONE) {
+                    i--; /* reuse this slot at once */
+                    continue;
+                }
+            }
+            if (st && st->phase != P_DONE)
+                active++;
+        }
+        if (rc)
+            break;
+        if (active == 0 && next >= n)
+            break;
+        /* Timers: retry waits and mock latencies. */
+        double now = now_ms(), wake = now + 100;
+        for (size_t i = 0; i < b.nslots; i++) {
+            run_state *st = b.slots[i];
+            if (!st || (st->phase != P_WAIT && st->phase != P_MOCK))
+                continue;
+            if (st->next_at <= now) {
+                if (st->phase == P_WAIT)
+                    attempt_start(&b, st);
+                else
+                    mock_deliver(&b, st);
+                wake = now;
+            } else if (st->next_at < wake) {
+                wake = st->next_at;
+            }
+        }
+        long wait = (long)(wake - now_ms() + 0.999);
+        if (wait < 0)
+            wait = 0;
+        if (rs_transport_pending(r->t) > 0) {
+            int s = rs_transport_step(r->t, wait, err);
+            if (s < 0) {
+                rc = s;
+                interrupt_all(&b);
+                break;
+            }
+        } else if (wait > 0) {
+            struct timespec ts = {wait / 1000, (wait % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    for (size_t i = 0; i < b.nslots; i++) {
+        if (b.slots[i]) {
+            state_free(b.slots[i]);
+            rs_free(b.slots[i]);
+        }
+    }
+    rs_free(b.slots);
+    return rc;
+}
+
+int rs_run_batch(rs_runner *r, const rs_run_request *reqs, size_t n, int concurrency,
+                 rs_run_done_fn done, void *ud, rs_error *err)
+{
+    return batch_run(r, reqs, n, concurrency, done, ud, err, NULL);
+}
+
+/* ---------- the blocking call ---------- */
+
+typedef struct one {
+    rs_run_outcome *o;
+    rs_error err;
+    int got;
+    int failed_alloc;
+} one;
+
+static char *cp(const char *s, int *bad)
+{
+    if (!s)
+        return NULL;
+    char *c = rs_strdup(s);
+    if (!c)
+        *bad = 1;
+    return c;
+}
+
+static void keep_outcome(void *ud, const rs_run_outcome *o)
+{
+    one *w = ud;
+    rs_run_outcome *c = rs_calloc(1, sizeof *c);
+    int bad = !c;
+    w->got = 1;
+    if (c) {
+        *c = *o;
+        c->text = cp(o->text, &bad);
+        c->tool_calls_json = cp(o->tool_calls_json, &bad);
+        c->error = cp(o->error, &bad);
+        c->error_class = cp(o->error_class, &bad);
+        c->prompt = cp(o->prompt, &bad);
+        c->version = cp(o->version, &bad);
+        c->commit = cp(o->commit, &bad);
+        c->variant = cp(o->variant, &bad);
+        c->provider = cp(o->provider, &bad);
+        c->model = cp(o->model, &bad);
+        c->route = cp(o->route, &bad);
+        c->finish = cp(o->finish, &bad);
+        c->warning = cp(o->warning, &bad);
+    }
+    if (bad) {
+        rs_run_outcome_free(c);
+        c = NULL;
+        w->failed_alloc = 1;
+    }
+    w->o = c;
+}
+
+void rs_run_outcome_free(rs_run_outcome *o)
+{
+    if (!o)
+        return;
+    const char *f[] = {o->text,    o->tool_calls_json, o->error,    o->error_class, o->prompt,
+                       o->version, o->commit,          o->variant,  o->provider,    o->model,
+                       o->route,   o->finish,          o->warning};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        rs_free((void *)f[i]);
+    rs_free(o);
+}
+
+int rs_run(rs_runner *r, const rs_run_request *req, rs_run_outcome **out, rs_error *err)
+{
+    one w;
+    memset(&w, 0, sizeof w);
+    if (out)
+        *out = NULL;
+    int rc = batch_run(r, req, 1, 1, keep_outcome, &w, err, &w.err);
+    if (rc == 0 && w.failed_alloc)
+        rc = rs_error_set(err, RS_ENOMEM, "out of memory keeping the outcome");
+    if (rc == 0 && w.o && !w.o->ok) {
+        *err = w.err;
+        rc = w.o->rc ? w.o->rc : RS_EPROVIDER;
+    }
+    if (out)
+        *out = w.o;
+    else
+        rs_run_outcome_free(w.o);
+    return rc;
+}
