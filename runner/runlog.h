@@ -13,6 +13,9 @@
 /* Open without migrating past `version` (tests build an old log, then reopen to migrate it). */
 int rs_runlog_open_at_version(rs_runlog **out, const char *path, int version, rs_error *err);
 
+/* Run SQL on the log (tests: seed an old-schema log; tools: maintenance). */
+int rs_runlog_exec(rs_runlog *log, const char *sql, rs_error *err);
+
 /* Replace the values of *_API_KEY / *_TOKEN / *_SECRET environment variables (8+ characters)
  * found in text with "[REDACTED]". Returns a new string (rs_free) or NULL when out of memory.
  * Exposed for tests and for the transport's --verbose traces. */

@@ -122,11 +122,11 @@ int rs_runlog_list_json(rs_runlog *log, const rs_runlog_query *q, char **json, r
 /* One run in full with its attempts and feedback as a JSON object; RS_ENOTFOUND when absent. */
 int rs_runlog_show_json(rs_runlog *log, long long id, char **json, rs_error *err);
 
-#define RS_STATS_MAX_BY 8
+#define RS_RUNSTATS_MAX_BY 8
 
 /* One group of `stats`. Latencies in ms; -1 when the group has no value for them. */
-typedef struct rs_stats_group {
-    char *key[RS_STATS_MAX_BY]; /* the group's values of the `by` columns; NULL = none */
+typedef struct rs_runstats_group {
+    char *key[RS_RUNSTATS_MAX_BY]; /* the group's values of the `by` columns; NULL = none */
     long count;
     long errors;
     double error_rate;          /* errors / count */
@@ -135,21 +135,21 @@ typedef struct rs_stats_group {
     long cost_known;            /* runs whose cost is known */
     double cost_total;          /* sum over runs with a known cost */
     double cost_mean;           /* cost_total / cost_known, -1 when none known */
-} rs_stats_group;
+} rs_runstats_group;
 
-typedef struct rs_stats {
+typedef struct rs_runstats {
     size_t n_by;
-    char *by[RS_STATS_MAX_BY];  /* the column names grouped by */
-    rs_stats_group *groups;
+    char *by[RS_RUNSTATS_MAX_BY];  /* the column names grouped by */
+    rs_runstats_group *groups;
     size_t n_groups;
-} rs_stats;
+} rs_runstats;
 
 /* Group the runs matching q by q->by. RS_EINVAL naming the column when `by` has an unknown one.
- * Percentiles are nearest-rank over the group's values, computed in C. */
-int rs_runlog_stats(rs_runlog *log, const rs_runlog_query *q, rs_stats **out, rs_error *err);
-void rs_stats_free(rs_stats *s);
+ * Percentiles are type 7 (linear interpolation, as compare reports them), computed in C. */
+int rs_runlog_stats(rs_runlog *log, const rs_runlog_query *q, rs_runstats **out, rs_error *err);
+void rs_runstats_free(rs_runstats *s);
 /* The same as a JSON array of group objects (rs_free). */
-int rs_stats_to_json(const rs_stats *s, char **json, rs_error *err);
+int rs_runstats_to_json(const rs_runstats *s, char **json, rs_error *err);
 
 #ifdef __cplusplus
 }
