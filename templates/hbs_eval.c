@@ -1,0 +1,649 @@
+/*
+ * templates/hbs_eval.c - rendering a compiled template.
+ *
+ * The AST is walked directly. Contexts, @data frames and block parameters live in small structs
+ * on the C stack, linked to their parents, so rendering allocates nothing for text, lookups or
+ * iteration; the per-render arena only holds synthesized values (a string's length, a helper's
+ * output used as an argument, a partial's merged context). The output limit is enforced by the
+ * string builder itself (its max is lowered for the render and restored after).
+ */
+#include "templates/hbs_internal.h"
+
+#include "util/alloc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int run_program(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_scope *sc);
+
+/* Put the location of byte `off` of the scope's unit on err, unless it already has one. */
+static void locate(hbs_state *st, const hbs_unit *unit, size_t off)
+{
+    rs_error *err = st->err;
+    if (!err || err->line)
+        return;
+    int line, col;
+    rs_location_of(unit->src, unit->len, off, &line, &col);
+    err->line = line;
+    err->column = col;
+    rs_error_set_file(err, unit->name ? unit->name : (st->tpl->filename ? st->tpl->filename : ""));
+    rs_error_set_snippet(err, unit->src, unit->len, line);
+}
+
+static int fail_at(hbs_state *st, const hbs_unit *unit, size_t off, int code, const char *fmt, ...)
+    RS_PRINTF(5, 6);
+static int fail_at(hbs_state *st, const hbs_unit *unit, size_t off, int code, const char *fmt, ...)
+{
+    char msg[RS_ERROR_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        msg[0] = '\0';
+    return hbs_error_at(st->err, code, st->tpl, unit, off, "%s", msg);
+}
+
+static int oom(hbs_state *st)
+{
+    return rs_error_set(st->err, RS_ENOMEM, "out of memory rendering a template");
+}
+
+int hbs_call_error(const rs_hbs_call *c, int code, const char *fmt, ...)
+{
+    char msg[RS_ERROR_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        msg[0] = '\0';
+    return hbs_error_at(c->st->err, code, c->st->tpl, c->scope->unit, c->call->off, "%s", msg);
+}
+
+/* ---- lookups ---- */
+
+/* A @data variable: iteration variables from the nearest each, then the render's data, then root. */
+static const cJSON *data_lookup(const hbs_data_frame *f, const char *key, size_t n, hbs_state *st,
+                                int *oom_flag)
+{
+    for (; f; f = f->parent) {
+        if (f->has_iter) {
+            if (n == 5 && !memcmp(key, "index", 5))
+                return &f->index;
+            if (n == 3 && !memcmp(key, "key", 3))
+                return &f->key;
+            if (n == 5 && !memcmp(key, "first", 5))
+                return &f->first;
+            if (n == 4 && !memcmp(key, "last", 4))
+                return &f->last;
+        }
+        if (!f->parent) {
+            const cJSON *v = hbs_lookup(f->user, key, n, &st->arena, oom_flag);
+            if (!v && n == 4 && !memcmp(key, "root", 4))
+                v = f->root;
+            return v;
+        }
+    }
+    return NULL;
+}
+
+static const cJSON *resolve(hbs_state *st, const hbs_path *p, const hbs_scope *sc, int *oom_flag)
+{
+    const cJSON *v;
+    uint16_t i = 0;
+    if (p->data) {
+        const hbs_data_frame *f = sc->data;
+        for (uint16_t d = 0; d < p->depth && f; d++)
+            f = f->parent;
+        if (!f || p->nparts == 0)
+            return NULL;
+        v = data_lookup(f, p->parts[0].s, p->parts[0].len, st, oom_flag);
+        i = 1;
+    } else if (p->bp_up >= 0) {
+        const hbs_bp_frame *b = sc->bp;
+        for (int16_t d = 0; d < p->bp_up && b; d++)
+            b = b->up;
+        v = b && p->bp_index < (int16_t)b->n ? b->vals[p->bp_index] : NULL;
+        i = 1;
+    } else {
+        const hbs_ctx_frame *f = sc->ctx;
+        for (uint16_t d = 0; d < p->depth && f; d++)
+            f = f->up;
+        v = f ? f->v : NULL;
+        if (p->nparts == 0)
+            return v;
+        v = hbs_lookup(v, p->parts[0].s, p->parts[0].len, &st->arena, oom_flag);
+        i = 1;
+    }
+    for (; i < p->nparts; i++) {
+        if (!v || cJSON_IsNull(v))
+            return v;
+        v = hbs_lookup(v, p->parts[i].s, p->parts[i].len, &st->arena, oom_flag);
+    }
+    return v;
+}
+
+/* ---- calls ---- */
+
+static int eval_expr(rs_str *out, hbs_state *st, const hbs_expr *e, const hbs_scope *sc,
+                     const cJSON **val);
+
+#define INLINE_ARGS 8
+
+typedef struct call_frame {
+    rs_hbs_call c;
+    const cJSON *args_buf[INLINE_ARGS];
+    const cJSON *hash_buf[INLINE_ARGS];
+} call_frame;
+
+static int setup_call(call_frame *cf, rs_str *out, hbs_state *st, const hbs_call *call,
+                      const hbs_scope *sc, const hbs_node *node)
+{
+    rs_hbs_call *c = &cf->c;
+    memset(c, 0, sizeof *c);
+    c->st = st;
+    c->call = call;
+    c->scope = sc;
+    c->node = node;
+    c->args = cf->args_buf;
+    c->hash = cf->hash_buf;
+    if (call->nparams > INLINE_ARGS &&
+        !(c->args = rs_arena_alloc(&st->arena, call->nparams * sizeof(cJSON *))))
+        return oom(st);
+    if (call->nhash > INLINE_ARGS &&
+        !(c->hash = rs_arena_alloc(&st->arena, call->nhash * sizeof(cJSON *))))
+        return oom(st);
+    for (uint32_t i = 0; i < call->nparams; i++) {
+        int rc = eval_expr(out, st, &call->params[i], sc, &c->args[i]);
+        if (rc)
+            return rc;
+    }
+    for (uint32_t i = 0; i < call->nhash; i++) {
+        int rc = eval_expr(out, st, &call->hash_vals[i], sc, &c->hash[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Call a registered helper; its error gets the call's location when it has none. */
+static int call_helper(rs_str *out, rs_hbs_call *c)
+{
+    hbs_state *st = c->st;
+    int rc = c->call->helper->fn(out, c, c->call->helper->userdata, st->err);
+    if (rc) {
+        if (st->err && st->err->code == 0)
+            rs_error_set(st->err, rc, "helper '%s' failed", c->call->name);
+        locate(st, c->scope->unit, c->call->off);
+    }
+    return rc;
+}
+
+/* A subexpression's value: built-ins give values, registered helpers give their output as a string. */
+static int eval_sub(rs_str *out, hbs_state *st, const hbs_call *call, const hbs_scope *sc,
+                    const cJSON **val)
+{
+    call_frame cf;
+    int rc;
+    if (++st->depth > st->tpl->max_depth) {
+        rc = fail_at(st, sc->unit, call->off, RS_ELIMIT, "subexpressions nested deeper than %d levels",
+                     st->tpl->max_depth);
+        goto done;
+    }
+    if ((rc = setup_call(&cf, out, st, call, sc, NULL)))
+        goto done;
+    if (call->builtin != BI_NONE) {
+        rc = hbs_builtin_value(val, &cf.c, out);
+        goto done;
+    }
+    size_t start = out->len;
+    if ((rc = call_helper(out, &cf.c)))
+        goto done;
+    if ((rc = rs_str_error(out))) {
+        rc = rs_str_report(out, st->err, "the rendered output");
+        goto done;
+    }
+    cJSON *s = hbs_new_string(&st->arena, out->ptr ? out->ptr + start : "", out->len - start);
+    out->len = start;
+    if (out->ptr)
+        out->ptr[start] = '\0';
+    if (!s) {
+        rc = oom(st);
+        goto done;
+    }
+    *val = s;
+done:
+    st->depth--;
+    return rc;
+}
+
+static int eval_expr(rs_str *out, hbs_state *st, const hbs_expr *e, const hbs_scope *sc,
+                     const cJSON **val)
+{
+    int oom_flag = 0;
+    switch (e->kind) {
+    case EX_LITERAL:
+        *val = e->u.lit;
+        return 0;
+    case EX_PATH:
+        *val = resolve(st, &e->u.path, sc, &oom_flag);
+        return oom_flag ? oom(st) : 0;
+    default:
+        return eval_sub(out, st, e->u.sub, sc, val);
+    }
+}
+
+/* JavaScript's `context != depths[0]` for the values a template can hold. */
+static int same_value(const cJSON *a, const cJSON *b)
+{
+    if (a == b)
+        return 1;
+    int an = !a || cJSON_IsNull(a), bn = !b || cJSON_IsNull(b);
+    if (an || bn)
+        return an && bn;
+    if ((a->type & 0xFF) != (b->type & 0xFF))
+        return 0;
+    switch (a->type & 0xFF) {
+    case cJSON_Number:
+        return a->valuedouble == b->valuedouble;
+    case cJSON_String:
+        return strcmp(a->valuestring, b->valuestring) == 0;
+    case cJSON_True:
+    case cJSON_False:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int hbs_run_with(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_scope *sc,
+                 const cJSON *ctx, const hbs_data_frame *data, const hbs_bp_frame *bp)
+{
+    if (!p || p->n == 0)
+        return 0;
+    if (st->depth + 1 > st->tpl->max_depth)
+        return rs_error_set(st->err, RS_ELIMIT, "blocks nested deeper than %d levels",
+                            st->tpl->max_depth);
+    st->depth++;
+    hbs_ctx_frame f;
+    hbs_scope s = *sc;
+    if (!sc->ctx || !same_value(ctx, sc->ctx->v)) {
+        f.v = ctx;
+        f.up = sc->ctx;
+        s.ctx = &f;
+    }
+    s.data = data;
+    s.bp = bp;
+    int rc = run_program(out, st, p, &s);
+    st->depth--;
+    return rc;
+}
+
+/* Run the block's main program with ctx, declaring block params when the block has them. */
+int hbs_call_run_fn(rs_str *out, rs_hbs_call *c, const cJSON *ctx, const hbs_data_frame *data,
+                    const cJSON *bp0, const cJSON *bp1)
+{
+    const hbs_scope *sc = c->scope;
+    if (!c->fn)
+        return 0;
+    if (c->node && c->node->nbp) {
+        hbs_bp_frame b = {{bp0, bp1}, c->node->nbp, c->node, sc->bp};
+        return hbs_run_with(out, c->st, c->fn, sc, ctx, data, &b);
+    }
+    return hbs_run_with(out, c->st, c->fn, sc, ctx, data, sc->bp);
+}
+
+int hbs_call_run_inverse(rs_str *out, rs_hbs_call *c, const cJSON *ctx)
+{
+    return hbs_run_with(out, c->st, c->inverse, c->scope, ctx, c->scope->data, c->scope->bp);
+}
+
+/* ---- partials ---- */
+
+/* extend({}, context, hash): a new object with the context's own properties, then the hash's. */
+static int merge_context(hbs_state *st, rs_hbs_call *c, const cJSON *ctx, const cJSON **out)
+{
+    cJSON *obj = rs_arena_calloc(&st->arena, 1, sizeof(cJSON));
+    if (!obj)
+        return oom(st);
+    obj->type = cJSON_Object;
+    cJSON *last = NULL;
+    size_t i = 0;
+    int is_array = ctx && cJSON_IsArray(ctx);
+    if (ctx && (cJSON_IsObject(ctx) || is_array)) {
+        for (const cJSON *ch = ctx->child; ch; ch = ch->next, i++) {
+            cJSON *copy = rs_arena_alloc(&st->arena, sizeof(cJSON));
+            if (!copy)
+                return oom(st);
+            *copy = *ch;
+            copy->next = NULL;
+            copy->prev = last;
+            if (is_array) {
+                char num[24];
+                int n = snprintf(num, sizeof num, "%zu", i);
+                if (n < 0 || !(copy->string = rs_arena_strndup(&st->arena, num, (size_t)n)))
+                    return oom(st);
+            }
+            if (last)
+                last->next = copy;
+            else
+                obj->child = copy;
+            last = copy;
+        }
+    }
+    for (uint32_t h = 0; h < c->call->nhash; h++) {
+        const hbs_seg *k = &c->call->hash_keys[h];
+        const cJSON *v = c->hash[h];
+        cJSON *slot = NULL;
+        for (cJSON *ch = obj->child; ch; ch = ch->next) {
+            if (strncmp(ch->string, k->s, k->len) == 0 && ch->string[k->len] == '\0') {
+                slot = ch;
+                break;
+            }
+        }
+        if (!v) {
+            if (slot) /* obj[key] = undefined: the key stays, with no value to print */
+                slot->type = cJSON_Invalid;
+            continue;
+        }
+        cJSON *copy = rs_arena_alloc(&st->arena, sizeof(cJSON));
+        char *key = rs_arena_strndup(&st->arena, k->s, k->len);
+        if (!copy || !key)
+            return oom(st);
+        *copy = *v;
+        copy->string = key;
+        copy->type &= ~cJSON_StringIsConst;
+        if (slot) {
+            copy->next = slot->next;
+            copy->prev = slot->prev;
+            if (slot->prev && slot != obj->child)
+                slot->prev->next = copy;
+            if (slot == obj->child)
+                obj->child = copy;
+            if (slot->next)
+                slot->next->prev = copy;
+            if (slot == last)
+                last = copy;
+        } else {
+            copy->next = NULL;
+            copy->prev = last;
+            if (last)
+                last->next = copy;
+            else
+                obj->child = copy;
+            last = copy;
+        }
+    }
+    if (obj->child)
+        obj->child->prev = last;
+    *out = obj;
+    return 0;
+}
+
+/* Prefix every line of out[start..] with indent, except an empty last line (Handlebars). */
+static int indent_output(rs_str *out, hbs_state *st, size_t start, const char *indent, size_t ilen)
+{
+    size_t n = out->len - start;
+    if (n == 0)
+        return 0;
+    char *copy = rs_arena_alloc(&st->arena, n);
+    if (!copy)
+        return oom(st);
+    memcpy(copy, out->ptr + start, n);
+    out->len = start;
+    out->ptr[start] = '\0';
+    size_t line = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || copy[i] == '\n') {
+            if (i == n && line == n)
+                break; /* the empty text after a final newline */
+            rs_str_append(out, indent, ilen);
+            rs_str_append(out, copy + line, i - line + (i < n));
+            line = i + 1;
+        }
+    }
+    return 0;
+}
+
+static int run_partial(rs_str *out, hbs_state *st, const hbs_node *n, const hbs_scope *sc)
+{
+    const rs_hbs_template *tpl = st->tpl;
+    const hbs_unit *u = &RS_VEC_AT(&tpl->partials, hbs_unit, n->partial);
+    if (!u->found)
+        return fail_at(st, sc->unit, n->off, RS_ENOTFOUND, "partial '%s' could not be found", u->name);
+    if (st->depth + 1 > tpl->max_depth)
+        return fail_at(st, sc->unit, n->off, RS_ELIMIT,
+                       "partial '%s' nested deeper than %d levels (does it include itself?)",
+                       u->name, tpl->max_depth);
+    call_frame cf;
+    int rc = setup_call(&cf, out, st, &n->call, sc, NULL);
+    if (rc)
+        return rc;
+    const cJSON *ctx = n->call.nparams ? cf.c.args[0] : sc->ctx->v;
+    if (n->call.nhash && (rc = merge_context(st, &cf.c, ctx, &ctx)))
+        return rc;
+    hbs_ctx_frame f = {ctx, NULL};
+    hbs_scope ps = {&f, sc->data, NULL, u};
+    size_t start = out->len;
+    st->depth++;
+    rc = run_program(out, st, u->program, &ps);
+    st->depth--;
+    if (!rc && n->indent_len)
+        rc = indent_output(out, st, start, n->indent, n->indent_len);
+    return rc;
+}
+
+/* ---- the walk ---- */
+
+static int append_out(rs_str *out, const cJSON *v, int escape)
+{
+    if (!v)
+        return 0;
+    if (!escape)
+        return rs_hbs_append_value(out, v);
+    int t = v->type & 0xFF;
+    if (t == cJSON_String || t == cJSON_Raw)
+        return v->valuestring ? rs_hbs_escape(out, v->valuestring, strlen(v->valuestring)) : 0;
+    if (t != cJSON_Array)
+        return rs_hbs_append_value(out, v);
+    rs_str tmp = RS_STR_INIT;
+    rs_hbs_append_value(&tmp, v);
+    int rc = rs_str_error(&tmp);
+    if (rc)
+        out->error = rc;
+    else
+        rc = rs_hbs_escape(out, rs_str_cstr(&tmp), tmp.len);
+    rs_str_free(&tmp);
+    return rc;
+}
+
+static int run_program(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_scope *sc)
+{
+    int rc = 0;
+    for (uint32_t i = 0; i < p->n && !rc; i++) {
+        const hbs_node *n = &p->nodes[i];
+        switch (n->kind) {
+        case ND_CONTENT:
+            rs_str_append(out, n->text, n->olen);
+            break;
+        case ND_VALUE: {
+            int oom_flag = 0;
+            const cJSON *v = resolve(st, &n->path, sc, &oom_flag);
+            if (oom_flag)
+                rc = oom(st);
+            else
+                append_out(out, v, n->escape);
+            break;
+        }
+        case ND_CALL: {
+            call_frame cf;
+            if ((rc = setup_call(&cf, out, st, &n->call, sc, n)))
+                break;
+            if (n->call.builtin == BI_NONE) {
+                rc = call_helper(out, &cf.c);
+            } else {
+                const cJSON *v = NULL;
+                rc = hbs_builtin_value(&v, &cf.c, out);
+                if (!rc)
+                    append_out(out, v, n->escape);
+            }
+            break;
+        }
+        case ND_BLOCK: {
+            call_frame cf;
+            if ((rc = setup_call(&cf, out, st, &n->call, sc, n)))
+                break;
+            cf.c.fn = n->program;
+            cf.c.inverse = n->inverse;
+            cf.c.is_block = 1;
+            rc = n->call.builtin == BI_NONE ? call_helper(out, &cf.c) : hbs_builtin_block(out, &cf.c);
+            break;
+        }
+        case ND_SECTION: {
+            int oom_flag = 0;
+            const cJSON *v = resolve(st, &n->path, sc, &oom_flag);
+            if (oom_flag) {
+                rc = oom(st);
+                break;
+            }
+            call_frame cf;
+            memset(&cf.c, 0, sizeof cf.c);
+            cf.c.st = st;
+            cf.c.call = &n->call;
+            cf.c.scope = sc;
+            cf.c.node = n;
+            cf.c.fn = n->program;
+            cf.c.inverse = n->inverse;
+            cf.c.is_block = 1;
+            rc = hbs_section(out, &cf.c, v);
+            break;
+        }
+        case ND_PARTIAL:
+            rc = run_partial(out, st, n, sc);
+            break;
+        default:
+            break;
+        }
+        if (!rc && out->error)
+            rc = out->error;
+    }
+    if (rc && rc == out->error && st->err && st->err->code == 0) {
+        if (rc == RS_ELIMIT)
+            rs_error_set(st->err, rc, "the rendered output exceeds the limit of %zu bytes",
+                         st->tpl->max_output);
+        else
+            rs_error_set(st->err, rc, "out of memory rendering a template");
+    }
+    return rc;
+}
+
+int rs_hbs_render(rs_str *out, const rs_hbs_template *tpl, const cJSON *context, const cJSON *data,
+                  rs_error *err)
+{
+    if (!out || !tpl)
+        return rs_error_set(err, RS_EINVAL, "rs_hbs_render: no output or no template");
+    if (out->error)
+        return rs_error_set(err, out->error, "the output buffer already has an error");
+    rs_error local = RS_ERROR_INIT;
+    if (!err)
+        err = &local;
+    rs_error_clear(err);
+    size_t entry_len = out->len, entry_max = out->max;
+    if (tpl->max_output < entry_max && entry_len <= entry_max - tpl->max_output)
+        out->max = entry_len + tpl->max_output;
+    hbs_state st;
+    st.tpl = tpl;
+    st.depth = 0;
+    st.err = err;
+    rs_arena_init(&st.arena, 4096);
+    hbs_data_frame root;
+    memset(&root, 0, sizeof root);
+    root.root = context;
+    root.user = data;
+    hbs_ctx_frame f = {context, NULL};
+    hbs_scope sc = {&f, &root, NULL, &tpl->main};
+    int rc = run_program(out, &st, tpl->main.program, &sc);
+    if (rc && out->error == RS_ELIMIT && rc != RS_ELIMIT && out->max < entry_max)
+        rc = rs_error_set(err, RS_ELIMIT, "the rendered output exceeds the limit of %zu bytes",
+                          tpl->max_output);
+    out->max = entry_max;
+    if (rc) {
+        out->len = entry_len;
+        if (out->ptr)
+            out->ptr[entry_len] = '\0';
+        out->error = 0;
+    }
+    rs_arena_free(&st.arena);
+    return rc;
+}
+
+/* ---- the helper API ---- */
+
+size_t rs_hbs_call_argc(const rs_hbs_call *call)
+{
+    return call->call->nparams;
+}
+
+const cJSON *rs_hbs_call_arg(const rs_hbs_call *call, size_t i)
+{
+    return i < call->call->nparams ? call->args[i] : NULL;
+}
+
+const cJSON *rs_hbs_call_hash(const rs_hbs_call *call, const char *key)
+{
+    size_t n = strlen(key);
+    for (uint32_t i = 0; i < call->call->nhash; i++) {
+        const hbs_seg *k = &call->call->hash_keys[i];
+        if (k->len == n && memcmp(k->s, key, n) == 0)
+            return call->hash[i];
+    }
+    return NULL;
+}
+
+const cJSON *rs_hbs_call_context(const rs_hbs_call *call)
+{
+    return call->scope->ctx ? call->scope->ctx->v : NULL;
+}
+
+const cJSON *rs_hbs_call_data(const rs_hbs_call *call, const char *name)
+{
+    int oom_flag = 0;
+    return data_lookup(call->scope->data, name, strlen(name), call->st, &oom_flag);
+}
+
+int rs_hbs_call_is_block(const rs_hbs_call *call)
+{
+    return call->is_block;
+}
+
+const char *rs_hbs_call_name(const rs_hbs_call *call)
+{
+    return call->call->name;
+}
+
+static int pass_error(rs_hbs_call *c, rs_error *err, int rc)
+{
+    if (rc && err && err != c->st->err)
+        *err = *c->st->err;
+    return rc;
+}
+
+int rs_hbs_call_fn(rs_str *out, const rs_hbs_call *call, const cJSON *context, rs_error *err)
+{
+    rs_hbs_call *c = (rs_hbs_call *)call;
+    int rc = hbs_call_run_fn(out, c, context, c->scope->data, context, NULL);
+    if (!rc && out->error)
+        rc = rs_str_report(out, c->st->err, "the rendered output");
+    return pass_error(c, err, rc);
+}
+
+int rs_hbs_call_inverse(rs_str *out, const rs_hbs_call *call, const cJSON *context, rs_error *err)
+{
+    rs_hbs_call *c = (rs_hbs_call *)call;
+    int rc = hbs_call_run_inverse(out, c, context);
+    if (!rc && out->error)
+        rc = rs_str_report(out, c->st->err, "the rendered output");
+    return pass_error(c, err, rc);
+}

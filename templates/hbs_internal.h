@@ -1,0 +1,298 @@
+/*
+ * templates/hbs_internal.h - the Handlebars engine's private types: tokens, the AST (which is also
+ * the compiled form: programs are arrays of nodes walked directly at render time), and the
+ * functions the engine's files share.
+ *
+ * Everything an AST points to lives in the template's arena or in the template's own copies of
+ * the sources, so a compiled template is one arena plus a few buffers, freed at once.
+ */
+#ifndef RS_TEMPLATES_HBS_INTERNAL_H
+#define RS_TEMPLATES_HBS_INTERNAL_H
+
+#include "templates/hbs.h"
+#include "util/arena.h"
+#include "util/vec.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- lexer ---- */
+
+typedef enum hbs_tok_type {
+    TK_EOF,
+    TK_CONTENT,
+    TK_COMMENT,
+    TK_OPEN,              /* {{  {{&  {{*  */
+    TK_OPEN_UNESCAPED,    /* {{{ */
+    TK_OPEN_BLOCK,        /* {{# */
+    TK_OPEN_ENDBLOCK,     /* {{/ */
+    TK_OPEN_INVERSE,      /* {{^ */
+    TK_OPEN_INVERSE_CHAIN,/* {{else */
+    TK_INVERSE,           /* {{else}} {{^}} */
+    TK_OPEN_PARTIAL,      /* {{> */
+    TK_OPEN_PARTIAL_BLOCK,/* {{#> */
+    TK_OPEN_RAW_BLOCK,    /* {{{{ */
+    TK_CLOSE_RAW_BLOCK,   /* }}}} */
+    TK_OPEN_SEXPR,
+    TK_CLOSE_SEXPR,
+    TK_CLOSE,             /* }} */
+    TK_CLOSE_UNESCAPED,   /* }}} */
+    TK_EQUALS,
+    TK_ID,
+    TK_SEP,
+    TK_STRING,
+    TK_NUMBER,
+    TK_BOOLEAN,
+    TK_UNDEFINED,
+    TK_NULL,
+    TK_DATA,
+    TK_OPEN_BLOCK_PARAMS,
+    TK_CLOSE_BLOCK_PARAMS,
+    TK_INVALID
+} hbs_tok_type;
+
+typedef struct hbs_token {
+    hbs_tok_type type;
+    size_t start, end;  /* the token's bytes in the source */
+    const char *text;   /* processed text: ID without brackets, string contents unescaped */
+    size_t len;
+    int literal;        /* ID written as [segment] */
+    int error;          /* TK_INVALID: 1 unterminated comment, 2 unterminated string, 0 other */
+} hbs_token;
+
+typedef struct hbs_lexer {
+    const char *src;
+    size_t len;
+    size_t pos;
+    int state;          /* LX_* in hbs_lexer.c */
+    rs_arena *arena;    /* for unescaped token texts */
+} hbs_lexer;
+
+void hbs_lexer_init(hbs_lexer *lx, const char *src, size_t len, rs_arena *arena);
+/* Next token. Returns 0, or RS_ENOMEM. Lexical errors come back as TK_INVALID tokens. */
+int hbs_lexer_next(hbs_lexer *lx, hbs_token *tok);
+
+/* JavaScript's \s on UTF-8: returns the byte length of the white-space character at p, or 0. */
+size_t hbs_js_space(const char *p, const char *end);
+/* Length of the white-space character ending at end (exclusive), or 0. */
+size_t hbs_js_space_before(const char *start, const char *end);
+
+/* ---- AST ---- */
+
+typedef struct hbs_seg {
+    const char *s;
+    uint32_t len;
+} hbs_seg;
+
+typedef struct hbs_path {
+    const hbs_seg *parts;
+    uint16_t nparts;
+    uint16_t depth;  /* number of leading ../ */
+    uint8_t data;    /* @path */
+    int16_t bp_up;   /* block parameter: how many block-param scopes up, -1 when not one */
+    int16_t bp_index;
+    const char *orig; /* as written, for names and messages */
+    uint32_t orig_len;
+} hbs_path;
+
+typedef enum hbs_expr_kind { EX_PATH, EX_LITERAL, EX_SUB } hbs_expr_kind;
+
+struct hbs_call;
+
+typedef struct hbs_expr {
+    uint8_t kind;
+    union {
+        hbs_path path;
+        const cJSON *lit;  /* NULL for the literal undefined */
+        struct hbs_call *sub;
+    } u;
+} hbs_expr;
+
+typedef enum hbs_builtin {
+    BI_NONE,
+    BI_IF,
+    BI_UNLESS,
+    BI_EACH,
+    BI_WITH,
+    BI_LOOKUP,
+    BI_LOG
+} hbs_builtin;
+
+typedef struct hbs_call {
+    uint8_t builtin;             /* hbs_builtin */
+    const rs_hbs_helper *helper; /* a registered helper (when builtin is BI_NONE) */
+    const char *name;            /* NUL-terminated */
+    hbs_expr *params;
+    uint32_t nparams;
+    uint32_t nhash;
+    const hbs_seg *hash_keys;
+    hbs_expr *hash_vals;
+    uint32_t off;                /* where the helper name is, for errors */
+} hbs_call;
+
+typedef enum hbs_node_kind {
+    ND_CONTENT,
+    ND_COMMENT,
+    ND_VALUE,   /* {{path}}: a plain lookup */
+    ND_CALL,    /* {{helper args}} */
+    ND_BLOCK,   /* {{#helper args}}..{{/helper}} */
+    ND_SECTION, /* {{#path}}..{{/path}} without a helper: Mustache section semantics */
+    ND_PARTIAL
+} hbs_node_kind;
+
+struct hbs_program;
+
+typedef struct hbs_strip {
+    uint8_t open, close;
+} hbs_strip;
+
+typedef struct hbs_node {
+    uint8_t kind;
+    uint8_t escape;      /* ND_VALUE/ND_CALL: HTML-escape the result */
+    uint8_t lstripped, rstripped; /* ND_CONTENT, whitespace control bookkeeping */
+    uint32_t off;        /* the tag's first byte */
+    /* ND_CONTENT: the original text and the part of it that is kept */
+    const char *text;
+    size_t olen;
+    size_t vstart, vend;
+    hbs_strip strip;     /* mustache, comment, partial */
+    hbs_strip open_strip, inverse_strip, close_strip; /* blocks */
+    uint8_t has_inverse_strip, has_close_strip;
+    hbs_path path;       /* ND_VALUE, ND_SECTION */
+    hbs_call call;       /* ND_CALL, ND_BLOCK; ND_PARTIAL uses params/hash */
+    struct hbs_program *program, *inverse;
+    /* ND_PARTIAL */
+    int32_t partial;     /* index into the template's partial table */
+    const char *indent;
+    size_t indent_len;
+    /* block parameters declared by this block (as |a b|) */
+    uint16_t nbp;
+    const hbs_seg *bp;
+} hbs_node;
+
+typedef struct hbs_program {
+    hbs_node *nodes;
+    uint32_t n;
+    uint8_t chained; /* an {{else if}} chain link */
+} hbs_program;
+
+/* One source: the main template or a partial. */
+typedef struct hbs_unit {
+    char *name;          /* partial name; NULL for the main template */
+    char *src;           /* owned copy */
+    size_t len;
+    hbs_program *program; /* NULL for a partial the resolver did not find */
+    int found;
+} hbs_unit;
+
+struct rs_hbs_template {
+    rs_arena arena;
+    int escape_html;
+    int max_depth;
+    size_t max_output;
+    char *filename;
+    rs_hbs_helper *helpers;
+    size_t nhelpers;
+    hbs_unit main;
+    rs_vec partials; /* hbs_unit */
+    rs_vec used;     /* const char *: names of found partials, sorted */
+    char hash[65];
+};
+
+/* Parse one unit into unit->program; partial names are added to tpl->partials. */
+int hbs_parse_unit(rs_hbs_template *tpl, hbs_unit *unit, const rs_hbs_options *opts,
+                   rs_error *err);
+
+/* Error location helper: set err at byte `off` of unit's source, with snippet. */
+int hbs_error_at(rs_error *err, int code, const rs_hbs_template *tpl, const hbs_unit *unit,
+                 size_t off, const char *fmt, ...) RS_PRINTF(6, 7);
+
+/* ---- values (hbs_value.c) ---- */
+
+/* Look a property up as Handlebars' lookupProperty does (own properties only; arrays and strings
+ * have length and indexes). Synthesized values (a length, a character) come from arena.
+ * Returns NULL (undefined) when absent. *oom is set when the arena ran out. */
+const cJSON *hbs_lookup(const cJSON *obj, const char *key, size_t klen, rs_arena *arena, int *oom);
+
+/* Handlebars' isEmpty: undefined, null, false, "", 0 is NOT empty, NaN, [] */
+int hbs_is_empty(const cJSON *v);
+
+/* Object keys in JavaScript order (integer-like keys ascending, then insertion order).
+ * Returns the children in *out (from arena, or NULL when the object needs no reordering,
+ * in which case the caller walks the child list). Returns the count, or -1 on OOM. */
+long hbs_object_keys(const cJSON *obj, rs_arena *arena, const cJSON ***out);
+
+/* Is (s, n) a canonical array index ("0", "17", not "01"); sets *idx. */
+int hbs_array_index(const char *s, size_t n, size_t *idx);
+
+/* New value nodes in the arena (never freed individually). */
+cJSON *hbs_new_number(rs_arena *a, double v);
+cJSON *hbs_new_string(rs_arena *a, const char *s, size_t n);
+cJSON *hbs_new_bool(rs_arena *a, int b);
+
+/* ---- rendering (hbs_eval.c) and built-ins (hbs_builtins.c) ---- */
+
+typedef struct hbs_ctx_frame {
+    const cJSON *v;
+    const struct hbs_ctx_frame *up;
+} hbs_ctx_frame;
+
+typedef struct hbs_data_frame {
+    const struct hbs_data_frame *parent;
+    int has_iter;
+    cJSON index, key, first, last;
+    const cJSON *root;  /* root frame only */
+    const cJSON *user;  /* root frame only: the render's data */
+} hbs_data_frame;
+
+typedef struct hbs_bp_frame {
+    const cJSON *vals[2];
+    uint16_t n;
+    const hbs_node *decl;
+    const struct hbs_bp_frame *up;
+} hbs_bp_frame;
+
+typedef struct hbs_scope {
+    const hbs_ctx_frame *ctx;
+    const hbs_data_frame *data;
+    const hbs_bp_frame *bp;
+    const hbs_unit *unit;
+} hbs_scope;
+
+typedef struct hbs_state {
+    const rs_hbs_template *tpl;
+    rs_arena arena;
+    int depth;
+    rs_error *err;
+} hbs_state;
+
+struct rs_hbs_call {
+    hbs_state *st;
+    const hbs_call *call;
+    const hbs_scope *scope;
+    const hbs_node *node; /* the block or mustache, NULL for a subexpression */
+    const cJSON **args;
+    const cJSON **hash;
+    const hbs_program *fn, *inverse;
+    int is_block;
+};
+
+/* Run a program with `ctx` as this (pushing a context frame when it differs from the current). */
+int hbs_run_with(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_scope *sc,
+                 const cJSON *ctx, const hbs_data_frame *data, const hbs_bp_frame *bp);
+/* Run a block's main program (declaring its block params bp0, bp1 when it has any) or its
+ * inverse, as options.fn / options.inverse do. */
+int hbs_call_run_fn(rs_str *out, rs_hbs_call *c, const cJSON *ctx, const hbs_data_frame *data,
+                    const cJSON *bp0, const cJSON *bp1);
+int hbs_call_run_inverse(rs_str *out, rs_hbs_call *c, const cJSON *ctx);
+/* Report an error raised at a call's location (when the error has none yet). */
+int hbs_call_error(const rs_hbs_call *c, int code, const char *fmt, ...) RS_PRINTF(3, 4);
+
+/* Built-in helpers: append the output (block or inline use) or produce a value (lookup). */
+int hbs_builtin_block(rs_str *out, rs_hbs_call *c);
+/* The value of a built-in used in an expression ({{lookup a b}}, (lookup a b)). */
+int hbs_builtin_value(const cJSON **val, rs_hbs_call *c, rs_str *scratch);
+/* Mustache section semantics (blockHelperMissing) for {{#path}} with value v. */
+int hbs_section(rs_str *out, rs_hbs_call *c, const cJSON *v);
+
+#endif

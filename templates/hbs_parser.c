@@ -1,0 +1,1270 @@
+/*
+ * templates/hbs_parser.c - Handlebars source to AST, as Handlebars 4.x's grammar (handlebars.yy)
+ * parses it, then its whitespace control (~ and the Mustache standalone-line rules, mirrored from
+ * Handlebars' whitespace-control.js), then compaction into the arrays rendering walks.
+ *
+ * Helper calls are classified here, as Handlebars' compiler does with knownHelpersOnly: a tag
+ * with arguments (or a subexpression) calls a helper and an unknown one is an error; a bare name
+ * is a helper call only when such a helper exists, else a lookup.
+ */
+#include "templates/hbs_internal.h"
+
+#include "util/alloc.h"
+#include "util/jsnum.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct bp_scope {
+    const hbs_seg *names;
+    uint16_t n;
+    const struct bp_scope *up;
+} bp_scope;
+
+typedef struct parser {
+    hbs_lexer lx;
+    hbs_token tok;
+    hbs_token peek;
+    int have_peek;
+    rs_hbs_template *tpl;
+    hbs_unit *unit;
+    rs_error *err;
+    int depth;
+    int max_depth;
+    const bp_scope *bps;
+} parser;
+
+int hbs_error_at(rs_error *err, int code, const rs_hbs_template *tpl, const hbs_unit *unit,
+                 size_t off, const char *fmt, ...)
+{
+    char msg[RS_ERROR_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        msg[0] = '\0';
+    int line, col;
+    rs_location_of(unit->src, unit->len, off, &line, &col);
+    const char *file = unit->name ? unit->name : (tpl->filename ? tpl->filename : "");
+    rs_error_set_at(err, code, file, line, col, "%s", msg);
+    rs_error_set_snippet(err, unit->src, unit->len, line);
+    return code;
+}
+
+static void loc_of(const parser *P, size_t off, int *line, int *col)
+{
+    rs_location_of(P->unit->src, P->unit->len, off, line, col);
+}
+
+/* A short description of a token for "found ..." in messages. */
+static void describe(const parser *P, const hbs_token *t, char *buf, size_t size)
+{
+    if (t->type == TK_EOF) {
+        snprintf(buf, size, "end of input");
+        return;
+    }
+    size_t n = t->end - t->start;
+    const char *s = P->unit->src + t->start;
+    int cut = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n') {
+            n = i;
+            cut = 1;
+            break;
+        }
+    }
+    if (n > 24) {
+        n = 24;
+        cut = 1;
+    }
+    snprintf(buf, size, "'%.*s%s'", (int)n, s, cut ? "..." : "");
+}
+
+static int perr(parser *P, int code, size_t off, const char *fmt, ...) RS_PRINTF(4, 5);
+static int perr(parser *P, int code, size_t off, const char *fmt, ...)
+{
+    char msg[RS_ERROR_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        msg[0] = '\0';
+    return hbs_error_at(P->err, code, P->tpl, P->unit, off, "%s", msg);
+}
+
+static int oom(parser *P)
+{
+    return rs_error_set(P->err, RS_ENOMEM, "out of memory compiling a template");
+}
+
+static int advance(parser *P)
+{
+    if (P->have_peek) {
+        P->tok = P->peek;
+        P->have_peek = 0;
+        return 0;
+    }
+    int rc = hbs_lexer_next(&P->lx, &P->tok);
+    return rc ? oom(P) : 0;
+}
+
+static int peek(parser *P, const hbs_token **out)
+{
+    if (!P->have_peek) {
+        if (hbs_lexer_next(&P->lx, &P->peek))
+            return oom(P);
+        P->have_peek = 1;
+    }
+    *out = &P->peek;
+    return 0;
+}
+
+/* "found X" error for the current token, with lexical errors explained. */
+static int unexpected(parser *P, const char *expected)
+{
+    char what[64];
+    if (P->tok.type == TK_INVALID && P->tok.error == 1)
+        return perr(P, RS_ESYNTAX, P->tok.start, "unclosed comment: expected '}}'%s",
+                    P->unit->src[P->tok.start + 3] == '-' ||
+                            (P->tok.end - P->tok.start > 4 && P->unit->src[P->tok.start + 4] == '-')
+                        ? " after '--'"
+                        : "");
+    if (P->tok.type == TK_INVALID && P->tok.error == 2)
+        return perr(P, RS_ESYNTAX, P->tok.start, "unterminated string literal");
+    describe(P, &P->tok, what, sizeof what);
+    return perr(P, RS_ESYNTAX, P->tok.start, "expected %s, found %s", expected, what);
+}
+
+static void *arena_dup(parser *P, const void *p, size_t n)
+{
+    void *q = rs_arena_alloc(&P->tpl->arena, n ? n : 1);
+    if (q && n)
+        memcpy(q, p, n);
+    return q;
+}
+
+static hbs_strip strip_flags(const parser *P, const hbs_token *open, const hbs_token *close)
+{
+    hbs_strip s;
+    const char *src = P->unit->src;
+    s.open = open->end - open->start > 2 && src[open->start + 2] == '~';
+    s.close = close->end - close->start >= 3 && src[close->end - 3] == '~';
+    return s;
+}
+
+/* ---- expressions ---- */
+
+static int parse_param(parser *P, hbs_expr *out);
+static int parse_call_body(parser *P, hbs_expr *head, hbs_call *call, int *has_hash);
+
+static int bp_find(const parser *P, const char *s, size_t n, int16_t *up, int16_t *idx)
+{
+    int16_t u = 0;
+    for (const bp_scope *b = P->bps; b; b = b->up, u++) {
+        for (uint16_t i = 0; i < b->n; i++) {
+            if (b->names[i].len == n && memcmp(b->names[i].s, s, n) == 0) {
+                *up = u;
+                *idx = (int16_t)i;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* pathSegments: ID (SEP ID)*, prepared as Handlebars' preparePath does. */
+static int parse_path(parser *P, int data, size_t start, hbs_path *path)
+{
+    rs_vec parts = RS_VEC_INIT(hbs_seg);
+    rs_str orig = RS_STR_INIT;
+    int rc = 0;
+    memset(path, 0, sizeof *path);
+    path->bp_up = -1;
+    path->data = (uint8_t)data;
+    if (data)
+        rs_str_putc(&orig, '@');
+    for (;;) {
+        if (P->tok.type != TK_ID) {
+            rc = unexpected(P, "a name");
+            goto done;
+        }
+        const hbs_token *t = &P->tok;
+        rs_str_append(&orig, t->text, t->len);
+        int special = !t->literal && ((t->len == 2 && memcmp(t->text, "..", 2) == 0) ||
+                                      (t->len == 1 && t->text[0] == '.') ||
+                                      (t->len == 4 && memcmp(t->text, "this", 4) == 0));
+        if (special) {
+            if (parts.len > 0) {
+                rc = perr(P, RS_ESYNTAX, start,
+                          "invalid path '%s': '%.*s' may only start a path",
+                          rs_str_cstr(&orig), (int)t->len, t->text);
+                goto done;
+            }
+            if (t->len == 2)
+                path->depth++;
+        } else {
+            hbs_seg seg = {t->text, (uint32_t)t->len};
+            if (rs_vec_push(&parts, &seg)) {
+                rc = oom(P);
+                goto done;
+            }
+        }
+        if ((rc = advance(P)))
+            goto done;
+        if (P->tok.type != TK_SEP)
+            break;
+        rs_str_append(&orig, P->unit->src + P->tok.start, 1);
+        if ((rc = advance(P)))
+            goto done;
+    }
+    if (rs_str_error(&orig) || parts.len > UINT16_MAX) {
+        rc = oom(P);
+        goto done;
+    }
+    path->nparts = (uint16_t)parts.len;
+    path->parts = arena_dup(P, parts.items, parts.len * sizeof(hbs_seg));
+    path->orig = arena_dup(P, rs_str_cstr(&orig), orig.len + 1);
+    path->orig_len = (uint32_t)orig.len;
+    if (!path->parts || !path->orig) {
+        rc = oom(P);
+        goto done;
+    }
+    /* Handlebars' scopedId: an original starting with '.' or "this" is never a block param */
+    int scoped = orig.len > 0 && (orig.ptr[0] == '.' || (orig.len >= 4 && !memcmp(orig.ptr, "this", 4)));
+    if (!data && !scoped && path->depth == 0 && path->nparts >= 1)
+        bp_find(P, path->parts[0].s, path->parts[0].len, &path->bp_up, &path->bp_index);
+done:
+    rs_vec_free(&parts);
+    rs_str_free(&orig);
+    return rc;
+}
+
+static int make_literal(parser *P, hbs_expr *e)
+{
+    const hbs_token *t = &P->tok;
+    rs_arena *a = &P->tpl->arena;
+    e->kind = EX_LITERAL;
+    e->u.lit = NULL;
+    switch (t->type) {
+    case TK_STRING:
+        e->u.lit = hbs_new_string(a, t->text, t->len);
+        break;
+    case TK_NUMBER: {
+        char buf[64];
+        size_t n = t->len < sizeof buf - 1 ? t->len : sizeof buf - 1;
+        memcpy(buf, t->text, n);
+        buf[n] = '\0';
+        e->u.lit = hbs_new_number(a, strtod(buf, NULL));
+        break;
+    }
+    case TK_BOOLEAN:
+        e->u.lit = hbs_new_bool(a, t->text[0] == 't');
+        break;
+    case TK_NULL: {
+        cJSON *v = rs_arena_calloc(a, 1, sizeof(cJSON));
+        if (v)
+            v->type = cJSON_NULL;
+        e->u.lit = v;
+        break;
+    }
+    case TK_UNDEFINED:
+        return advance(P);
+    default:
+        return unexpected(P, "an expression");
+    }
+    if (!e->u.lit)
+        return oom(P);
+    return advance(P);
+}
+
+/* helperName: path | @path | literal */
+static int parse_helper_name(parser *P, hbs_expr *e)
+{
+    memset(e, 0, sizeof *e);
+    switch (P->tok.type) {
+    case TK_ID:
+        e->kind = EX_PATH;
+        return parse_path(P, 0, P->tok.start, &e->u.path);
+    case TK_DATA: {
+        size_t start = P->tok.start;
+        int rc = advance(P);
+        if (rc)
+            return rc;
+        e->kind = EX_PATH;
+        return parse_path(P, 1, start, &e->u.path);
+    }
+    case TK_STRING:
+    case TK_NUMBER:
+    case TK_BOOLEAN:
+    case TK_NULL:
+    case TK_UNDEFINED:
+        return make_literal(P, e);
+    default:
+        return unexpected(P, "a name or a literal");
+    }
+}
+
+static int parse_sexpr(parser *P, hbs_expr *out)
+{
+    size_t open = P->tok.start;
+    int rc;
+    if (++P->depth > P->max_depth) {
+        rc = perr(P, RS_ELIMIT, open, "subexpressions nested deeper than %d levels", P->max_depth);
+        goto done;
+    }
+    if ((rc = advance(P)))
+        goto done;
+    hbs_call *call = rs_arena_calloc(&P->tpl->arena, 1, sizeof *call);
+    if (!call) {
+        rc = oom(P);
+        goto done;
+    }
+    hbs_expr head;
+    int has_hash = 0;
+    if ((rc = parse_call_body(P, &head, call, &has_hash)))
+        goto done;
+    if (P->tok.type != TK_CLOSE_SEXPR) {
+        rc = unexpected(P, "')'");
+        goto done;
+    }
+    if ((rc = advance(P)))
+        goto done;
+    out->kind = EX_SUB;
+    out->u.sub = call;
+    call->off = (uint32_t)open;
+done:
+    P->depth--;
+    return rc;
+}
+
+static int parse_param(parser *P, hbs_expr *out)
+{
+    if (P->tok.type == TK_OPEN_SEXPR)
+        return parse_sexpr(P, out);
+    return parse_helper_name(P, out);
+}
+
+static int is_param_start(hbs_tok_type t)
+{
+    return t == TK_ID || t == TK_DATA || t == TK_STRING || t == TK_NUMBER || t == TK_BOOLEAN ||
+           t == TK_NULL || t == TK_UNDEFINED || t == TK_OPEN_SEXPR;
+}
+
+/* param* hash? after the head; fills call->params/hash (in the arena). */
+static int parse_args(parser *P, hbs_call *call, int *has_hash)
+{
+    rs_vec params = RS_VEC_INIT(hbs_expr), keys = RS_VEC_INIT(hbs_seg), vals = RS_VEC_INIT(hbs_expr);
+    int rc = 0;
+    *has_hash = 0;
+    while (is_param_start(P->tok.type)) {
+        if (P->tok.type == TK_ID) {
+            const hbs_token *nx;
+            if ((rc = peek(P, &nx)))
+                goto done;
+            if (nx->type == TK_EQUALS) {
+                hbs_seg key = {P->tok.text, (uint32_t)P->tok.len};
+                if ((rc = advance(P)) || (rc = advance(P)))
+                    goto done;
+                hbs_expr v;
+                if (!is_param_start(P->tok.type)) {
+                    rc = unexpected(P, "a value after '='");
+                    goto done;
+                }
+                if ((rc = parse_param(P, &v)))
+                    goto done;
+                if (rs_vec_push(&keys, &key) || rs_vec_push(&vals, &v)) {
+                    rc = oom(P);
+                    goto done;
+                }
+                *has_hash = 1;
+                continue;
+            }
+        }
+        if (*has_hash)
+            break; /* a positional argument after the hash: the caller reports what it expected */
+        hbs_expr e;
+        if ((rc = parse_param(P, &e)))
+            goto done;
+        if (rs_vec_push(&params, &e)) {
+            rc = oom(P);
+            goto done;
+        }
+    }
+    call->nparams = (uint32_t)params.len;
+    call->params = arena_dup(P, params.items, params.len * sizeof(hbs_expr));
+    call->nhash = (uint32_t)keys.len;
+    call->hash_keys = arena_dup(P, keys.items, keys.len * sizeof(hbs_seg));
+    call->hash_vals = arena_dup(P, vals.items, vals.len * sizeof(hbs_expr));
+    if (!call->params || !call->hash_keys || !call->hash_vals)
+        rc = oom(P);
+done:
+    rs_vec_free(&params);
+    rs_vec_free(&keys);
+    rs_vec_free(&vals);
+    return rc;
+}
+
+/* The name a literal head stands for (Handlebars turns {{"a b"}} into the path "a b"). */
+static int literal_to_path(parser *P, hbs_expr *e, const char *text, size_t len)
+{
+    char buf[RS_JSNUM_MAX];
+    const cJSON *v = e->u.lit;
+    const char *s;
+    size_t n;
+    if (!v) {
+        s = "undefined";
+        n = 9;
+    } else if (cJSON_IsString(v)) {
+        s = v->valuestring;
+        n = strlen(s);
+    } else if (cJSON_IsNumber(v)) {
+        n = rs_jsnum_format(v->valuedouble, buf);
+        s = buf;
+    } else if (cJSON_IsBool(v)) {
+        s = cJSON_IsTrue(v) ? "true" : "false";
+        n = strlen(s);
+    } else {
+        s = "null";
+        n = 4;
+    }
+    (void)text;
+    (void)len;
+    hbs_seg *seg = rs_arena_alloc(&P->tpl->arena, sizeof *seg);
+    char *copy = arena_dup(P, s, n + 1);
+    if (!seg || !copy)
+        return oom(P);
+    copy[n] = '\0';
+    seg->s = copy;
+    seg->len = (uint32_t)n;
+    memset(e, 0, sizeof *e);
+    e->kind = EX_PATH;
+    e->u.path.parts = seg;
+    e->u.path.nparts = 1;
+    e->u.path.bp_up = -1;
+    e->u.path.orig = copy;
+    e->u.path.orig_len = (uint32_t)n;
+    return 0;
+}
+
+/* helperName param* hash? ; the head is turned into a path when it is a literal. */
+static int parse_call_body(parser *P, hbs_expr *head, hbs_call *call, int *has_hash)
+{
+    size_t head_off = P->tok.start;
+    int rc = parse_helper_name(P, head);
+    if (rc)
+        return rc;
+    if (head->kind == EX_LITERAL && (rc = literal_to_path(P, head, NULL, 0)))
+        return rc;
+    call->off = (uint32_t)head_off;
+    call->name = head->u.path.orig;
+    return parse_args(P, call, has_hash);
+}
+
+/* ---- helpers ---- */
+
+static const struct {
+    const char *name;
+    hbs_builtin id;
+} builtins[] = {{"if", BI_IF},         {"unless", BI_UNLESS}, {"each", BI_EACH},
+                {"with", BI_WITH},     {"lookup", BI_LOOKUP}, {"log", BI_LOG}};
+
+/* Is `name` a known helper? Sets call->builtin/helper. Registered helpers shadow built-ins. */
+static int find_helper(const rs_hbs_template *tpl, const char *name, size_t n, hbs_call *call)
+{
+    for (size_t i = 0; i < tpl->nhelpers; i++) {
+        if (strlen(tpl->helpers[i].name) == n && memcmp(tpl->helpers[i].name, name, n) == 0) {
+            call->helper = &tpl->helpers[i];
+            call->builtin = BI_NONE;
+            return 1;
+        }
+    }
+    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
+        if (strlen(builtins[i].name) == n && memcmp(builtins[i].name, name, n) == 0) {
+            call->builtin = (uint8_t)builtins[i].id;
+            call->helper = NULL;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Check a built-in's argument count at compile time (Handlebars throws at render time). */
+static int check_builtin(parser *P, const hbs_call *call, int block)
+{
+    const char *pre = block ? "#" : "";
+    switch (call->builtin) {
+    case BI_IF:
+    case BI_UNLESS:
+    case BI_WITH:
+        if (call->nparams != 1)
+            return perr(P, RS_ESYNTAX, call->off, "{{%s%s}} requires exactly one argument, found %u",
+                        pre, call->name, call->nparams);
+        break;
+    case BI_EACH:
+        if (call->nparams < 1)
+            return perr(P, RS_ESYNTAX, call->off, "{{%seach}} requires an argument to iterate over",
+                        pre);
+        break;
+    case BI_LOOKUP:
+        if (call->nparams != 2)
+            return perr(P, RS_ESYNTAX, call->off, "lookup requires two arguments, found %u",
+                        call->nparams);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* Is the head a helper call? 1 helper, 0 plain lookup, or an error. */
+static int classify(parser *P, const hbs_expr *head, hbs_call *call, int has_args, int block,
+                    int *is_helper)
+{
+    const hbs_path *p = &head->u.path;
+    int scoped = p->orig_len > 0 && (p->orig[0] == '.' || (p->orig_len >= 4 && !memcmp(p->orig, "this", 4)));
+    int simple = p->nparts == 1 && !scoped && p->depth == 0 && !p->data;
+    int is_bp = simple && p->bp_up >= 0;
+    *is_helper = 0;
+    if (is_bp && !has_args)
+        return 0;
+    if (has_args) {
+        const char *name = p->nparts ? p->parts[0].s : p->orig;
+        size_t n = p->nparts ? p->parts[0].len : p->orig_len;
+        if (p->data || p->depth || !find_helper(P->tpl, name, n, call))
+            return perr(P, RS_ESYNTAX, call->off, "unknown helper '%s'", p->orig);
+        *is_helper = 1;
+    } else if (simple && find_helper(P->tpl, p->parts[0].s, p->parts[0].len, call)) {
+        *is_helper = 1;
+    }
+    if (*is_helper)
+        return check_builtin(P, call, block);
+    return 0;
+}
+
+/* Subexpressions are always helper calls; check them all, depth first. */
+static int check_exprs(parser *P, hbs_expr *es, uint32_t n);
+
+static int check_call_args(parser *P, hbs_call *call)
+{
+    int rc = check_exprs(P, call->params, call->nparams);
+    if (!rc)
+        rc = check_exprs(P, call->hash_vals, call->nhash);
+    return rc;
+}
+
+static int check_exprs(parser *P, hbs_expr *es, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (es[i].kind != EX_SUB)
+            continue;
+        hbs_call *c = es[i].u.sub;
+        /* the head was stored as the name; re-classify */
+        const char *name = c->name;
+        size_t len = strlen(name);
+        /* only a simple name can be a helper */
+        int ok = 0;
+        if (len && !strchr(name, '.') && !strchr(name, '/') && name[0] != '@')
+            ok = find_helper(P->tpl, name, len, c);
+        else if (len) {
+            /* a.b x: Handlebars calls the helper named by the first segment */
+            size_t k = strcspn(name, "./");
+            if (name[0] != '@' && k > 0 && strncmp(name, "this", 4) != 0)
+                ok = find_helper(P->tpl, name, k, c);
+        }
+        if (!ok)
+            return perr(P, RS_ESYNTAX, c->off, "unknown helper '%s'", name);
+        int rc = check_builtin(P, c, 0);
+        if (!rc)
+            rc = check_call_args(P, c);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- statements ---- */
+
+static int parse_program(parser *P, hbs_program **out);
+
+static int push_node(parser *P, rs_vec *nodes, hbs_node **out)
+{
+    hbs_node *n = rs_vec_push_zero(nodes);
+    if (!n)
+        return oom(P);
+    n->partial = -1;
+    n->call.builtin = BI_NONE;
+    *out = n;
+    return 0;
+}
+
+static int parse_mustache(parser *P, hbs_node *n)
+{
+    hbs_token open = P->tok;
+    const char *src = P->unit->src;
+    int triple = open.type == TK_OPEN_UNESCAPED;
+    char flag = open.end - open.start > 3 ? src[open.start + 3] : src[open.start + 2];
+    if (open.end - open.start == 3)
+        flag = src[open.start + 2];
+    if (src[open.end - 1] == '*')
+        return perr(P, RS_EUNSUPPORTED, open.start, "decorators ({{* ...}}) are not supported");
+    int escaped = !triple && flag != '&';
+    int rc = advance(P);
+    if (rc)
+        return rc;
+    hbs_expr head;
+    int has_hash = 0;
+    if ((rc = parse_call_body(P, &head, &n->call, &has_hash)))
+        return rc;
+    if (P->tok.type != (triple ? TK_CLOSE_UNESCAPED : TK_CLOSE))
+        return unexpected(P, triple ? "'}}}'" : "'}}'");
+    n->strip = strip_flags(P, &open, &P->tok);
+    n->off = (uint32_t)open.start;
+    n->escape = (uint8_t)(escaped && P->tpl->escape_html);
+    int is_helper;
+    if ((rc = classify(P, &head, &n->call, n->call.nparams || has_hash, 0, &is_helper)))
+        return rc;
+    if ((rc = check_call_args(P, &n->call)))
+        return rc;
+    if (is_helper) {
+        n->kind = ND_CALL;
+    } else {
+        n->kind = ND_VALUE;
+        n->path = head.u.path;
+    }
+    return advance(P);
+}
+
+static int parse_partial(parser *P, hbs_node *n)
+{
+    hbs_token open = P->tok;
+    int rc = advance(P);
+    if (rc)
+        return rc;
+    if (P->tok.type == TK_OPEN_SEXPR)
+        return perr(P, RS_EUNSUPPORTED, P->tok.start,
+                    "dynamic partial names ({{> (expr)}}) are not supported");
+    hbs_expr head;
+    if ((rc = parse_helper_name(P, &head)))
+        return rc;
+    if (head.kind == EX_LITERAL && (rc = literal_to_path(P, &head, NULL, 0)))
+        return rc;
+    int has_hash;
+    if ((rc = parse_args(P, &n->call, &has_hash)))
+        return rc;
+    if (P->tok.type != TK_CLOSE)
+        return unexpected(P, "'}}'");
+    if (n->call.nparams > 1)
+        return perr(P, RS_ESYNTAX, open.start,
+                    "a partial takes at most one context argument, found %u", n->call.nparams);
+    if ((rc = check_call_args(P, &n->call)))
+        return rc;
+    n->kind = ND_PARTIAL;
+    n->off = (uint32_t)open.start;
+    n->strip = strip_flags(P, &open, &P->tok);
+    n->call.name = head.u.path.orig;
+    n->call.off = (uint32_t)open.start;
+    /* find or add the partial */
+    rs_vec *ps = &P->tpl->partials;
+    int32_t idx = -1;
+    for (size_t i = 0; i < ps->len; i++) {
+        if (strcmp(RS_VEC_AT(ps, hbs_unit, i).name, head.u.path.orig) == 0) {
+            idx = (int32_t)i;
+            break;
+        }
+    }
+    if (idx < 0) {
+        if (ps->len >= INT32_MAX)
+            return oom(P);
+        char *name = rs_strdup(head.u.path.orig);
+        hbs_unit *u = name ? rs_vec_push_zero(ps) : NULL;
+        if (!u) {
+            rs_free(name);
+            return oom(P);
+        }
+        u->name = name;
+        idx = (int32_t)(ps->len - 1);
+    }
+    n->partial = idx;
+    return advance(P);
+}
+
+/* The open tag's text for messages: {{#each}} or {{^x}}. */
+static void block_label(const hbs_node *n, int inverted, char *buf, size_t size)
+{
+    snprintf(buf, size, "{{%c%s}}", inverted ? '^' : '#', n->call.name ? n->call.name : "");
+}
+
+/* openBlock/openInverseChain: helperName param* hash? blockParams? CLOSE */
+static int parse_open(parser *P, hbs_node *n, hbs_token *open, hbs_expr *head, int *has_hash)
+{
+    *open = P->tok;
+    if (P->unit->src[open->end - 1] == '*')
+        return perr(P, RS_EUNSUPPORTED, open->start, "decorators ({{#* ...}}) are not supported");
+    int rc = advance(P);
+    if (rc)
+        return rc;
+    if ((rc = parse_call_body(P, head, &n->call, has_hash)))
+        return rc;
+    if (P->tok.type == TK_OPEN_BLOCK_PARAMS) {
+        rs_vec names = RS_VEC_INIT(hbs_seg);
+        if ((rc = advance(P)))
+            return rc;
+        while (P->tok.type == TK_ID) {
+            hbs_seg s = {P->tok.text, (uint32_t)P->tok.len};
+            if (rs_vec_push(&names, &s) || (rc = advance(P))) {
+                rs_vec_free(&names);
+                return rc ? rc : oom(P);
+            }
+        }
+        if (P->tok.type != TK_CLOSE_BLOCK_PARAMS || names.len == 0 || names.len > 2) {
+            rs_vec_free(&names);
+            if (P->tok.type == TK_CLOSE_BLOCK_PARAMS)
+                return perr(P, RS_ESYNTAX, P->tok.start,
+                            "block parameters take one or two names (as |item index|)");
+            return unexpected(P, "a block parameter name or '|'");
+        }
+        n->nbp = (uint16_t)names.len;
+        n->bp = arena_dup(P, names.items, names.len * sizeof(hbs_seg));
+        rs_vec_free(&names);
+        if (!n->bp)
+            return oom(P);
+        if ((rc = advance(P)))
+            return rc;
+    }
+    if (P->tok.type != TK_CLOSE)
+        return unexpected(P, "'}}'");
+    n->off = (uint32_t)open->start;
+    return 0;
+}
+
+static int finish_head(parser *P, hbs_node *n, const hbs_expr *head, int has_hash)
+{
+    int is_helper, rc;
+    if ((rc = classify(P, head, &n->call, n->call.nparams || has_hash, 1, &is_helper)))
+        return rc;
+    if ((rc = check_call_args(P, &n->call)))
+        return rc;
+    if (is_helper) {
+        n->kind = ND_BLOCK;
+    } else {
+        n->kind = ND_SECTION;
+        n->path = head->u.path;
+    }
+    return 0;
+}
+
+/* The body of a block, with its block parameters in scope. */
+static int parse_body(parser *P, const hbs_node *n, hbs_program **out)
+{
+    bp_scope scope = {n->bp, n->nbp, P->bps};
+    if (n->nbp)
+        P->bps = &scope;
+    int rc = parse_program(P, out);
+    P->bps = scope.up;
+    return rc;
+}
+
+static int parse_close(parser *P, hbs_node *n, int inverted, hbs_strip *strip)
+{
+    char label[300];
+    int line, col;
+    block_label(n, inverted, label, sizeof label);
+    loc_of(P, n->off, &line, &col);
+    if (P->tok.type == TK_EOF)
+        return perr(P, RS_ESYNTAX, P->unit->len, "unclosed %s opened at %d:%d", label, line, col);
+    if (P->tok.type != TK_OPEN_ENDBLOCK)
+        return unexpected(P, "a closing tag");
+    hbs_token open = P->tok;
+    int rc = advance(P);
+    if (rc)
+        return rc;
+    hbs_expr name;
+    if ((rc = parse_helper_name(P, &name)))
+        return rc;
+    if (name.kind == EX_LITERAL && (rc = literal_to_path(P, &name, NULL, 0)))
+        return rc;
+    if (P->tok.type != TK_CLOSE)
+        return unexpected(P, "'}}'");
+    if (strcmp(name.u.path.orig, n->call.name) != 0)
+        return perr(P, RS_ESYNTAX, open.start, "{{/%s}} does not match %s opened at %d:%d",
+                    name.u.path.orig, label, line, col);
+    *strip = strip_flags(P, &open, &P->tok);
+    return advance(P);
+}
+
+static int parse_block(parser *P, hbs_node *n, int inverted);
+
+/*
+ * inverseChain: {{else if x}} program inverseChain? | {{else}} program. For a chain link the
+ * inverse is a program holding one block (chained = 1), as Handlebars builds it.
+ * *chain_strip receives the strip flags the enclosing block's close uses for the link.
+ */
+static int parse_inverse_chain(parser *P, hbs_node *owner, hbs_program **inv, hbs_strip *istrip,
+                               int *is_chain)
+{
+    int rc;
+    *is_chain = 0;
+    if (P->tok.type == TK_INVERSE) {
+        *istrip = strip_flags(P, &P->tok, &P->tok);
+        if ((rc = advance(P)))
+            return rc;
+        return parse_program(P, inv);
+    }
+    /* {{else helper args}} */
+    hbs_program *prog = rs_arena_calloc(&P->tpl->arena, 1, sizeof *prog);
+    hbs_node *link = rs_arena_calloc(&P->tpl->arena, 1, sizeof *link);
+    if (!prog || !link)
+        return oom(P);
+    link->partial = -1;
+    hbs_token open;
+    hbs_expr head;
+    int has_hash;
+    if (++P->depth > P->max_depth) {
+        P->depth--;
+        return perr(P, RS_ELIMIT, P->tok.start, "blocks nested deeper than %d levels", P->max_depth);
+    }
+    rc = parse_open(P, link, &open, &head, &has_hash);
+    if (!rc)
+        rc = finish_head(P, link, &head, has_hash);
+    hbs_strip open_close = {0, 0};
+    if (!rc) {
+        open_close = strip_flags(P, &open, &P->tok);
+        rc = advance(P);
+    }
+    if (!rc)
+        rc = parse_body(P, link, &link->program);
+    link->open_strip = open_close;
+    *istrip = open_close;
+    if (!rc && (P->tok.type == TK_INVERSE || P->tok.type == TK_OPEN_INVERSE_CHAIN)) {
+        int sub_chain;
+        rc = parse_inverse_chain(P, link, &link->inverse, &link->inverse_strip, &sub_chain);
+        link->has_inverse_strip = 1;
+        /* prepareBlock(open, program, inverseChain, inverseChain-as-close): the link's close
+         * strip is the next chain element's strip, and a chained next link gets its own open
+         * strip as close strip (the enclosing block overwrites the first link's). */
+        link->close_strip = link->inverse_strip;
+        link->has_close_strip = 1;
+        if (!rc && sub_chain) {
+            link->inverse->nodes[0].close_strip = link->inverse_strip;
+            link->inverse->nodes[0].has_close_strip = 1;
+        }
+    }
+    P->depth--;
+    if (rc)
+        return rc;
+    (void)owner;
+    prog->nodes = link;
+    prog->n = 1;
+    prog->chained = 1;
+    *inv = prog;
+    *is_chain = 1;
+    return 0;
+}
+
+static int parse_block(parser *P, hbs_node *n, int inverted)
+{
+    int rc;
+    if (++P->depth > P->max_depth) {
+        rc = perr(P, RS_ELIMIT, P->tok.start, "blocks nested deeper than %d levels", P->max_depth);
+        goto done;
+    }
+    hbs_token open;
+    hbs_expr head;
+    int has_hash;
+    if ((rc = parse_open(P, n, &open, &head, &has_hash)))
+        goto done;
+    if ((rc = finish_head(P, n, &head, has_hash)))
+        goto done;
+    n->open_strip = strip_flags(P, &open, &P->tok);
+    if ((rc = advance(P)))
+        goto done;
+    hbs_program *body = NULL, *alt = NULL;
+    if ((rc = parse_body(P, n, &body)))
+        goto done;
+    int is_chain = 0;
+    if (P->tok.type == TK_INVERSE || (!inverted && P->tok.type == TK_OPEN_INVERSE_CHAIN)) {
+        if ((rc = parse_inverse_chain(P, n, &alt, &n->inverse_strip, &is_chain)))
+            goto done;
+        n->has_inverse_strip = 1;
+    } else if (inverted && P->tok.type == TK_OPEN_INVERSE_CHAIN) {
+        rc = perr(P, RS_ESYNTAX, P->tok.start, "{{else ...}} chains are not allowed in an inverted section {{^%s}}", n->call.name);
+        goto done;
+    }
+    if ((rc = parse_close(P, n, inverted, &n->close_strip)))
+        goto done;
+    n->has_close_strip = 1;
+    if (is_chain) {
+        alt->nodes[0].close_strip = n->close_strip;
+        alt->nodes[0].has_close_strip = 1;
+    }
+    if (inverted) {
+        n->program = alt;
+        n->inverse = body;
+    } else {
+        n->program = body;
+        n->inverse = alt;
+    }
+done:
+    P->depth--;
+    return rc;
+}
+
+static int parse_program(parser *P, hbs_program **out)
+{
+    rs_vec nodes = RS_VEC_INIT(hbs_node);
+    int rc = 0;
+    hbs_node *n;
+    for (;;) {
+        hbs_tok_type t = P->tok.type;
+        if (t == TK_EOF || t == TK_INVERSE || t == TK_OPEN_INVERSE_CHAIN || t == TK_OPEN_ENDBLOCK)
+            break;
+        if ((rc = push_node(P, &nodes, &n)))
+            goto done;
+        switch (t) {
+        case TK_CONTENT:
+            n->kind = ND_CONTENT;
+            n->off = (uint32_t)P->tok.start;
+            n->text = P->tok.text;
+            n->olen = P->tok.len;
+            n->vstart = 0;
+            n->vend = P->tok.len;
+            rc = advance(P);
+            break;
+        case TK_COMMENT:
+            n->kind = ND_COMMENT;
+            n->off = (uint32_t)P->tok.start;
+            n->strip = strip_flags(P, &P->tok, &P->tok);
+            rc = advance(P);
+            break;
+        case TK_OPEN:
+        case TK_OPEN_UNESCAPED:
+            rc = parse_mustache(P, n);
+            break;
+        case TK_OPEN_BLOCK:
+            rc = parse_block(P, n, 0);
+            break;
+        case TK_OPEN_INVERSE:
+            rc = parse_block(P, n, 1);
+            break;
+        case TK_OPEN_PARTIAL:
+            rc = parse_partial(P, n);
+            break;
+        case TK_OPEN_PARTIAL_BLOCK:
+            rc = perr(P, RS_EUNSUPPORTED, P->tok.start, "partial blocks ({{#> name}}) are not supported");
+            break;
+        case TK_OPEN_RAW_BLOCK:
+            rc = perr(P, RS_EUNSUPPORTED, P->tok.start, "raw blocks ({{{{name}}}}) are not supported");
+            break;
+        default:
+            rc = unexpected(P, "text or a tag");
+            break;
+        }
+        if (rc)
+            goto done;
+    }
+    hbs_program *p = rs_arena_calloc(&P->tpl->arena, 1, sizeof *p);
+    if (!p) {
+        rc = oom(P);
+        goto done;
+    }
+    if (nodes.len) {
+        p->nodes = arena_dup(P, nodes.items, nodes.len * sizeof(hbs_node));
+        if (!p->nodes) {
+            rc = oom(P);
+            goto done;
+        }
+    }
+    p->n = (uint32_t)nodes.len;
+    *out = p;
+done:
+    rs_vec_free(&nodes);
+    return rc;
+}
+
+/* ---- whitespace control (Handlebars' whitespace-control.js) ---- */
+
+typedef struct ws_info {
+    int has;
+    int open, close;
+    int open_standalone, close_standalone, inline_standalone;
+} ws_info;
+
+/* The original text's trailing white space contains a newline (or, at the root's first node,
+ * the text is all white space). */
+static int prev_ws(const hbs_program *p, long i, int is_root)
+{
+    if (i < 0)
+        i = (long)p->n;
+    if (i - 1 < 0)
+        return is_root;
+    const hbs_node *prev = &p->nodes[i - 1];
+    int has_sibling = i - 2 >= 0;
+    if (prev->kind != ND_CONTENT)
+        return 0;
+    const char *s = prev->text, *e = prev->text + prev->olen;
+    int nl = 0;
+    size_t k;
+    while (e > s && (k = hbs_js_space_before(s, e)) > 0) {
+        if (k == 1 && e[-1] == '\n')
+            nl = 1;
+        e -= k;
+    }
+    if (nl)
+        return 1;
+    return !has_sibling && is_root && e == s;
+}
+
+/* The original text's leading white space contains a newline (or, at the root's last node, the
+ * text is all white space). */
+static int next_ws(const hbs_program *p, long i, int is_root)
+{
+    long j = i + 1;
+    if (j >= (long)p->n)
+        return is_root;
+    const hbs_node *next = &p->nodes[j];
+    int has_sibling = j + 1 < (long)p->n;
+    if (next->kind != ND_CONTENT)
+        return 0;
+    const char *s = next->text, *e = next->text + next->olen;
+    size_t k;
+    while (s < e && (k = hbs_js_space(s, e)) > 0) {
+        if (k == 1 && *s == '\n')
+            return 1;
+        s += k;
+    }
+    return !has_sibling && is_root && s == e;
+}
+
+/* Trim the start of body[i+1] (or body[0] when i < 0). */
+static void omit_right(hbs_program *p, long i, int multiple)
+{
+    long j = i < 0 ? 0 : i + 1;
+    if (!p || j >= (long)p->n)
+        return;
+    hbs_node *c = &p->nodes[j];
+    if (c->kind != ND_CONTENT || (!multiple && c->rstripped))
+        return;
+    size_t before = c->vstart;
+    const char *e = c->text + c->vend;
+    const char *s = c->text + c->vstart;
+    if (multiple) {
+        size_t k;
+        while (s < e && (k = hbs_js_space(s, e)) > 0)
+            s += k;
+    } else {
+        while (s < e && (*s == ' ' || *s == '\t'))
+            s++;
+        if (s < e && *s == '\r')
+            s++;
+        if (s < e && *s == '\n')
+            s++;
+    }
+    c->vstart = (size_t)(s - c->text);
+    c->rstripped = c->vstart != before;
+}
+
+/* Trim the end of body[i-1] (or the last node when i < 0). Returns whether it changed. */
+static int omit_left(hbs_program *p, long i, int multiple)
+{
+    if (!p)
+        return 0;
+    long j = i < 0 ? (long)p->n - 1 : i - 1;
+    if (j < 0 || j >= (long)p->n)
+        return 0;
+    hbs_node *c = &p->nodes[j];
+    if (c->kind != ND_CONTENT || (!multiple && c->lstripped))
+        return 0;
+    size_t before = c->vend;
+    const char *s = c->text + c->vstart;
+    const char *e = c->text + c->vend;
+    if (multiple) {
+        size_t k;
+        while (e > s && (k = hbs_js_space_before(s, e)) > 0)
+            e -= k;
+    } else {
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+    }
+    c->vend = (size_t)(e - c->text);
+    c->lstripped = c->vend != before;
+    return c->lstripped;
+}
+
+static ws_info ws_node(hbs_node *n);
+
+static void ws_program(hbs_program *p, int is_root)
+{
+    if (!p)
+        return;
+    for (long i = 0; i < (long)p->n; i++) {
+        hbs_node *cur = &p->nodes[i];
+        ws_info s = ws_node(cur);
+        if (!s.has)
+            continue;
+        int pw = prev_ws(p, i, is_root), nw = next_ws(p, i, is_root);
+        int open_sa = s.open_standalone && pw;
+        int close_sa = s.close_standalone && nw;
+        int inline_sa = s.inline_standalone && pw && nw;
+        if (s.close)
+            omit_right(p, i, 1);
+        if (s.open)
+            omit_left(p, i, 1);
+        if (inline_sa) {
+            omit_right(p, i, 0);
+            if (omit_left(p, i, 0) && cur->kind == ND_PARTIAL) {
+                /* the partial's indent: the trailing spaces/tabs of the previous original */
+                const hbs_node *prev = &p->nodes[i - 1];
+                const char *e = prev->text + prev->olen, *b = e;
+                while (b > prev->text && (b[-1] == ' ' || b[-1] == '\t'))
+                    b--;
+                cur->indent = b;
+                cur->indent_len = (size_t)(e - b);
+            }
+        }
+        if (open_sa) {
+            omit_right(cur->program ? cur->program : cur->inverse, -1, 0);
+            omit_left(p, i, 0);
+        }
+        if (close_sa) {
+            omit_right(p, i, 0);
+            omit_left(cur->inverse ? cur->inverse : cur->program, -1, 0);
+        }
+    }
+}
+
+static int prog_prev_ws(const hbs_program *p)
+{
+    return p ? prev_ws(p, -1, 0) : 0;
+}
+
+static int prog_next_ws(const hbs_program *p)
+{
+    return p ? next_ws(p, -1, 0) : 0;
+}
+
+static ws_info ws_node(hbs_node *n)
+{
+    ws_info s = {0, 0, 0, 0, 0, 0};
+    switch (n->kind) {
+    case ND_VALUE:
+    case ND_CALL:
+        s.has = 1;
+        s.open = n->strip.open;
+        s.close = n->strip.close;
+        return s;
+    case ND_PARTIAL:
+    case ND_COMMENT:
+        s.has = 1;
+        s.inline_standalone = 1;
+        s.open = n->strip.open;
+        s.close = n->strip.close;
+        return s;
+    case ND_BLOCK:
+    case ND_SECTION:
+        break;
+    default:
+        return s;
+    }
+    ws_program(n->program, 0);
+    ws_program(n->inverse, 0);
+    hbs_program *program = n->program ? n->program : n->inverse;
+    hbs_program *inverse = n->program ? n->inverse : NULL;
+    hbs_program *first_inv = inverse, *last_inv = inverse;
+    if (inverse && inverse->chained) {
+        first_inv = inverse->nodes[0].program;
+        while (last_inv->chained)
+            last_inv = last_inv->nodes[last_inv->n - 1].program;
+    }
+    s.has = 1;
+    s.open = n->open_strip.open;
+    s.close = n->has_close_strip && n->close_strip.close;
+    s.open_standalone = prog_next_ws(program);
+    s.close_standalone = prog_prev_ws(first_inv ? first_inv : program);
+    if (n->open_strip.close)
+        omit_right(program, -1, 1);
+    if (inverse) {
+        hbs_strip is = n->inverse_strip;
+        if (is.open)
+            omit_left(program, -1, 1);
+        if (is.close)
+            omit_right(first_inv, -1, 1);
+        if (n->has_close_strip && n->close_strip.open)
+            omit_left(last_inv, -1, 1);
+        if (prog_prev_ws(program) && prog_next_ws(first_inv)) {
+            omit_left(program, -1, 0);
+            omit_right(first_inv, -1, 0);
+        }
+    } else if (n->has_close_strip && n->close_strip.open) {
+        omit_left(program, -1, 1);
+    }
+    return s;
+}
+
+/* Drop comments and emptied text; recurse into blocks. */
+static void compact(hbs_program *p)
+{
+    if (!p)
+        return;
+    uint32_t o = 0;
+    for (uint32_t i = 0; i < p->n; i++) {
+        hbs_node *n = &p->nodes[i];
+        if (n->kind == ND_COMMENT)
+            continue;
+        if (n->kind == ND_CONTENT) {
+            if (n->vend <= n->vstart)
+                continue;
+            n->text += n->vstart;
+            n->olen = n->vend - n->vstart;
+            n->vstart = 0;
+            n->vend = n->olen;
+        }
+        if (n->kind == ND_BLOCK || n->kind == ND_SECTION) {
+            compact(n->program);
+            compact(n->inverse);
+        }
+        if (o != i)
+            p->nodes[o] = *n;
+        o++;
+    }
+    p->n = o;
+}
+
+int hbs_parse_unit(rs_hbs_template *tpl, hbs_unit *unit, const rs_hbs_options *opts,
+                   rs_error *err)
+{
+    parser P;
+    memset(&P, 0, sizeof P);
+    P.tpl = tpl;
+    P.unit = unit;
+    P.err = err;
+    P.max_depth = tpl->max_depth;
+    (void)opts;
+    hbs_lexer_init(&P.lx, unit->src, unit->len, &tpl->arena);
+    int rc = advance(&P);
+    if (rc)
+        return rc;
+    hbs_program *prog = NULL;
+    if ((rc = parse_program(&P, &prog)))
+        return rc;
+    if (P.tok.type != TK_EOF) {
+        if (P.tok.type == TK_INVERSE || P.tok.type == TK_OPEN_INVERSE_CHAIN)
+            return perr(&P, RS_ESYNTAX, P.tok.start, "{{else}} outside a block");
+        /* a close without an open */
+        size_t at = P.tok.start;
+        if ((rc = advance(&P)))
+            return rc;
+        hbs_expr name;
+        if (parse_helper_name(&P, &name) == 0 && name.kind == EX_PATH)
+            return perr(&P, RS_ESYNTAX, at, "{{/%s}} closes a block that was never opened",
+                        name.u.path.orig);
+        return perr(&P, RS_ESYNTAX, at, "a closing tag without a block");
+    }
+    ws_program(prog, 1);
+    compact(prog);
+    unit->program = prog;
+    return 0;
+}
