@@ -264,6 +264,46 @@ done:
     return rc;
 }
 
+int rs_stats_unpaired_bootstrap(double *lo, double *hi, double *p, const double *x, size_t nx,
+                                const double *y, size_t ny, int iters, double alpha,
+                                uint64_t seed)
+{
+    int rc = 0;
+    double *diffs = NULL;
+    *lo = *hi = 0;
+    *p = 1;
+    if (nx == 0 || ny == 0 || iters <= 0)
+        goto done;
+    diffs = rs_malloc((size_t)iters * sizeof *diffs);
+    if (!diffs) {
+        rc = RS_ENOMEM;
+        goto done;
+    }
+    double mx = rs_stats_mean(x, nx), my = rs_stats_mean(y, ny), obs = my - mx;
+    double ao = fabs(obs), tol = 1e-12 * (ao > 1 ? ao : 1);
+    rs_stats_rng r;
+    rs_stats_rng_seed(&r, seed);
+    long extreme = 0;
+    for (int b = 0; b < iters; b++) {
+        double sx = 0, sy = 0;
+        for (size_t i = 0; i < nx; i++)
+            sx += x[rs_stats_rng_below(&r, nx)];
+        for (size_t i = 0; i < ny; i++)
+            sy += y[rs_stats_rng_below(&r, ny)];
+        diffs[b] = sy / (double)ny - sx / (double)nx;
+        /* centred on each group's mean: the resampled difference minus the observed one */
+        if (ao > 0 && fabs(diffs[b] - obs) >= ao - tol)
+            extreme++;
+    }
+    qsort(diffs, (size_t)iters, sizeof *diffs, cmp_double);
+    *lo = percentile_sorted(diffs, (size_t)iters, alpha / 2);
+    *hi = percentile_sorted(diffs, (size_t)iters, 1 - alpha / 2);
+    *p = ao > 0 ? (double)(1 + extreme) / (double)(1 + iters) : 1;
+done:
+    rs_free(diffs);
+    return rc;
+}
+
 struct indexed {
     double p;
     size_t i;
@@ -326,6 +366,19 @@ long rs_stats_cases_needed_paired_mean(double mean_d, double sd_d)
         return -1;
     double r = (RS_STATS_Z95 + RS_STATS_Z80) * sd_d / mean_d;
     double need = r * r;
+    if (!(need < 1e12))
+        return -1;
+    if (need < 2)
+        need = 2;
+    return (long)ceil(need - 1e-9);
+}
+
+long rs_stats_cases_needed_unpaired(double delta, double sd_x, double sd_y)
+{
+    if (delta == 0)
+        return -1;
+    double z = RS_STATS_Z95 + RS_STATS_Z80;
+    double need = z * z * (sd_x * sd_x + sd_y * sd_y) / (delta * delta);
     if (!(need < 1e12))
         return -1;
     if (need < 2)

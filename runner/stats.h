@@ -77,6 +77,16 @@ double rs_stats_sign_test(const double *d, size_t n, long *pos, long *neg);
 int rs_stats_paired_bootstrap(double *lo, double *hi, double *p, const double *d, size_t n,
                               int iters, double alpha, uint64_t seed);
 
+/*
+ * Unpaired bootstrap for mean(y) - mean(x) (live traffic: different users in each arm): each
+ * resample draws x and y independently with replacement. CI by percentiles; two-sided p-value
+ * by resampling both groups centred on their own means (the null of equal means):
+ * p = (1 + #{|diff*| >= |diff|}) / (1 + iters). 0 or RS_ENOMEM; p = 1 when either is empty.
+ */
+int rs_stats_unpaired_bootstrap(double *lo, double *hi, double *p, const double *x, size_t nx,
+                                const double *y, size_t ny, int iters, double alpha,
+                                uint64_t seed);
+
 /* Holm-Bonferroni step-down adjustment of m p-values: adj receives the adjusted values in the
  * input order (adj may equal p). 0 or RS_ENOMEM. */
 int rs_stats_holm(double *adj, const double *p, size_t m);
@@ -97,5 +107,11 @@ long rs_stats_cases_needed_paired_prop(long b, long c, long n);
  * power 0.8), rounded up; -1 when mean_d == 0.
  */
 long rs_stats_cases_needed_paired_mean(double mean_d, double sd_d);
+
+/*
+ * Two independent groups: N per group = (z_a + z_b)^2 (sd_x^2 + sd_y^2) / delta^2 (alpha 0.05
+ * two-sided, power 0.8), rounded up; -1 when delta == 0. For pass rates sd^2 = p(1-p).
+ */
+long rs_stats_cases_needed_unpaired(double delta, double sd_x, double sd_y);
 
 #endif

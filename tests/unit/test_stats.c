@@ -202,6 +202,26 @@ static void cases_needed(void **state)
     assert_int_equal(rs_stats_cases_needed_paired_mean(0, 0.5), -1);
 }
 
+/* Unpaired: 0.8 vs 0.5 pass rates over 100 each -> clearly different; equal groups -> p = 1.
+ * Two proportions 0.5 vs 0.6: N = 7.849 * (0.25 + 0.24) / 0.01 = 384.6 -> 385 per group. */
+static void unpaired(void **state)
+{
+    (void)state;
+    double x[100], y[100], lo, hi, p;
+    for (int i = 0; i < 100; i++) {
+        x[i] = i % 2;       /* 0.5 */
+        y[i] = i % 5 != 0;  /* 0.8 */
+    }
+    assert_int_equal(rs_stats_unpaired_bootstrap(&lo, &hi, &p, x, 100, y, 100, 2000, 0.05, 9), 0);
+    assert_true(lo > 0.15 && hi < 0.45);
+    assert_true(p < 0.01);
+    assert_int_equal(rs_stats_unpaired_bootstrap(&lo, &hi, &p, x, 100, x, 100, 2000, 0.05, 9), 0);
+    assert_true(p == 1);
+    assert_true(lo < 0 && hi > 0);
+    assert_int_equal(rs_stats_cases_needed_unpaired(0.1, sqrt(0.25), sqrt(0.24)), 385);
+    assert_int_equal(rs_stats_cases_needed_unpaired(0, 1, 1), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +236,7 @@ int main(void)
         cmocka_unit_test(bootstrap_reproducible),
         cmocka_unit_test(paired_bootstrap_effect_and_null),
         cmocka_unit_test(cases_needed),
+        cmocka_unit_test(unpaired),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
