@@ -41,6 +41,8 @@ static int add_media(rs_jb *b, cJSON *content, const rs_neutral *n, const rs_nms
     for (size_t i = 0; i < 4; i++)
         is_image |= strcmp(p->mime, images[i]) == 0;
     int is_pdf = strcmp(p->mime, "application/pdf") == 0;
+    if (!p->mime[0] && !p->b64)
+        is_image = 1; /* a URL without a known type: Anthropic fetches it and decides */
     if (m->role == RS_NROLE_ASSISTANT)
         return rs_error_set(err, RS_EUNSUPPORTED,
                             "message %d: anthropic takes images and documents only in user "

@@ -68,7 +68,8 @@ int rs_openai_media_check(const rs_neutral *n, const rs_nmsg *m, const rs_npart 
         return rs_error_set(err, RS_EUNSUPPORTED,
                             "message %d: %s takes no images or other media (text only)", m->index,
                             svc->name);
-    if (!rs_npart_is_image(p))
+    /* a URL without a known type may well be an image: the provider fetches and decides */
+    if (!rs_npart_is_image(p) && (p->mime[0] || p->b64))
         return rs_error_set(err, RS_EUNSUPPORTED,
                             "message %d: %s takes images only; media of type '%s' cannot be sent",
                             m->index, svc->name, p->mime[0] ? p->mime : "(unknown)");
