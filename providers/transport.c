@@ -520,8 +520,7 @@ static void finish_transfer(rs_transport *t, struct rs_xfer *xf, CURLcode cc)
     } else {
         x->dialect->classify_error(&x->pe, x->http_status, rs_str_cstr(&xf->body), xf->body.len,
                                    x->retry_after_ms);
-        x->rc = rs_error_set(&x->err, RS_EPROVIDER, "%s: HTTP %d: %s", xf->host, x->http_status,
-                             x->pe.message);
+        x->rc = rs_error_set(&x->err, RS_EPROVIDER, "%s: %s", xf->host, x->pe.message);
     }
     if (x->rc == RS_EPROVIDER) {
         if (x->pe.http_status == 0)
@@ -576,7 +575,7 @@ void rs_transport_wakeup(rs_transport *t)
     curl_multi_wakeup(t->multi);
 }
 
-int rs_transport_perform(rs_transport *t, rs_exchange *x, volatile const int *cancel)
+int rs_transport_perform(rs_transport *t, rs_exchange *x, volatile const sig_atomic_t *cancel)
 {
     rs_exchange_done_fn saved = x->done;
     x->done = NULL; /* the blocking caller reads the outputs itself */

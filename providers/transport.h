@@ -30,6 +30,7 @@
 #include "providers/provider.h"
 #include "providers/retry_hint.h"
 
+#include <signal.h>
 #include <stdio.h>
 
 typedef struct rs_transport rs_transport;
@@ -116,7 +117,7 @@ void rs_transport_wakeup(rs_transport *t);
  * Blocking: add x and step until it completes. Returns x->rc. cancel (may be NULL) is polled
  * every 100 ms: when it turns non-zero the exchange is abandoned with RS_EINTERRUPTED.
  */
-int rs_transport_perform(rs_transport *t, rs_exchange *x, volatile const int *cancel);
+int rs_transport_perform(rs_transport *t, rs_exchange *x, volatile const sig_atomic_t *cancel);
 
 /* "curl/7.88.1 (HTTP2 yes)" - for --version style reports. */
 const char *rs_transport_describe(void);

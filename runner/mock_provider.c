@@ -153,6 +153,8 @@ int rs_mock_answer(rs_result *res, rs_provider_error *pe, const char *model, con
     cJSON_ArrayForEach(m, msgs)
     {
         const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
+        if (!content)
+            content = cJSON_GetObjectItemCaseSensitive(m, "parts");
         const char *role = rs_json_string(m, "role");
         if (all.len)
             rs_str_putc(&all, '\n');
@@ -178,6 +180,9 @@ int rs_mock_answer(rs_result *res, rs_provider_error *pe, const char *model, con
         rs_str_puts(&res->text, model + 6);
     } else { /* json */
         const cJSON *schema = cJSON_GetObjectItemCaseSensitive(doc, "output_schema");
+        if (!schema)
+            schema = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(doc, "output"), "schema");
         int used = 0;
         if (cJSON_IsObject(schema)) {
             val = value_for(schema, rs_str_cstr(&last), &used, 0);

@@ -5,11 +5,12 @@
  * mock dialect like any other (so the encode path is exercised) and hands the body to
  * rs_mock_answer. Same body and model -> same answer and the same token counts, always.
  *
- * The body the mock dialect's encoder produces (agreement with providers/mock.c):
+ * The body the mock dialect's encoder produces (providers/mock.c, the neutral request as JSON):
  *     {"model": "echo", "messages": [{"role": "system"|"user"|"assistant"|"tool",
- *                                     "content": "text" | [{"text": ".."}, ...]}, ...],
- *      "output_schema": {JSON Schema}   (optional: the prompt's output schema)}
- * Content given as an array of parts contributes the "text" of each part; other keys are ignored.
+ *                                     "parts": [{"text": ".."}, {"media": ..}, ...]}, ...],
+ *      "output": {"format": "json", "schema": {JSON Schema}}  (optional), ...}
+ * "content" (a string or an array of parts) is accepted in place of "parts", and
+ * "output_schema" in place of output.schema. Parts contribute their "text"; others are ignored.
  * A RenderedPrompt itself (messages with "content": [{"text"}]) is accepted too.
  *
  * Models:

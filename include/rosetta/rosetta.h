@@ -6,6 +6,7 @@
 
 #include "rosetta/error.h"
 #include "rosetta/runlog.h"
+#include "rosetta/runner.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -18,6 +18,7 @@
 
 #include "rosetta/error.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -37,7 +38,7 @@ typedef struct rs_runner_opts {
     long budget_ms;            /* whole run including waits; 0 = 600000 */
     int max_attempts;          /* tries per target; 0 = 3 */
     unsigned long long seed;   /* backoff jitter seed; 0 = from the clock */
-    volatile const int *cancel; /* polled: non-zero interrupts (e.g. set by a SIGINT handler) */
+    volatile const sig_atomic_t *cancel; /* polled: non-zero interrupts (set by a SIGINT handler) */
     long mock_latency_ms;      /* simulated latency of `mock`; < 0 = $ROSETTA_MOCK_LATENCY_MS or 0 */
     FILE *warnings;            /* where warnings go (unknown cost, ...); NULL = stderr */
 } rs_runner_opts;
