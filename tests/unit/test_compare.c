@@ -546,6 +546,51 @@ static void live_split_unpaired(void **state)
     rs_free(m);
 }
 
+/* The table and the HTML page carry the figures; model output is escaped in the page. */
+static void reports_render(void **state)
+{
+    (void)state;
+    mem_store *m = rs_calloc(1, sizeof *m);
+    fake_exec f = {m, -1, 0, NULL, NULL};
+    rs_cmp_executor ex = {fake_run, &f};
+    rs_cmp_store st = {mem_load, mem_save, m};
+    const char *arms[] = {"half@mock/echo", "good@mock/echo"};
+    const char *sc[] = {"equals"};
+    fixture fx;
+    fixture_init(&fx, arms, 2, sc, 1, 40);
+    /* an answer that would be markup if not escaped */
+    cJSON_ReplaceItemInObject(fx.ds->cases[1].vars, "label",
+                              cJSON_CreateString("<script>alert(1)</script>"));
+    cJSON *rep = NULL;
+    rs_error err = RS_ERROR_INIT;
+    assert_rs_ok(rs_compare_run(&rep, &fx.plan, &ex, &st, &err), &err);
+    rs_str t = RS_STR_INIT;
+    assert_rs_ok(rs_report_table(&t, rep, 0, &err), &err);
+    assert_non_null(strstr(t.ptr, "good@mock/echo"));
+    assert_non_null(strstr(t.ptr, "mcnemar-exact"));
+    assert_non_null(strstr(t.ptr, "better"));
+    assert_non_null(strstr(t.ptr, "Winner: good@mock/echo"));
+    assert_null(strstr(t.ptr, "\033"));
+    assert_null(strchr(t.ptr, '\x1b'));
+    rs_str_reset(&t);
+    assert_rs_ok(rs_report_table(&t, rep, 1, &err), &err);
+    assert_non_null(strstr(t.ptr, "\x1b[32mbetter"));
+    rs_str_free(&t);
+    rs_str h = RS_STR_INIT;
+    assert_rs_ok(rs_report_html(&h, rep, &err), &err);
+    assert_non_null(strstr(h.ptr, "<!DOCTYPE html>"));
+    assert_null(strstr(h.ptr, "<script>"));
+    assert_non_null(strstr(h.ptr, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert_null(strstr(h.ptr, "http://") == NULL ? NULL : strstr(strstr(h.ptr, "http://"), "src="));
+    assert_null(strstr(h.ptr, "<link"));
+    assert_true(strstr(h.ptr, "<svg") != NULL);
+    rs_str_free(&h);
+    cJSON_Delete(rep);
+    fixture_free(&fx);
+    mem_free(m);
+    rs_free(m);
+}
+
 int main(void)
 {
     cJSON_Hooks hooks = {rs_malloc, rs_free};
@@ -560,6 +605,7 @@ int main(void)
         cmocka_unit_test(judge_scores_and_malformed_answers),
         cmocka_unit_test(repeats_use_case_means),
         cmocka_unit_test(live_split_unpaired),
+        cmocka_unit_test(reports_render),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
