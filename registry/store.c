@@ -1,0 +1,540 @@
+/*
+ * registry/store.c - reading objects at a commit (with the per-handle caches that make a warm
+ * resolve cheap), labels.yaml, and the two halves of every write: a commit made with a
+ * compare-and-swap on the branch ref, then the work tree and index brought up to the tip.
+ */
+#include "registry/internal.h"
+#include "registry/reg_yaml.h"
+
+#include "util/alloc.h"
+#include "util/file.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int missing_object(rs_error *err, int grc, rs_registry *reg, const git_oid *id,
+                          const char *what)
+{
+    char hex[GIT_OID_HEXSZ + 1];
+    git_oid_tostr(hex, sizeof hex, id);
+    return reg_git_fail(err, grc == GIT_ENOTFOUND ? GIT_ERROR : grc,
+                        "object %s (%s) is missing or corrupt in %s", hex, what, reg->root);
+}
+
+static int commit_tree(git_tree **tree, rs_registry *reg, const git_oid *commit, rs_error *err)
+{
+    git_commit *c = NULL;
+    int grc = git_commit_lookup(&c, reg->repo, commit);
+    if (grc < 0)
+        return missing_object(err, grc, reg, commit, "commit");
+    grc = git_commit_tree(tree, c);
+    if (grc < 0) {
+        int rc = missing_object(err, grc, reg, git_commit_tree_id(c), "tree");
+        git_commit_free(c);
+        return rc;
+    }
+    git_commit_free(c);
+    return 0;
+}
+
+int reg_blob_oid_at(git_oid *blob_oid, rs_registry *reg, const git_oid *commit, const char *path,
+                    rs_error *err)
+{
+    git_tree *tree = NULL;
+    git_tree_entry *e = NULL;
+    int rc = commit_tree(&tree, reg, commit, err);
+    if (rc)
+        return rc;
+    int grc = git_tree_entry_bypath(&e, tree, path);
+    if (grc == GIT_ENOTFOUND || (grc == 0 && git_tree_entry_type(e) != GIT_OBJECT_BLOB)) {
+        char s[8];
+        reg_short(s, commit);
+        rc = rs_error_set(err, RS_ENOTFOUND, "%s does not exist at commit %s", path, s);
+    } else if (grc < 0) {
+        rc = reg_git_fail(err, grc, "cannot read %s", path);
+    } else if (blob_oid) {
+        git_oid_cpy(blob_oid, git_tree_entry_id(e));
+    }
+    git_tree_entry_free(e);
+    git_tree_free(tree);
+    return rc;
+}
+
+int reg_read_blob(char **src, size_t *len, rs_registry *reg, const git_oid *blob,
+                  const char *what, rs_error *err)
+{
+    git_blob *b = NULL;
+    *src = NULL;
+    int grc = git_blob_lookup(&b, reg->repo, blob);
+    if (grc < 0)
+        return missing_object(err, grc, reg, blob, what);
+    size_t n = (size_t)git_blob_rawsize(b);
+    char *copy = rs_strndup(git_blob_rawcontent(b), n);
+    git_blob_free(b);
+    if (!copy)
+        return rs_error_set(err, RS_ENOMEM, "out of memory reading %s", what);
+    *src = copy;
+    if (len)
+        *len = n;
+    return 0;
+}
+
+int reg_read_at(char **src, size_t *len, rs_registry *reg, const git_oid *commit,
+                const char *path, rs_error *err)
+{
+    git_oid blob;
+    int rc = reg_blob_oid_at(&blob, reg, commit, path, err);
+    if (rc == 0)
+        rc = reg_read_blob(src, len, reg, &blob, path, err);
+    return rc;
+}
+
+/* ---- the files of a prompt at a commit ---- */
+
+void reg_pfiles_free(struct pfiles *pf)
+{
+    if (!pf)
+        return;
+    for (size_t j = 0; j < pf->nfiles; j++) {
+        rs_free(pf->files[j].variant);
+        rs_free(pf->files[j].path);
+        cJSON_Delete(pf->files[j].targets);
+    }
+    rs_free(pf->files);
+    rs_free(pf->name);
+    rs_free(pf);
+}
+
+static int cmp_pfile(const void *a, const void *b)
+{
+    const struct pfile *x = a, *y = b;
+    if (!x->variant || !y->variant)
+        return x->variant ? 1 : (y->variant ? -1 : 0);
+    return strcmp(x->variant, y->variant);
+}
+
+static int add_pfile(struct pfiles *pf, size_t *cap, const char *dir, const char *entry,
+                     const char *variant, size_t vlen, const git_oid *id)
+{
+    if (pf->nfiles == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 4;
+        struct pfile *f = rs_realloc(pf->files, ncap * sizeof *f);
+        if (!f)
+            return RS_ENOMEM;
+        pf->files = f;
+        *cap = ncap;
+    }
+    struct pfile *f = &pf->files[pf->nfiles];
+    memset(f, 0, sizeof *f);
+    rs_str path = RS_STR_INIT;
+    rs_str_appendf(&path, "%s%s", dir, entry);
+    f->path = rs_str_detach(&path, NULL);
+    rs_str_free(&path);
+    if (variant && !(f->variant = rs_strndup(variant, vlen))) {
+        rs_free(f->path);
+        return RS_ENOMEM;
+    }
+    if (!f->path) {
+        rs_free(f->variant);
+        return RS_ENOMEM;
+    }
+    git_oid_cpy(&f->blob, id);
+    pf->nfiles++;
+    return 0;
+}
+
+int reg_pfiles(const struct pfiles **out, rs_registry *reg, const git_oid *commit,
+               const char *name, rs_error *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < PFILES_CACHE; i++) {
+        struct pfiles *c = reg->pcache[i];
+        if (c && git_oid_equal(&c->commit, commit) && strcmp(c->name, name) == 0) {
+            *out = c;
+            return 0;
+        }
+    }
+    git_tree *root = NULL, *sub = NULL;
+    git_tree_entry *e = NULL;
+    struct pfiles *pf = NULL;
+    rs_str dir = RS_STR_INIT;
+    size_t cap = 0;
+    int rc = commit_tree(&root, reg, commit, err);
+    if (rc)
+        goto done;
+    const char *slash = strrchr(name, '/');
+    const char *base = slash ? slash + 1 : name;
+    size_t blen = strlen(base);
+    rs_str_puts(&dir, PROMPTS_DIR);
+    if (slash) {
+        rs_str_append(&dir, name, (size_t)(slash - name));
+        rs_str_putc(&dir, '/');
+    }
+    if ((rc = rs_str_report(&dir, err, "a path")))
+        goto done;
+    pf = rs_calloc(1, sizeof *pf);
+    if (!pf || !(pf->name = rs_strdup(name))) {
+        rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+        goto done;
+    }
+    git_oid_cpy(&pf->commit, commit);
+    /* "prompts/dir" without the trailing slash names the subtree */
+    char *dpath = rs_strndup(dir.ptr, dir.len - 1);
+    if (!dpath) {
+        rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+        goto done;
+    }
+    int grc = git_tree_entry_bypath(&e, root, dpath);
+    rs_free(dpath);
+    if (grc == 0 && git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+        grc = git_tree_lookup(&sub, reg->repo, git_tree_entry_id(e));
+        if (grc < 0) {
+            rc = missing_object(err, grc, reg, git_tree_entry_id(e), "tree");
+            goto done;
+        }
+        size_t n = git_tree_entrycount(sub);
+        for (size_t i = 0; i < n; i++) {
+            const git_tree_entry *te = git_tree_entry_byindex(sub, i);
+            const char *en = git_tree_entry_name(te);
+            size_t elen = strlen(en);
+            if (git_tree_entry_type(te) != GIT_OBJECT_BLOB || elen < blen + 7 ||
+                strncmp(en, base, blen) != 0 || strcmp(en + elen - 7, ".prompt") != 0)
+                continue;
+            const char *rest = en + blen;
+            size_t rlen = elen - blen - 7;
+            int ok = 0;
+            if (rlen == 0) {
+                pf->has_base = 1;
+                ok = add_pfile(pf, &cap, dir.ptr, en, NULL, 0, git_tree_entry_id(te));
+            } else if (rest[0] == '.' && rlen > 1 && !memchr(rest + 1, '.', rlen - 1)) {
+                ok = add_pfile(pf, &cap, dir.ptr, en, rest + 1, rlen - 1, git_tree_entry_id(te));
+            }
+            if (ok) {
+                rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+                goto done;
+            }
+        }
+    } else if (grc < 0 && grc != GIT_ENOTFOUND) {
+        rc = reg_git_fail(err, grc, "cannot read %s", dir.ptr);
+        goto done;
+    }
+    if (pf->nfiles == 0) {
+        char s[8];
+        reg_short(s, commit);
+        rc = rs_error_set(err, RS_ENOTFOUND, "prompt '%s' does not exist at commit %s", name, s);
+        goto done;
+    }
+    qsort(pf->files, pf->nfiles, sizeof *pf->files, cmp_pfile);
+    size_t slot = reg->pcache_next++ % PFILES_CACHE;
+    reg_pfiles_free(reg->pcache[slot]);
+    reg->pcache[slot] = pf;
+    *out = pf;
+    pf = NULL;
+done:
+    reg_pfiles_free(pf);
+    rs_str_free(&dir);
+    git_tree_entry_free(e);
+    git_tree_free(sub);
+    git_tree_free(root);
+    return rc;
+}
+
+int reg_pfile_targets(const cJSON **out, rs_registry *reg, struct pfile *f, rs_error *err)
+{
+    *out = NULL;
+    if (f->targets_read) {
+        *out = f->targets;
+        return 0;
+    }
+    char *src = NULL;
+    size_t len = 0;
+    cJSON *fm = NULL, *targets = NULL;
+    int rc = reg_read_blob(&src, &len, reg, &f->blob, f->path, err);
+    if (rc)
+        goto done;
+    if ((rc = reg_frontmatter(&fm, src, len, f->path, err)))
+        goto done;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(fm, "rosetta.targets");
+    if (!t) {
+        const cJSON *ros = cJSON_GetObjectItemCaseSensitive(fm, "rosetta");
+        t = cJSON_GetObjectItemCaseSensitive(ros, "targets");
+    }
+    if (t) {
+        if (!(targets = cJSON_CreateArray())) {
+            rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+            goto done;
+        }
+        if (cJSON_IsString(t)) {
+            cJSON_AddItemToArray(targets, cJSON_CreateString(t->valuestring));
+        } else if (cJSON_IsArray(t)) {
+            const cJSON *g;
+            cJSON_ArrayForEach(g, t)
+            {
+                if (!cJSON_IsString(g)) {
+                    rc = rs_error_set_at(err, RS_ESCHEMA, f->path, 0, 0,
+                                         "rosetta.targets must be a list of \"provider/model\" "
+                                         "globs");
+                    goto done;
+                }
+                cJSON_AddItemToArray(targets, cJSON_CreateString(g->valuestring));
+            }
+        } else {
+            rc = rs_error_set_at(err, RS_ESCHEMA, f->path, 0, 0,
+                                 "rosetta.targets must be a list of \"provider/model\" globs");
+            goto done;
+        }
+    }
+    f->targets = targets;
+    f->targets_read = 1;
+    targets = NULL;
+    *out = f->targets;
+done:
+    cJSON_Delete(targets);
+    cJSON_Delete(fm);
+    rs_free(src);
+    return rc;
+}
+
+/* ---- labels.yaml ---- */
+
+int reg_labels_parse(cJSON **out, const char *src, size_t len, const char *file, rs_error *err)
+{
+    cJSON *doc = NULL;
+    *out = NULL;
+    int rc = reg_yaml_parse(&doc, src, len, file, REG_YAML_STRINGS, err);
+    if (rc)
+        return rc;
+    if (cJSON_IsNull(doc)) {
+        cJSON_Delete(doc);
+        if (!(doc = cJSON_CreateObject()))
+            return rs_error_set(err, RS_ENOMEM, "out of memory");
+    }
+    if (!cJSON_IsObject(doc)) {
+        rc = rs_error_set_at(err, RS_ESYNTAX, file, 1, 1,
+                             "%s must map prompt names to {label: commit}", file);
+        goto done;
+    }
+    const cJSON *p;
+    cJSON_ArrayForEach(p, doc)
+    {
+        if (cJSON_IsNull(p))
+            continue;
+        if (!cJSON_IsObject(p)) {
+            rc = rs_error_set_at(err, RS_ESYNTAX, file, 0, 0,
+                                 "%s: '%s' must be a mapping of label: commit", file, p->string);
+            goto done;
+        }
+        const cJSON *l;
+        cJSON_ArrayForEach(l, p)
+        {
+            git_oid oid;
+            if (!cJSON_IsString(l) || strlen(l->valuestring) != GIT_OID_HEXSZ ||
+                git_oid_fromstr(&oid, l->valuestring) < 0) {
+                rc = rs_error_set_at(err, RS_ESYNTAX, file, 0, 0,
+                                     "%s: label '%s' of '%s' must be a full commit id (40 hex "
+                                     "digits)",
+                                     file, l->string, p->string);
+                goto done;
+            }
+        }
+    }
+    *out = doc;
+    doc = NULL;
+done:
+    cJSON_Delete(doc);
+    return rc;
+}
+
+int reg_labels_at(const cJSON **out, rs_registry *reg, const git_oid *commit, rs_error *err)
+{
+    git_oid blob;
+    char *src = NULL;
+    size_t len = 0;
+    cJSON *doc = NULL;
+    *out = NULL;
+    rs_error local = RS_ERROR_INIT;
+    int rc = reg_blob_oid_at(&blob, reg, commit, LABELS_FILE, &local);
+    if (rc == RS_ENOTFOUND) {
+        if (!reg->have_labels || !git_oid_is_zero(&reg->labels_blob)) {
+            cJSON_Delete(reg->labels);
+            reg->labels = cJSON_CreateObject();
+            memset(&reg->labels_blob, 0, sizeof reg->labels_blob);
+            reg->have_labels = reg->labels != NULL;
+        }
+        if (!reg->labels)
+            return rs_error_set(err, RS_ENOMEM, "out of memory");
+        *out = reg->labels;
+        return 0;
+    }
+    if (rc) {
+        if (err)
+            *err = local;
+        return rc;
+    }
+    if (reg->have_labels && git_oid_equal(&blob, &reg->labels_blob)) {
+        *out = reg->labels;
+        return 0;
+    }
+    if ((rc = reg_read_blob(&src, &len, reg, &blob, LABELS_FILE, err)))
+        goto done;
+    if ((rc = reg_labels_parse(&doc, src, len, LABELS_FILE, err))) {
+        char s[8];
+        reg_short(s, commit);
+        /* say which commit carries the bad file: the fix is a new commit */
+        char msg[RS_ERROR_MESSAGE_MAX];
+        int n = snprintf(msg, sizeof msg, "%s (in commit %s)", err ? err->message : "", s);
+        if (err && n > 0 && (size_t)n < sizeof msg)
+            memcpy(err->message, msg, (size_t)n + 1);
+        goto done;
+    }
+    cJSON_Delete(reg->labels);
+    reg->labels = doc;
+    doc = NULL;
+    git_oid_cpy(&reg->labels_blob, &blob);
+    reg->have_labels = 1;
+    *out = reg->labels;
+done:
+    cJSON_Delete(doc);
+    rs_free(src);
+    return rc;
+}
+
+/* ---- writing ---- */
+
+int reg_commit_cas(git_oid *out, rs_registry *reg, const char *branch, const git_oid *parent,
+                   const git_oid *tree_oid, const char *message, rs_error *err)
+{
+    git_signature *sig = NULL;
+    git_commit *pc = NULL;
+    git_tree *tree = NULL;
+    git_reference *ref = NULL;
+    int rc = reg_signature(&sig, reg, err);
+    if (rc)
+        return rc;
+    int grc = git_commit_lookup(&pc, reg->repo, parent);
+    if (grc < 0) {
+        rc = missing_object(err, grc, reg, parent, "commit");
+        goto done;
+    }
+    if ((grc = git_tree_lookup(&tree, reg->repo, tree_oid)) < 0) {
+        rc = missing_object(err, grc, reg, tree_oid, "tree");
+        goto done;
+    }
+    const git_commit *parents[1] = {pc};
+    grc = git_commit_create(out, reg->repo, NULL, sig, sig, NULL, message, tree, 1, parents);
+    if (grc < 0) {
+        rc = reg_git_fail(err, grc, "cannot create a commit in %s", reg->root);
+        goto done;
+    }
+    /* The compare-and-swap: the branch moves only if it still points at parent. */
+    grc = git_reference_create_matching(&ref, reg->repo, branch, out, 1, parent, message);
+    if (grc == GIT_EMODIFIED || grc == GIT_ELOCKED) {
+        rc = rs_error_set(err, RS_ECONFLICT, "%s moved while committing", branch);
+        rs_error_set_cause(err, GIT_EMODIFIED);
+    } else if (grc < 0) {
+        rc = reg_git_fail(err, grc, "cannot update %s in %s", branch, reg->root);
+    }
+done:
+    git_reference_free(ref);
+    git_tree_free(tree);
+    git_commit_free(pc);
+    git_signature_free(sig);
+    return rc;
+}
+
+static int mkdirs_for(const char *file, rs_error *err)
+{
+    char buf[PATH_MAX];
+    size_t n = strlen(file);
+    if (n >= sizeof buf)
+        return rs_error_set(err, RS_ELIMIT, "path too long: %s", file);
+    memcpy(buf, file, n + 1);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return rs_error_set(err, RS_EIO, "cannot create %s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    return 0;
+}
+
+int reg_sync_paths(rs_registry *reg, const char *const *paths, size_t npaths, rs_error *err)
+{
+    git_index *idx = NULL;
+    git_oid tip;
+    int rc = 0, grc, changed = 0;
+    if (reg->bare)
+        return 0;
+    if ((rc = reg_tip(reg, &tip, NULL, err)))
+        return rc;
+    if ((grc = git_repository_index(&idx, reg->repo)) < 0 || (grc = git_index_read(idx, 1)) < 0) {
+        rc = reg_git_fail(err, grc, "cannot read the index of %s", reg->root);
+        goto done;
+    }
+    for (size_t i = 0; i < npaths; i++) {
+        const char *path = paths[i];
+        char full[PATH_MAX];
+        int n = snprintf(full, sizeof full, "%s%s", reg->root, path);
+        if (n < 0 || (size_t)n >= sizeof full) {
+            rc = rs_error_set(err, RS_ELIMIT, "path too long: %s", path);
+            goto done;
+        }
+        git_oid tip_blob, work;
+        int at_tip = reg_blob_oid_at(&tip_blob, reg, &tip, path, NULL) == 0;
+        struct stat st;
+        int in_work = lstat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+                      git_odb_hashfile(&work, full, GIT_OBJECT_BLOB) == 0;
+        const git_index_entry *ie = git_index_get_bypath(idx, path, 0);
+        if (in_work && at_tip && git_oid_equal(&work, &tip_blob)) {
+            /* the work tree already has the tip's content: only the index may lag */
+            if (!ie || !git_oid_equal(&ie->id, &tip_blob)) {
+                if ((grc = git_index_add_bypath(idx, path)) < 0) {
+                    rc = reg_git_fail(err, grc, "cannot stage %s", path);
+                    goto done;
+                }
+                changed = 1;
+            }
+            continue;
+        }
+        int clean = (!in_work && !ie) || (in_work && ie && git_oid_equal(&work, &ie->id));
+        if (!clean)
+            continue; /* the user's own uncommitted edit: never overwritten */
+        if (at_tip) {
+            char *src = NULL;
+            size_t len = 0;
+            if ((rc = reg_read_blob(&src, &len, reg, &tip_blob, path, err)))
+                goto done;
+            rc = mkdirs_for(full, err);
+            if (rc == 0)
+                rc = rs_file_write_atomic(full, src, len, err);
+            rs_free(src);
+            if (rc)
+                goto done;
+            grc = git_index_add_bypath(idx, path);
+        } else {
+            if (in_work && unlink(full) != 0) {
+                rc = rs_error_set(err, RS_EIO, "cannot remove %s: %s", full, strerror(errno));
+                goto done;
+            }
+            grc = ie ? git_index_remove_bypath(idx, path) : 0;
+        }
+        if (grc < 0) {
+            rc = reg_git_fail(err, grc, "cannot update the index entry of %s", path);
+            goto done;
+        }
+        changed = 1;
+    }
+    if (changed && (grc = git_index_write(idx)) < 0)
+        rc = reg_git_fail(err, grc, "cannot write the index of %s (is another git running?)",
+                          reg->root);
+done:
+    git_index_free(idx);
+    return rc;
+}

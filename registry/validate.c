@@ -1,0 +1,95 @@
+/*
+ * registry/validate.c - what save checks before it commits: the frontmatter parses, and the whole
+ * prompt compiles with its partials resolved at the state being saved.
+ */
+#include "registry/internal.h"
+#include "registry/reg_yaml.h"
+
+#ifdef RS_REGISTRY_HAVE_PROMPT
+#include "render/prompt.h"
+#endif
+
+#include <string.h>
+
+/* Length of the line break at p ("\r\n", "\n", "\r"), 0 when none. */
+static size_t eol(const char *p, const char *end)
+{
+    if (p < end && *p == '\r')
+        return p + 1 < end && p[1] == '\n' ? 2 : 1;
+    return p < end && *p == '\n' ? 1 : 0;
+}
+
+static int skip_spaces(const char **p, const char *end)
+{
+    while (*p < end && (**p == ' ' || **p == '\t'))
+        (*p)++;
+    return 0;
+}
+
+int reg_frontmatter(cJSON **out, const char *src, size_t len, const char *file, rs_error *err)
+{
+    *out = NULL;
+    const char *end = src + len, *p = src;
+    if (len < 3 || memcmp(src, "---", 3) != 0)
+        return 0;
+    p += 3;
+    skip_spaces(&p, end);
+    size_t nl = eol(p, end);
+    if (!nl)
+        return 0; /* "---x": not a frontmatter opener (Dotprompt's rule) */
+    p += nl;
+    const char *yaml = p;
+    int line = 2;
+    while (p < end) {
+        const char *ls = p;
+        if (end - p >= 3 && memcmp(p, "---", 3) == 0) {
+            const char *q = p + 3;
+            skip_spaces(&q, end);
+            if (q == end || eol(q, end)) {
+                int rc = reg_yaml_parse(out, yaml, (size_t)(ls - yaml), file, REG_YAML_TYPED, err);
+                if (rc && err && err->line > 0) {
+                    err->line += 1; /* the YAML starts on line 2 of the file */
+                    rs_error_set_snippet(err, src, len, err->line);
+                }
+                return rc;
+            }
+        }
+        while (p < end && !eol(p, end))
+            p++;
+        p += eol(p, end);
+        line++;
+    }
+    (void)line;
+    rs_error_set_at(err, RS_ESYNTAX, file, 1, 1,
+                    "the frontmatter opened by '---' on line 1 is never closed (a line '---')");
+    rs_error_set_snippet(err, src, len, 1);
+    return RS_ESYNTAX;
+}
+
+int reg_validate_source(const char *file, const char *src, size_t len, reg_partial_fn resolve,
+                        void *userdata, rs_error *err)
+{
+    cJSON *fm = NULL;
+    int rc = reg_frontmatter(&fm, src, len, file, err);
+    if (rc == 0 && fm && !cJSON_IsObject(fm) && !cJSON_IsNull(fm))
+        rc = rs_error_set_at(err, RS_ESYNTAX, file, 2, 1,
+                             "the frontmatter must be a YAML mapping (key: value lines)");
+    cJSON_Delete(fm);
+    if (rc)
+        return rc;
+#ifdef RS_REGISTRY_HAVE_PROMPT
+    rs_prompt *p = NULL;
+    rs_prompt_compile_opts o = RS_PROMPT_COMPILE_OPTS_INIT;
+    o.filename = file;
+    o.resolve = resolve;
+    o.resolve_userdata = userdata;
+    rc = rs_prompt_compile(&p, src, len, &o, err);
+    if (rc)
+        rs_error_set_file(err, file);
+    rs_prompt_free(p);
+#else
+    (void)resolve;
+    (void)userdata;
+#endif
+    return rc;
+}
