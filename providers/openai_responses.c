@@ -13,8 +13,24 @@
 static int add_message_content(rs_jb *b, cJSON *item, const rs_neutral *n, const rs_nmsg *m,
                                rs_error *err)
 {
+    int assistant = m->role == RS_NROLE_ASSISTANT, media = 0;
+    for (size_t k = 0; k < m->count; k++)
+        media |= rs_neutral_part(n, m->first + k)->kind == RS_NPART_MEDIA;
+    if (!media) {
+        /* text only: the plain-string form (one unambiguous input item shape) */
+        rs_str s = RS_STR_INIT;
+        for (size_t k = 0; k < m->count; k++) {
+            const rs_npart *p = rs_neutral_part(n, m->first + k);
+            if (p->kind == RS_NPART_TEXT)
+                rs_str_puts(&s, p->text);
+        }
+        int rc = rs_str_report(&s, err, "message text");
+        if (!rc)
+            rs_jb_strn(b, item, "content", s.ptr ? s.ptr : "", s.len);
+        rs_str_free(&s);
+        return rc;
+    }
     cJSON *arr = rs_jb_arr(b, item, "content");
-    int assistant = m->role == RS_NROLE_ASSISTANT;
     for (size_t k = 0; k < m->count; k++) {
         const rs_npart *p = rs_neutral_part(n, m->first + k);
         if (p->kind == RS_NPART_TEXT) {
@@ -28,6 +44,7 @@ static int add_message_content(rs_jb *b, cJSON *item, const rs_neutral *n, const
             cJSON *t = rs_jb_obj(b, arr, NULL);
             rs_jb_ref(b, t, "type", "input_image");
             rs_jb_ref(b, t, "image_url", p->url);
+            rs_jb_ref(b, t, "detail", "auto");
         }
     }
     return 0;
@@ -93,7 +110,6 @@ static int add_input(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *err)
                     }
             }
             cJSON *it = rs_jb_obj(b, input, NULL);
-            rs_jb_ref(b, it, "type", "message");
             rs_jb_ref(b, it, "role",
                       m->role == RS_NROLE_SYSTEM      ? sys_role
                       : m->role == RS_NROLE_ASSISTANT ? "assistant"

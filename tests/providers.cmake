@@ -5,3 +5,15 @@ set(RS_PROV_DIR ${CMAKE_CURRENT_SOURCE_DIR}/providers)
 # bodies and expected errors in tests/providers/golden (scripts/regen-golden.sh rewrites them).
 rs_test(providers_golden SOURCES providers/golden.c MODULES rs_providers rs_util
         ARGS ${RS_PROV_DIR}/rendered ${RS_PROV_DIR}/golden LABELS providers)
+
+# Every golden body of the OpenAI(-compatible), Responses, Anthropic, Mistral and Ollama dialects
+# POSTed to Prism mocks serving the providers' own API descriptions (installs Prism from npm once).
+find_program(RS_NPM npm)
+find_program(RS_CURL_BIN curl)
+if(RS_NPM AND RS_CURL_BIN)
+  add_test(NAME prism_validation
+           COMMAND ${RS_PROV_DIR}/prism_validation.sh ${RS_PROV_DIR}/golden ${RS_PROV_DIR}/invalid
+                   ${RS_SHARED_DIR})
+  set_tests_properties(prism_validation PROPERTIES TIMEOUT 600 LABELS "providers;prism"
+                       RUN_SERIAL TRUE)
+endif()
