@@ -17,3 +17,8 @@ if(RS_NPM AND RS_CURL_BIN)
   set_tests_properties(prism_validation PROPERTIES TIMEOUT 600 LABELS "providers;prism"
                        RUN_SERIAL TRUE)
 endif()
+
+# Every key of every golden Gemini body is a field of its v1beta proto message.
+rs_test(gemini_fields SOURCES providers/gemini_fields.c MODULES rs_util
+        ARGS ${RS_SHARED_DIR}/specs/gemini-protos-v1beta/protos.json ${RS_PROV_DIR}/golden
+        LABELS providers)
