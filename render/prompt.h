@@ -25,9 +25,12 @@ typedef struct rs_prompt_compile_opts {
     rs_hbs_partial_resolver resolve; /* partials; may be NULL */
     void *resolve_userdata;
     const cJSON *schemas;            /* named types for Picoschema ({"Name": JSON Schema}); may be NULL */
+    const char *partials_dir;        /* when resolve is NULL or does not find a partial: partial
+                                        "a/b" is DIR/a/_b.prompt (as the reference's command
+                                        line); errors inside it name that file. May be NULL. */
 } rs_prompt_compile_opts;
 
-#define RS_PROMPT_COMPILE_OPTS_INIT {NULL, NULL, NULL, NULL}
+#define RS_PROMPT_COMPILE_OPTS_INIT {NULL, NULL, NULL, NULL, NULL}
 
 typedef struct rs_prompt_render_opts {
     int strict;               /* validate the input against input.schema; refuse invalid input */

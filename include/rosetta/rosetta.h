@@ -5,6 +5,7 @@
 #define ROSETTA_H
 
 #include "rosetta/error.h"
+#include "rosetta/prompt.h"
 #include "rosetta/runlog.h"
 #include "rosetta/runner.h"
 

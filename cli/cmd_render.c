@@ -1,0 +1,205 @@
+/*
+ * cli/cmd_render.c - `rosetta render`: a .prompt file (and data) to the RenderedPrompt JSON the
+ * Dotprompt reference prints for the same arguments.
+ *
+ * The command is three steps, each its own function so later features plug in with small edits:
+ * parse_args (the options struct), load_source (where the .prompt text comes from: a file or
+ * standard input today, a registry REF later) and emit (what is printed: the RenderedPrompt or
+ * metadata today, a provider request body for --target later). Nothing is printed on stdout
+ * until the whole result exists, so a failure never leaves partial output.
+ */
+#include "cli/cli.h"
+
+#include "rosetta/memory.h"
+#include "rosetta/prompt.h"
+#include "util/error.h"
+#include "util/file.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "usage: rosetta render --source FILE|- [--data DATA.json] [--options OPTS.json]\n"
+    "                      [--partials DIR] [--schemas SCHEMAS.json] [--metadata] [--strict]\n"
+    "                      [--reference] [--compact]\n"
+    "\n"
+    "Render a Dotprompt .prompt file and print the result as JSON: the resolved metadata and the\n"
+    "messages (role + content parts), exactly as the Dotprompt reference renderer prints it.\n"
+    "\n"
+    "  --source FILE|-     the .prompt file (- reads standard input)\n"
+    "  --data DATA.json    {\"input\": {..}, \"context\": {..}, \"messages\": [..], \"docs\": [..]}\n"
+    "                      input: the template's variables; context: @variables (@auth, @state..);\n"
+    "                      messages: the conversation history ({{history}})\n"
+    "  --options OPTS.json metadata merged over the frontmatter (with --metadata); when rendering\n"
+    "                      only its input.default is used, as in the reference\n"
+    "  --partials DIR      partial {{> a/b}} is DIR/a/_b.prompt\n"
+    "  --schemas FILE      {\"Name\": <JSON Schema>}: named types for Picoschema\n"
+    "  --metadata          print the resolved metadata (renderMetadata) instead of rendering\n"
+    "  --strict            refuse input that does not match the frontmatter's input.schema\n"
+    "  --reference         behave exactly as the reference: do not apply the frontmatter's\n"
+    "                      input.default (applied by default; the reference ignores it)\n"
+    "  --compact           print the JSON on one line\n"
+    "\n"
+    "Errors print 'rosetta: FILE:LINE:COL: message' with the source line; exit codes: 2 usage,\n"
+    "3 bad template/frontmatter/data (or input rejected by --strict), 4 file or partial not found.\n";
+
+/* Everything the command line says. Later features add fields here (registry REF, --target). */
+typedef struct render_args {
+    const char *source;   /* --source FILE, "-" for standard input */
+    const char *data;     /* --data */
+    const char *options;  /* --options */
+    const char *partials; /* --partials */
+    const char *schemas;  /* --schemas */
+    int metadata;         /* --metadata */
+    int strict;           /* --strict */
+    int reference;        /* --reference */
+    int compact;          /* --compact */
+} render_args;
+
+/* What was read from disk for one invocation; freed by inputs_free. */
+typedef struct render_inputs {
+    char *source;
+    size_t source_len;
+    const char *source_name; /* for error locations */
+    char *data;
+    char *options;
+    char *schemas;
+} render_inputs;
+
+static void inputs_free(render_inputs *in)
+{
+    rs_free(in->source);
+    rs_free(in->data);
+    rs_free(in->options);
+    rs_free(in->schemas);
+}
+
+/* 0 on success, else the exit code (usage errors are printed here). */
+static int parse_args(render_args *a, int argc, char **argv, int *help)
+{
+    memset(a, 0, sizeof(*a));
+    *help = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char **slot = NULL;
+        if (cli_is_help(arg)) {
+            *help = 1;
+            return 0;
+        } else if (strcmp(arg, "--source") == 0) {
+            slot = &a->source;
+        } else if (strcmp(arg, "--data") == 0) {
+            slot = &a->data;
+        } else if (strcmp(arg, "--options") == 0) {
+            slot = &a->options;
+        } else if (strcmp(arg, "--partials") == 0) {
+            slot = &a->partials;
+        } else if (strcmp(arg, "--schemas") == 0) {
+            slot = &a->schemas;
+        } else if (strcmp(arg, "--metadata") == 0) {
+            a->metadata = 1;
+        } else if (strcmp(arg, "--strict") == 0) {
+            a->strict = 1;
+        } else if (strcmp(arg, "--reference") == 0) {
+            a->reference = 1;
+        } else if (strcmp(arg, "--compact") == 0) {
+            a->compact = 1;
+        } else {
+            return cli_usage_error("render", "unknown argument '%s'", arg);
+        }
+        if (slot) {
+            if (i + 1 >= argc)
+                return cli_usage_error("render", "%s needs a value", arg);
+            if (*slot)
+                return cli_usage_error("render", "%s given twice", arg);
+            *slot = argv[++i];
+        }
+    }
+    if (!a->source)
+        return cli_usage_error("render", "--source FILE is required");
+    int stdin_users = (strcmp(a->source, "-") == 0) + (a->data && strcmp(a->data, "-") == 0) +
+                      (a->options && strcmp(a->options, "-") == 0) +
+                      (a->schemas && strcmp(a->schemas, "-") == 0);
+    if (stdin_users > 1)
+        return cli_usage_error("render", "only one of the inputs can be read from standard input");
+    return 0;
+}
+
+/* The .prompt text and the JSON files. */
+static int load_source(render_inputs *in, const render_args *a, rs_error *err)
+{
+    int rc = rs_file_read(&in->source, &in->source_len, a->source, err);
+    if (rc)
+        return rc;
+    in->source_name = strcmp(a->source, "-") == 0 ? "<stdin>" : a->source;
+    size_t n;
+    if (a->data && (rc = rs_file_read(&in->data, &n, a->data, err)) != 0)
+        return rc;
+    if (a->options && (rc = rs_file_read(&in->options, &n, a->options, err)) != 0)
+        return rc;
+    if (a->schemas && (rc = rs_file_read(&in->schemas, &n, a->schemas, err)) != 0)
+        return rc;
+    return 0;
+}
+
+/* Print the document and a newline; a failed write is an error (a full disk, a closed pipe). */
+static int emit(const char *json, size_t len, const render_args *a)
+{
+    (void)a;
+    if (fwrite(json, 1, len, stdout) != len || fputc('\n', stdout) == EOF ||
+        fflush(stdout) != 0) {
+        fprintf(stderr, "rosetta: cannot write the result to standard output\n");
+        return RS_EXIT_FAILURE;
+    }
+    return RS_EXIT_OK;
+}
+
+int cmd_render(int argc, char **argv)
+{
+    render_args a;
+    render_inputs in;
+    rs_error err = RS_ERROR_INIT;
+    rs_prompt *p = NULL;
+    char *out = NULL;
+    size_t out_len = 0;
+    int help, code;
+
+    memset(&in, 0, sizeof(in));
+    if ((code = parse_args(&a, argc, argv, &help)) != 0)
+        return code;
+    if (help) {
+        fputs(usage_text, stdout);
+        return RS_EXIT_OK;
+    }
+    if (load_source(&in, &a, &err) != 0)
+        goto fail;
+
+    rs_prompt_options po = RS_PROMPT_OPTIONS_INIT;
+    po.filename = in.source_name;
+    po.partials_dir = a.partials;
+    po.schemas_json = in.schemas;
+    po.schemas_name = a.schemas;
+    if (rs_prompt_open(&p, in.source, in.source_len, &po, &err) != 0)
+        goto fail;
+
+    rs_prompt_render_options ro = RS_PROMPT_RENDER_OPTIONS_INIT;
+    ro.strict = a.strict;
+    ro.reference = a.reference;
+    ro.indent = a.compact ? 0 : 2;
+    ro.data_name = a.data;
+    ro.options_name = a.options;
+    int rc = a.metadata ? rs_prompt_metadata_json(&out, &out_len, p, in.options, &ro, &err)
+                        : rs_prompt_render_json(&out, &out_len, p, in.data, in.options, &ro, &err);
+    if (rc != 0)
+        goto fail;
+    code = emit(out, out_len, &a);
+    goto done;
+fail:
+    if (!err.file[0] && err.line == 0 && (err.code == RS_EINVAL || err.code == RS_ESCHEMA))
+        rs_error_set_file(&err, a.data ? a.data : in.source_name);
+    code = cli_fail(&err);
+done:
+    rs_free(out);
+    rs_prompt_free(p);
+    inputs_free(&in);
+    return code;
+}

@@ -1,0 +1,435 @@
+/*
+ * render/messages.c - marker splitting into messages and parts (see messages.h).
+ */
+#include "render/messages.h"
+
+#include "templates/frontmatter.h"
+#include "util/alloc.h"
+#include "util/str.h"
+#include "util/vec.h"
+
+#include <string.h>
+
+#define ROLE_PREFIX "<<<dotprompt:role:"
+#define HISTORY_PREFIX "<<<dotprompt:history"
+#define MEDIA_PREFIX "<<<dotprompt:media:"
+#define SECTION_PREFIX "<<<dotprompt:section"
+#define MARKER "<<<dotprompt:"
+
+typedef struct piece {
+    const char *s;
+    size_t n;
+} piece;
+
+/* A message being built: text (source) or given content (history), role, metadata. */
+typedef struct msg_source {
+    char *role;        /* NULL when the history message had none */
+    cJSON *role_value; /* a history message's role as given (any JSON value), or NULL */
+    rs_str source;
+    cJSON *content;    /* a history message's content, NULL otherwise */
+    cJSON *history_source; /* a history message's "source" member */
+    cJSON *metadata;   /* NULL when none */
+} msg_source;
+
+static int starts(const char *s, size_t n, const char *prefix)
+{
+    size_t k = strlen(prefix);
+    return n >= k && memcmp(s, prefix, k) == 0;
+}
+
+static int is_lower_run(const char *s, size_t n, size_t *len)
+{
+    size_t i = 0;
+    while (i < n && s[i] >= 'a' && s[i] <= 'z')
+        i++;
+    *len = i;
+    return i > 0;
+}
+
+/* /(<<<dotprompt:(?:role:[a-z]+|history))>>>/ at s: the match length and captured length. */
+static int role_history_match(const char *s, size_t n, size_t *match, size_t *cap)
+{
+    static const size_t m = sizeof(MARKER) - 1;
+    if (!starts(s, n, MARKER))
+        return 0;
+    if (starts(s + m, n - m, "role:")) {
+        size_t l;
+        if (is_lower_run(s + m + 5, n - m - 5, &l) && starts(s + m + 5 + l, n - m - 5 - l, ">>>")) {
+            *cap = m + 5 + l;
+            *match = *cap + 3;
+            return 1;
+        }
+        return 0;
+    }
+    if (starts(s + m, n - m, "history>>>")) {
+        *cap = m + 7;
+        *match = *cap + 3;
+        return 1;
+    }
+    return 0;
+}
+
+/* JavaScript's `.` does not match line terminators (\n \r U+2028 U+2029). */
+static size_t line_term(const char *s, size_t n, size_t i)
+{
+    if (s[i] == '\n' || s[i] == '\r')
+        return 1;
+    if (i + 2 < n && (unsigned char)s[i] == 0xE2 && (unsigned char)s[i + 1] == 0x80 &&
+        ((unsigned char)s[i + 2] == 0xA8 || (unsigned char)s[i + 2] == 0xA9))
+        return 3;
+    return 0;
+}
+
+/* /(<<<dotprompt:(?:media:url|section).*?)>>>/ at s. */
+static int media_section_match(const char *s, size_t n, size_t *match, size_t *cap)
+{
+    static const size_t m = sizeof(MARKER) - 1;
+    size_t k;
+    if (!starts(s, n, MARKER))
+        return 0;
+    if (starts(s + m, n - m, "media:url"))
+        k = m + 9;
+    else if (starts(s + m, n - m, "section"))
+        k = m + 7;
+    else
+        return 0;
+    for (size_t i = k; i < n; i++) {
+        if (line_term(s, n, i))
+            return 0;
+        if (starts(s + i, n - i, ">>>")) {
+            *cap = i;
+            *match = i + 3;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+typedef int (*matcher)(const char *s, size_t n, size_t *match, size_t *cap);
+
+/* source.split(regex).filter(s => s.trim() !== ""): text between matches and the captures. */
+static int split_pieces(rs_vec *out, const char *s, size_t n, matcher match)
+{
+    size_t last = 0, i = 0;
+    while (i < n) {
+        size_t mlen, clen;
+        if (s[i] == '<' && match(s + i, n - i, &mlen, &clen)) {
+            piece before = {s + last, i - last}, cap = {s + i, clen};
+            if (!rs_js_is_blank(before.s, before.n) && rs_vec_push(out, &before) != 0)
+                return RS_ENOMEM;
+            if (!rs_js_is_blank(cap.s, cap.n) && rs_vec_push(out, &cap) != 0)
+                return RS_ENOMEM;
+            i += mlen;
+            last = i;
+            continue;
+        }
+        i++;
+    }
+    piece rest = {s + last, n - last};
+    if (!rs_js_is_blank(rest.s, rest.n) && rs_vec_push(out, &rest) != 0)
+        return RS_ENOMEM;
+    return 0;
+}
+
+/* piece.split(" ")[k] as a new string, or NULL (with *absent = 1) when there is no such field. */
+static char *field(const char *s, size_t n, int k, int *absent)
+{
+    size_t start = 0;
+    int idx = 0;
+    *absent = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || s[i] == ' ') {
+            if (idx == k)
+                return rs_strndup(s + start, i - start);
+            idx++;
+            start = i + 1;
+        }
+    }
+    *absent = 1;
+    return NULL;
+}
+
+static cJSON *parse_part(const char *s, size_t n)
+{
+    cJSON *part = cJSON_CreateObject();
+    char *a = NULL, *b = NULL;
+    int absent_a = 0, absent_b = 0;
+    if (!part)
+        return NULL;
+    if (starts(s, n, MEDIA_PREFIX)) {
+        cJSON *media = cJSON_AddObjectToObject(part, "media");
+        a = field(s, n, 1, &absent_a);
+        b = field(s, n, 2, &absent_b);
+        if (!media || (!absent_a && !a) || (!absent_b && !b))
+            goto fail;
+        if (a && !cJSON_AddStringToObject(media, "url", a))
+            goto fail;
+        if (b && *b && !cJSON_AddStringToObject(media, "contentType", b))
+            goto fail;
+    } else if (starts(s, n, SECTION_PREFIX)) {
+        cJSON *meta = cJSON_AddObjectToObject(part, "metadata");
+        a = field(s, n, 1, &absent_a);
+        if (!meta || (!absent_a && !a))
+            goto fail;
+        if (a && !cJSON_AddStringToObject(meta, "purpose", a))
+            goto fail;
+        if (!cJSON_AddTrueToObject(meta, "pending"))
+            goto fail;
+    } else {
+        a = rs_strndup(s, n);
+        if (!a || !cJSON_AddStringToObject(part, "text", a))
+            goto fail;
+    }
+    rs_free(a);
+    rs_free(b);
+    return part;
+fail:
+    rs_free(a);
+    rs_free(b);
+    cJSON_Delete(part);
+    return NULL;
+}
+
+/* toParts(source) */
+static cJSON *to_parts(const char *s, size_t n)
+{
+    rs_vec pieces = RS_VEC_INIT(piece);
+    cJSON *parts = cJSON_CreateArray();
+    if (!parts || split_pieces(&pieces, s, n, media_section_match) != 0)
+        goto fail;
+    for (size_t i = 0; i < pieces.len; i++) {
+        piece *p = &RS_VEC_AT(&pieces, piece, i);
+        cJSON *part = parse_part(p->s, p->n);
+        if (!part || !cJSON_AddItemToArray(parts, part)) {
+            cJSON_Delete(part);
+            goto fail;
+        }
+    }
+    rs_vec_free(&pieces);
+    return parts;
+fail:
+    rs_vec_free(&pieces);
+    cJSON_Delete(parts);
+    return NULL;
+}
+
+static void source_free(msg_source *m)
+{
+    rs_free(m->role);
+    rs_str_free(&m->source);
+    cJSON_Delete(m->role_value);
+    cJSON_Delete(m->content);
+    cJSON_Delete(m->history_source);
+    cJSON_Delete(m->metadata);
+}
+
+static msg_source *new_source(rs_vec *sources, const char *role, size_t n)
+{
+    msg_source *m = rs_vec_push_zero(sources);
+    if (!m)
+        return NULL;
+    rs_str_init(&m->source, RS_STR_DEFAULT_MAX);
+    m->role = rs_strndup(role, n);
+    if (!m->role) {
+        sources->len--;
+        return NULL;
+    }
+    return m;
+}
+
+/* {...m, metadata: {...m.metadata, purpose: "history"}} for each history message. */
+static int push_history(rs_vec *sources, const cJSON *history)
+{
+    for (const cJSON *h = history ? history->child : NULL; h; h = h->next) {
+        msg_source *m = rs_vec_push_zero(sources);
+        if (!m)
+            return RS_ENOMEM;
+        rs_str_init(&m->source, RS_STR_DEFAULT_MAX);
+        const cJSON *role = cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "role") : NULL;
+        const cJSON *content =
+            cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "content") : NULL;
+        const cJSON *src = cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "source") : NULL;
+        const cJSON *meta =
+            cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "metadata") : NULL;
+        m->role_value = role ? cJSON_Duplicate(role, 1) : NULL;
+        m->content = content ? cJSON_Duplicate(content, 1) : NULL;
+        m->history_source = src ? cJSON_Duplicate(src, 1) : NULL;
+        m->metadata = cJSON_IsObject(meta) ? cJSON_Duplicate(meta, 1) : cJSON_CreateObject();
+        if ((role && !m->role_value) || (content && !m->content) || (src && !m->history_source) ||
+            !m->metadata)
+            return RS_ENOMEM;
+        if (cJSON_GetObjectItemCaseSensitive(m->metadata, "purpose"))
+            cJSON_DeleteItemFromObjectCaseSensitive(m->metadata, "purpose");
+        if (!cJSON_AddStringToObject(m->metadata, "purpose", "history"))
+            return RS_ENOMEM;
+    }
+    return 0;
+}
+
+static int truthy(const cJSON *v)
+{
+    if (!v || cJSON_IsNull(v) || cJSON_IsFalse(v))
+        return 0;
+    if (cJSON_IsNumber(v))
+        return v->valuedouble == v->valuedouble && v->valuedouble != 0;
+    if (cJSON_IsString(v))
+        return v->valuestring[0] != '\0';
+    return 1;
+}
+
+/* messageSourcesToMessages */
+static int build_messages(cJSON *out, rs_vec *sources)
+{
+    for (size_t i = 0; i < sources->len; i++) {
+        msg_source *m = &RS_VEC_AT(sources, msg_source, i);
+        int is_history = m->metadata != NULL;
+        const cJSON *src_value = m->history_source;
+        int has_source = is_history ? truthy(src_value) : m->source.len > 0;
+        if (!truthy(m->content) && !has_source)
+            continue;
+        cJSON *msg = cJSON_CreateObject();
+        if (!msg || !cJSON_AddItemToArray(out, msg)) {
+            cJSON_Delete(msg);
+            return RS_ENOMEM;
+        }
+        if (m->role_value) {
+            cJSON_AddItemToObject(msg, "role", m->role_value);
+            m->role_value = NULL;
+        } else if (m->role && !cJSON_AddStringToObject(msg, "role", m->role)) {
+            return RS_ENOMEM;
+        }
+        cJSON *content;
+        if (truthy(m->content)) {
+            content = m->content;
+            m->content = NULL;
+        } else if (is_history) {
+            const char *t = cJSON_IsString(src_value) ? src_value->valuestring : "";
+            content = to_parts(t, strlen(t));
+        } else {
+            content = to_parts(rs_str_cstr(&m->source), m->source.len);
+        }
+        if (!content || !cJSON_AddItemToObject(msg, "content", content)) {
+            cJSON_Delete(content);
+            return RS_ENOMEM;
+        }
+        if (m->metadata) {
+            cJSON_AddItemToObject(msg, "metadata", m->metadata);
+            m->metadata = NULL;
+        }
+    }
+    return 0;
+}
+
+static int has_history(const cJSON *messages)
+{
+    for (const cJSON *m = messages->child; m; m = m->next) {
+        const cJSON *meta = cJSON_GetObjectItemCaseSensitive(m, "metadata");
+        const cJSON *p = cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "purpose")
+                                              : NULL;
+        if (cJSON_IsString(p) && strcmp(p->valuestring, "history") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* insertHistory(messages, history): takes messages over, returns the result or NULL (OOM). */
+static cJSON *insert_history(cJSON *messages, const cJSON *history)
+{
+    if (!history || cJSON_IsNull(history) || has_history(messages))
+        return messages;
+    if (!messages->child) {
+        cJSON_Delete(messages);
+        return cJSON_Duplicate(history, 1);
+    }
+    cJSON *last = messages->child->prev; /* cJSON keeps the tail in head->prev */
+    const cJSON *role = cJSON_GetObjectItemCaseSensitive(last, "role");
+    int before_last = cJSON_IsString(role) && strcmp(role->valuestring, "user") == 0;
+    if (before_last)
+        cJSON_DetachItemViaPointer(messages, last);
+    for (const cJSON *h = history->child; h; h = h->next) {
+        cJSON *d = cJSON_Duplicate(h, 1);
+        if (!d || !cJSON_AddItemToArray(messages, d)) {
+            cJSON_Delete(d);
+            if (before_last)
+                cJSON_Delete(last);
+            cJSON_Delete(messages);
+            return NULL;
+        }
+    }
+    if (before_last)
+        cJSON_AddItemToArray(messages, last);
+    return messages;
+}
+
+int rs_dotprompt_messages(cJSON **out, const char *text, size_t len, const cJSON *history,
+                          rs_error *err)
+{
+    rs_vec pieces = RS_VEC_INIT(piece);
+    rs_vec sources = RS_VEC_INIT(msg_source);
+    cJSON *messages = NULL;
+    int rc = 0;
+    size_t cur;
+
+    *out = NULL;
+    if (history && !cJSON_IsNull(history) && !cJSON_IsArray(history))
+        return rs_error_set(err, RS_EINVAL, "data.messages must be an array of messages");
+    if (!new_source(&sources, "user", 4) ||
+        split_pieces(&pieces, text, len, role_history_match) != 0)
+        goto nomem;
+    cur = 0;
+    for (size_t i = 0; i < pieces.len; i++) {
+        piece *p = &RS_VEC_AT(&pieces, piece, i);
+        if (starts(p->s, p->n, ROLE_PREFIX)) {
+            size_t k = sizeof(ROLE_PREFIX) - 1;
+            msg_source *c = &RS_VEC_AT(&sources, msg_source, cur);
+            if (!rs_js_is_blank(rs_str_cstr(&c->source), c->source.len)) {
+                if (!new_source(&sources, p->s + k, p->n - k))
+                    goto nomem;
+                cur = sources.len - 1;
+            } else {
+                char *role = rs_strndup(p->s + k, p->n - k);
+                if (!role)
+                    goto nomem;
+                rs_free(c->role);
+                c->role = role;
+            }
+        } else if (starts(p->s, p->n, HISTORY_PREFIX)) {
+            if (push_history(&sources, cJSON_IsArray(history) ? history : NULL) != 0 ||
+                !new_source(&sources, "model", 5))
+                goto nomem;
+            cur = sources.len - 1;
+        } else {
+            msg_source *c = &RS_VEC_AT(&sources, msg_source, cur);
+            if (rs_str_append(&c->source, p->s, p->n) != 0) {
+                rc = rs_str_report(&c->source, err, "a message");
+                goto done;
+            }
+        }
+    }
+    messages = cJSON_CreateArray();
+    if (!messages || build_messages(messages, &sources) != 0)
+        goto nomem;
+    /* data?.messages: undefined is [] here (the reference's default parameter) */
+    cJSON *empty = NULL;
+    if (!history) {
+        empty = cJSON_CreateArray();
+        if (!empty)
+            goto nomem;
+    }
+    messages = insert_history(messages, history ? history : empty);
+    cJSON_Delete(empty);
+    if (!messages)
+        goto nomem;
+    *out = messages;
+    messages = NULL;
+    goto done;
+nomem:
+    rc = rs_error_set(err, RS_ENOMEM, "out of memory splitting the rendered prompt into messages");
+done:
+    for (size_t i = 0; i < sources.len; i++)
+        source_free(&RS_VEC_AT(&sources, msg_source, i));
+    rs_vec_free(&sources);
+    rs_vec_free(&pieces);
+    cJSON_Delete(messages);
+    return rc;
+}

@@ -1,0 +1,653 @@
+/*
+ * render/prompt.c - a Dotprompt .prompt file compiled once and rendered many times, with the
+ * reference's semantics (dotprompt 1.1.2: parseDocument, Dotprompt.compile/render,
+ * renderMetadata/resolveMetadata, resolveTools, renderPicoschema).
+ *
+ * Compile does everything that does not depend on the data: split, YAML, the metadata without
+ * options (what render prints besides the messages), the Handlebars program with its partials.
+ * The result is immutable; rendering only reads it, so one rs_prompt serves many threads.
+ */
+#include "render/prompt.h"
+
+#include "render/dotprompt_helpers.h"
+#include "render/messages.h"
+#include "templates/frontmatter.h"
+#include "templates/jsonschema_validate.h"
+#include "templates/picoschema.h"
+#include "templates/yaml_json.h"
+#include "util/alloc.h"
+#include "util/file.h"
+#include "util/json.h"
+#include "util/sha256.h"
+#include "util/str.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct rs_prompt {
+    char *src;               /* the source, copied */
+    size_t len;
+    char *filename;          /* NULL when none was given */
+    rs_frontmatter fm;
+    rs_yaml_doc doc;         /* the frontmatter; doc.root NULL without one */
+    cJSON *parsed;           /* parseDocument(source) without `template` */
+    cJSON *schemas;          /* named schemas, copied; may be NULL */
+    cJSON *metadata;         /* renderMetadata(source): options not applied */
+    cJSON *render_base;      /* metadata without `input`: what render prints beside messages */
+    const cJSON *fm_default; /* frontmatter input.default (in parsed), NULL when none */
+    const cJSON *input_schema; /* converted input.schema (in metadata), NULL when none */
+    rs_hbs_template *tpl;
+    cJSON *partial_files;    /* partial name -> file it was read from (partials_dir) */
+    const rs_prompt_compile_opts *opts; /* during compile only */
+    int body_line, body_col; /* where the template starts in the file */
+    char hash[RS_SHA256_HEX_SIZE];
+};
+
+static const char *const reserved_keys[] = {"config", "description", "ext",    "input",
+                                            "model",  "name",        "output", "raw",
+                                            "toolDefs", "tools",     "variant", "version"};
+
+/* Members of Object.prototype: the reference looks tool names up in a plain object, so these
+ * names find a function (printed as null) or, for __proto__, the prototype itself ({}). */
+static const char *const proto_functions[] = {
+    "constructor",      "hasOwnProperty",   "isPrototypeOf",    "propertyIsEnumerable",
+    "toLocaleString",   "toString",         "valueOf",          "__defineGetter__",
+    "__defineSetter__", "__lookupGetter__", "__lookupSetter__"};
+
+static int oom(rs_error *err)
+{
+    return rs_error_set(err, RS_ENOMEM, "out of memory");
+}
+
+static int is_reserved(const char *k)
+{
+    for (size_t i = 0; i < sizeof(reserved_keys) / sizeof(*reserved_keys); i++) {
+        if (strcmp(k, reserved_keys[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* target[key] = v (JavaScript assignment: in place when present). Takes v over; 0 or ENOMEM. */
+static int js_set(cJSON *target, const char *key, cJSON *v)
+{
+    if (!v)
+        return RS_ENOMEM;
+    if (cJSON_GetObjectItemCaseSensitive(target, key)) {
+        if (!cJSON_ReplaceItemInObjectCaseSensitive(target, key, v)) {
+            cJSON_Delete(v);
+            return RS_ENOMEM;
+        }
+        return 0;
+    }
+    if (!cJSON_AddItemToObject(target, key, v)) {
+        cJSON_Delete(v);
+        return RS_ENOMEM;
+    }
+    return 0;
+}
+
+/* Object.assign(target, {...src}): every own property of src copied over target's. */
+static int js_assign(cJSON *target, const cJSON *src)
+{
+    cJSON *spread = rs_js_spread(src);
+    if (!spread)
+        return RS_ENOMEM;
+    int rc = 0;
+    while (rc == 0 && spread->child) {
+        cJSON *m = cJSON_DetachItemViaPointer(spread, spread->child);
+        char *key = m->string;
+        m->string = NULL;
+        rc = js_set(target, key, m);
+        cJSON_free(key);
+    }
+    cJSON_Delete(spread);
+    return rc;
+}
+
+static const char *kind_with_article(const cJSON *v)
+{
+    if (cJSON_IsArray(v))
+        return "an array";
+    if (cJSON_IsObject(v))
+        return "an object";
+    if (cJSON_IsString(v))
+        return "a string";
+    if (cJSON_IsNumber(v))
+        return "a number";
+    if (cJSON_IsBool(v))
+        return "a boolean";
+    return "null";
+}
+
+/* ---- parseDocument ---- */
+
+/* ext[ns][field] = value for a dotted key, split at its last dot. */
+static int add_ext(cJSON *ext, const char *key, const cJSON *value)
+{
+    const char *dot = strrchr(key, '.');
+    char *ns = rs_strndup(key, (size_t)(dot - key));
+    if (!ns)
+        return RS_ENOMEM;
+    cJSON *obj = cJSON_GetObjectItemCaseSensitive(ext, ns);
+    int rc = 0;
+    if (!obj) {
+        obj = cJSON_CreateObject();
+        if (!obj || !cJSON_AddItemToObject(ext, ns, obj)) {
+            cJSON_Delete(obj);
+            rc = RS_ENOMEM;
+            goto done;
+        }
+    }
+    rc = js_set(obj, dot + 1, cJSON_Duplicate(value, 1));
+done:
+    rs_free(ns);
+    return rc;
+}
+
+static int parse_document(rs_prompt *p, rs_error *err)
+{
+    cJSON *parsed = cJSON_CreateObject();
+    int rc = 0;
+    p->parsed = parsed;
+    if (!parsed || !cJSON_AddObjectToObject(parsed, "ext") ||
+        !cJSON_AddObjectToObject(parsed, "metadata") ||
+        !cJSON_AddObjectToObject(parsed, "config"))
+        return oom(err);
+    if (!p->fm.has_frontmatter)
+        return 0;
+
+    /* The YAML text with the newline that ends it: the reference's parser reads a block scalar
+     * at the end as ending in a line break, and errors at the end point at the closing line. */
+    size_t end = p->fm.yaml_off + p->fm.yaml_len;
+    size_t nl = (p->src[end] == '\r' && end + 1 < p->len && p->src[end + 1] == '\n') ? 2 : 1;
+    int line, col;
+    rs_location_of(p->src, p->len, p->fm.yaml_off, &line, &col);
+    rs_yaml_opts yo = RS_YAML_OPTS_INIT;
+    yo.filename = p->filename;
+    yo.file_src = p->src;
+    yo.file_len = p->len;
+    yo.line_offset = line - 1;
+    rc = rs_yaml_parse(&p->doc, p->src + p->fm.yaml_off, p->fm.yaml_len + nl, &yo, err);
+    if (rc)
+        return rc;
+    const cJSON *root = p->doc.root;
+    if (!cJSON_IsObject(root) && !cJSON_IsNull(root))
+        return rs_yaml_error_at(&p->doc, root, 0, err, RS_ESYNTAX,
+                                "invalid frontmatter: expected a mapping of keys, got %s",
+                                cJSON_IsArray(root) ? "a sequence" : "a scalar");
+
+    cJSON *raw = rs_js_spread(root);
+    cJSON *ext = cJSON_CreateObject();
+    if (!raw || !ext) {
+        cJSON_Delete(raw);
+        cJSON_Delete(ext);
+        return oom(err);
+    }
+    for (const cJSON *m = raw->child; m && rc == 0; m = m->next) {
+        if (is_reserved(m->string))
+            rc = js_set(parsed, m->string, cJSON_Duplicate(m, 1));
+        else if (strchr(m->string, '.'))
+            rc = add_ext(ext, m->string, m);
+    }
+    if (rc == 0)
+        rc = js_set(parsed, "raw", raw);
+    else
+        cJSON_Delete(raw);
+    if (rc == 0)
+        rc = js_set(parsed, "ext", ext);
+    else
+        cJSON_Delete(ext);
+    return rc ? oom(err) : 0;
+}
+
+/* ---- resolveMetadata ---- */
+
+/* resolveTools: tools names become toolDefs when registered (never, here, except for the names
+ * an empty JavaScript object already answers to), the rest stay in tools. */
+static int resolve_tools(cJSON *out, rs_error *err)
+{
+    cJSON *tools = cJSON_GetObjectItemCaseSensitive(out, "tools");
+    if (!rs_js_truthy(tools))
+        return 0;
+    if (!cJSON_IsArray(tools))
+        return rs_error_set(err, RS_EINVAL, "tools must be a list of tool names, got %s",
+                            kind_with_article(tools));
+    cJSON *defs = cJSON_GetObjectItemCaseSensitive(out, "toolDefs");
+    if (!rs_js_truthy(defs)) {
+        if (js_set(out, "toolDefs", cJSON_CreateArray()) != 0)
+            return oom(err);
+        defs = cJSON_GetObjectItemCaseSensitive(out, "toolDefs");
+    }
+    cJSON *unregistered = cJSON_CreateArray();
+    if (!unregistered)
+        return oom(err);
+    for (const cJSON *t = tools->child; t; t = t->next) {
+        cJSON *def = NULL;
+        if (cJSON_IsString(t)) {
+            for (size_t i = 0; i < sizeof(proto_functions) / sizeof(*proto_functions); i++) {
+                if (strcmp(t->valuestring, proto_functions[i]) == 0)
+                    def = cJSON_CreateNull();
+            }
+            if (strcmp(t->valuestring, "__proto__") == 0)
+                def = cJSON_CreateObject();
+        }
+        if (def) {
+            if (!cJSON_IsArray(defs)) {
+                cJSON_Delete(def);
+                cJSON_Delete(unregistered);
+                return rs_error_set(err, RS_EINVAL, "toolDefs must be a list, got %s",
+                                    kind_with_article(defs));
+            }
+            cJSON_AddItemToArray(defs, def);
+            continue;
+        }
+        cJSON *d = cJSON_Duplicate(t, 1);
+        if (!d || !cJSON_AddItemToArray(unregistered, d)) {
+            cJSON_Delete(d);
+            cJSON_Delete(unregistered);
+            return oom(err);
+        }
+    }
+    return js_set(out, "tools", unregistered) ? oom(err) : 0;
+}
+
+/* renderPicoschema for one of input/output. `located` is the frontmatter's own value of
+ * meta[key].schema when the metadata still holds it unchanged (errors then get a location). */
+static int convert_schema(cJSON *meta, const char *key, const rs_prompt *p,
+                          const cJSON *located, rs_error *err)
+{
+    cJSON *holder = cJSON_GetObjectItemCaseSensitive(meta, key);
+    if (!cJSON_IsObject(holder))
+        return 0;
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(holder, "schema");
+    if (!rs_js_truthy(schema))
+        return 0;
+    char where[32];
+    snprintf(where, sizeof(where), "%s.schema", key);
+    rs_pico_opts po = RS_PICO_OPTS_INIT;
+    po.named = p->schemas;
+    po.where = where;
+    po.doc = located ? &p->doc : NULL;
+    cJSON *converted = NULL;
+    int rc = rs_picoschema(&converted, located ? located : schema, &po, err);
+    if (rc)
+        return rc;
+    if (converted && js_set(holder, "schema", converted) != 0)
+        return oom(err);
+    return 0;
+}
+
+/* The frontmatter's node for root[key].schema, or NULL. */
+static const cJSON *frontmatter_schema(const rs_prompt *p, const char *key)
+{
+    const cJSON *holder = p->doc.root ? cJSON_GetObjectItemCaseSensitive(p->doc.root, key) : NULL;
+    return cJSON_IsObject(holder) ? cJSON_GetObjectItemCaseSensitive(holder, "schema") : NULL;
+}
+
+/*
+ * resolveMetadata({}, parsed, options): options' keys replace the frontmatter's, config is merged
+ * one level deep; then tools and Picoschema are resolved.
+ */
+static int resolve_metadata(cJSON **out, const rs_prompt *p, const cJSON *options, rs_error *err)
+{
+    int rc = 0;
+    cJSON *meta = cJSON_CreateObject();
+    *out = NULL;
+    if (!meta)
+        return oom(err);
+    const cJSON *merges[2] = {p->parsed, options};
+    for (int i = 0; i < 2; i++) {
+        if (!rs_js_truthy(merges[i]))
+            continue;
+        cJSON *config = rs_js_spread(cJSON_GetObjectItemCaseSensitive(meta, "config"));
+        if (!config || js_assign(meta, merges[i]) != 0) {
+            cJSON_Delete(config);
+            rc = oom(err);
+            goto done;
+        }
+        const cJSON *mc = cJSON_IsObject(merges[i])
+                              ? cJSON_GetObjectItemCaseSensitive(merges[i], "config")
+                              : NULL;
+        if ((rs_js_truthy(mc) && js_assign(config, mc) != 0) || js_set(meta, "config", config)) {
+            rc = oom(err);
+            goto done;
+        }
+    }
+    if ((rc = resolve_tools(meta, err)) != 0)
+        goto done;
+    /* without options the schemas are the frontmatter's own values: convert those, so that a
+     * mistake is reported where it was written */
+    int own_input = !options || !cJSON_GetObjectItemCaseSensitive(options, "input");
+    int own_output = !options || !cJSON_GetObjectItemCaseSensitive(options, "output");
+    if ((rc = convert_schema(meta, "input", p, own_input ? frontmatter_schema(p, "input") : NULL,
+                             err)) != 0 ||
+        (rc = convert_schema(meta, "output", p,
+                             own_output ? frontmatter_schema(p, "output") : NULL, err)) != 0)
+        goto done;
+    *out = meta;
+    meta = NULL;
+done:
+    cJSON_Delete(meta);
+    return rc;
+}
+
+/* ---- compile ---- */
+
+/*
+ * Partials: the caller's resolver first, then partials_dir (as the reference's command line:
+ * join(DIR, dirname(name), "_" + basename(name) + ".prompt")). A file read is remembered so
+ * that errors inside the partial name the file.
+ */
+static int resolve_partial(char **src, size_t *len, void *ud, const char *name, rs_error *err)
+{
+    rs_prompt *p = ud;
+    const rs_prompt_compile_opts *o = p->opts;
+    int rc = RS_ENOTFOUND;
+    *src = NULL;
+    if (o->resolve) {
+        rc = o->resolve(src, len, o->resolve_userdata, name, err);
+        if (rc != RS_ENOTFOUND)
+            return rc;
+    }
+    if (!o->partials_dir)
+        return RS_ENOTFOUND;
+    rs_str path = RS_STR_INIT;
+    const char *slash = strrchr(name, '/');
+    rs_str_puts(&path, o->partials_dir);
+    if (path.len && path.ptr[path.len - 1] != '/')
+        rs_str_putc(&path, '/');
+    if (slash) {
+        rs_str_append(&path, name, (size_t)(slash - name));
+        rs_str_putc(&path, '/');
+    }
+    rs_str_appendf(&path, "_%s.prompt", slash ? slash + 1 : name);
+    if (rs_str_error(&path)) {
+        rc = rs_str_report(&path, err, "a partial's path");
+        goto done;
+    }
+    struct stat st;
+    if (stat(rs_str_cstr(&path), &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = RS_ENOTFOUND;
+        goto done;
+    }
+    rc = rs_file_read(src, len, rs_str_cstr(&path), err);
+    if (rc == 0 && !cJSON_GetObjectItemCaseSensitive(p->partial_files, name) &&
+        !cJSON_AddStringToObject(p->partial_files, name, rs_str_cstr(&path))) {
+        rs_free(*src);
+        *src = NULL;
+        rc = oom(err);
+    }
+done:
+    rs_str_free(&path);
+    return rc;
+}
+
+/* Move a location the engine reported in the template body to the file. */
+static void locate_in_file(const rs_prompt *p, rs_error *err)
+{
+    if (!err || err->line <= 0)
+        return;
+    if (err->file[0] && (!p->filename || strcmp(err->file, p->filename) != 0)) {
+        /* in a partial: the engine names it; say which file it came from */
+        const char *path = rs_json_string(p->partial_files, err->file);
+        if (path) {
+            char *src = NULL;
+            size_t len = 0;
+            snprintf(err->file, sizeof(err->file), "%s", path);
+            rs_error local = RS_ERROR_INIT;
+            if (err->snippet[0] == '\0' && rs_file_read(&src, &len, path, &local) == 0)
+                rs_error_set_snippet(err, src, len, err->line);
+            rs_free(src);
+        }
+        return;
+    }
+    if (err->line == 1)
+        err->column += p->body_col - 1;
+    err->line += p->body_line - 1;
+    rs_error_set_file(err, p->filename);
+    rs_error_set_snippet(err, p->src, p->len, err->line);
+}
+
+static void compute_hash(rs_prompt *p)
+{
+    rs_sha256 h;
+    rs_sha256_init(&h);
+    rs_sha256_update(&h, "rosetta-prompt-1", 17);
+    rs_sha256_update(&h, p->src, p->len);
+    const char *tpl_hash = rs_hbs_content_hash(p->tpl);
+    if (tpl_hash)
+        rs_sha256_update(&h, tpl_hash, strlen(tpl_hash) + 1);
+    if (p->schemas) {
+        char *s = rs_json_print(p->schemas, 0);
+        if (s)
+            rs_sha256_update(&h, s, strlen(s));
+        rs_free(s);
+    }
+    rs_sha256_final_hex(&h, p->hash);
+}
+
+int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,
+                      const rs_prompt_compile_opts *opts, rs_error *err)
+{
+    rs_prompt_compile_opts defaults = RS_PROMPT_COMPILE_OPTS_INIT;
+    int rc = 0;
+    *out = NULL;
+    if (!opts)
+        opts = &defaults;
+    rs_prompt *p = rs_calloc(1, sizeof(*p));
+    if (!p)
+        return oom(err);
+    p->src = rs_strndup(src ? src : "", src ? len : 0);
+    p->len = src ? len : 0;
+    p->filename = opts->filename ? rs_strdup(opts->filename) : NULL;
+    p->schemas = opts->schemas ? cJSON_Duplicate(opts->schemas, 1) : NULL;
+    p->partial_files = cJSON_CreateObject();
+    if (!p->src || (opts->filename && !p->filename) || (opts->schemas && !p->schemas) ||
+        !p->partial_files) {
+        rc = oom(err);
+        goto done;
+    }
+    if (memchr(p->src, '\0', p->len)) {
+        size_t off = (size_t)((const char *)memchr(p->src, '\0', p->len) - p->src);
+        int line, col;
+        rs_location_of(p->src, p->len, off, &line, &col);
+        rc = rs_error_set_at(err, RS_ESYNTAX, p->filename, line, col,
+                             "the template holds a NUL byte");
+        goto done;
+    }
+
+    rs_frontmatter_split(&p->fm, p->src, p->len);
+    rs_location_of(p->src, p->len, p->fm.body_off, &p->body_line, &p->body_col);
+    if ((rc = parse_document(p, err)) != 0)
+        goto done;
+    if ((rc = resolve_metadata(&p->metadata, p, NULL, err)) != 0)
+        goto done;
+    p->render_base = cJSON_Duplicate(p->metadata, 1);
+    if (!p->render_base) {
+        rc = oom(err);
+        goto done;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(p->render_base, "input");
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(p->parsed, "input");
+    const cJSON *def = cJSON_IsObject(in) ? cJSON_GetObjectItemCaseSensitive(in, "default") : NULL;
+    p->fm_default = rs_js_truthy(def) ? def : NULL;
+    const cJSON *min = cJSON_GetObjectItemCaseSensitive(p->metadata, "input");
+    const cJSON *sch = cJSON_IsObject(min) ? cJSON_GetObjectItemCaseSensitive(min, "schema") : NULL;
+    p->input_schema = cJSON_IsObject(sch) ? sch : NULL;
+
+    size_t nhelpers;
+    rs_hbs_options ho = RS_HBS_OPTIONS_INIT;
+    ho.escape_html = 0;
+    ho.helpers = rs_dotprompt_helpers(&nhelpers);
+    ho.nhelpers = nhelpers;
+    ho.resolve = resolve_partial;
+    ho.resolve_userdata = p;
+    ho.filename = opts->filename;
+    p->opts = opts;
+    rc = rs_hbs_compile(&p->tpl, p->src + p->fm.body_off, p->fm.body_len, &ho, err);
+    p->opts = NULL;
+    if (rc) {
+        locate_in_file(p, err);
+        goto done;
+    }
+    compute_hash(p);
+    *out = p;
+    p = NULL;
+done:
+    if (rc && err && p && p->filename)
+        rs_error_set_file(err, p->filename);
+    rs_prompt_free(p);
+    return rc;
+}
+
+void rs_prompt_free(rs_prompt *p)
+{
+    if (!p)
+        return;
+    rs_hbs_free(p->tpl);
+    cJSON_Delete(p->partial_files);
+    cJSON_Delete(p->render_base);
+    cJSON_Delete(p->metadata);
+    cJSON_Delete(p->schemas);
+    cJSON_Delete(p->parsed);
+    rs_yaml_doc_free(&p->doc);
+    rs_free(p->filename);
+    rs_free(p->src);
+    rs_free(p);
+}
+
+const cJSON *rs_prompt_metadata(const rs_prompt *p)
+{
+    return p->metadata;
+}
+
+const char *rs_prompt_hash(const rs_prompt *p)
+{
+    return p->hash;
+}
+
+int rs_prompt_render_metadata(cJSON **out, const rs_prompt *p, const cJSON *options,
+                              rs_error *err)
+{
+    *out = NULL;
+    if (!options) {
+        *out = cJSON_Duplicate(p->metadata, 1);
+        return *out ? 0 : oom(err);
+    }
+    return resolve_metadata(out, p, options, err);
+}
+
+/* ---- render ---- */
+
+/* @data for the template: {metadata: {prompt, docs, messages}, ...data.context}. Members refer
+ * to the caller's trees (cJSON references), nothing is copied. */
+static int build_data(cJSON **out, const rs_prompt *p, const cJSON *data)
+{
+    cJSON *d = cJSON_CreateObject();
+    cJSON *meta = d ? cJSON_AddObjectToObject(d, "metadata") : NULL;
+    *out = d;
+    if (!meta || !cJSON_AddItemReferenceToObject(meta, "prompt", p->render_base))
+        return RS_ENOMEM;
+    const cJSON *docs = data ? cJSON_GetObjectItemCaseSensitive(data, "docs") : NULL;
+    const cJSON *msgs = data ? cJSON_GetObjectItemCaseSensitive(data, "messages") : NULL;
+    if (docs && !cJSON_AddItemReferenceToObject(meta, "docs", (cJSON *)docs))
+        return RS_ENOMEM;
+    if (msgs && !cJSON_AddItemReferenceToObject(meta, "messages", (cJSON *)msgs))
+        return RS_ENOMEM;
+    const cJSON *ctx = data ? cJSON_GetObjectItemCaseSensitive(data, "context") : NULL;
+    if (cJSON_IsObject(ctx)) {
+        for (const cJSON *m = ctx->child; m; m = m->next) {
+            if (cJSON_GetObjectItemCaseSensitive(d, m->string))
+                cJSON_DeleteItemFromObjectCaseSensitive(d, m->string);
+            if (!cJSON_AddItemReferenceToObject(d, m->string, (cJSON *)m))
+                return RS_ENOMEM;
+        }
+    } else if (ctx && js_assign(d, ctx) != 0) {
+        return RS_ENOMEM;
+    }
+    return 0;
+}
+
+int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const cJSON *options,
+                     const rs_prompt_render_opts *ro, rs_error *err)
+{
+    rs_prompt_render_opts defaults = RS_PROMPT_RENDER_OPTS_INIT;
+    cJSON *context = NULL, *hdata = NULL, *messages = NULL, *result = NULL;
+    rs_str text = RS_STR_INIT;
+    int rc = 0;
+    *out = NULL;
+    if (!ro)
+        ro = &defaults;
+
+    if (data && !cJSON_IsObject(data) && !cJSON_IsNull(data)) {
+        rc = rs_error_set(err, RS_EINVAL, "data must be a JSON object, got %s",
+                          kind_with_article(data));
+        goto done;
+    }
+    if (cJSON_IsNull(data))
+        data = NULL;
+    const cJSON *history = data ? cJSON_GetObjectItemCaseSensitive(data, "messages") : NULL;
+    if (history && !cJSON_IsArray(history) && !cJSON_IsNull(history)) {
+        rc = rs_error_set(err, RS_EINVAL, "data.messages must be an array of messages, got %s",
+                          kind_with_article(history));
+        goto done;
+    }
+
+    /* the root context: {...frontmatter input.default (Rosetta), ...options.input.default,
+     * ...data.input} */
+    context = cJSON_CreateObject();
+    if (!context)
+        goto nomem;
+    if (ro->apply_input_default && p->fm_default && js_assign(context, p->fm_default) != 0)
+        goto nomem;
+    const cJSON *oin = options ? cJSON_GetObjectItemCaseSensitive(options, "input") : NULL;
+    const cJSON *odef = cJSON_IsObject(oin) ? cJSON_GetObjectItemCaseSensitive(oin, "default")
+                                            : NULL;
+    if (rs_js_truthy(odef) && js_assign(context, odef) != 0)
+        goto nomem;
+    const cJSON *input = data ? cJSON_GetObjectItemCaseSensitive(data, "input") : NULL;
+    if (input && js_assign(context, input) != 0)
+        goto nomem;
+
+    if (ro->strict && p->input_schema) {
+        rc = rs_jsonschema_validate(p->input_schema, context, "input", err);
+        if (rc == RS_ESCHEMA) {
+            char msg[RS_ERROR_MESSAGE_MAX];
+            snprintf(msg, sizeof(msg), "%s", err->message);
+            rs_error_set(err, RS_ESCHEMA, "input does not match input.schema: %s", msg);
+        }
+        if (rc)
+            goto done;
+    }
+
+    if (build_data(&hdata, p, data) != 0)
+        goto nomem;
+    rc = rs_hbs_render(&text, p->tpl, context, hdata, err);
+    if (rc) {
+        locate_in_file(p, err);
+        goto done;
+    }
+    rc = rs_dotprompt_messages(&messages, rs_str_cstr(&text), text.len, history, err);
+    if (rc)
+        goto done;
+    result = cJSON_Duplicate(p->render_base, 1);
+    if (!result || js_set(result, "messages", messages) != 0) {
+        messages = NULL;
+        goto nomem;
+    }
+    messages = NULL;
+    *out = result;
+    result = NULL;
+    goto done;
+nomem:
+    rc = oom(err);
+done:
+    rs_str_free(&text);
+    cJSON_Delete(context);
+    cJSON_Delete(hdata);
+    cJSON_Delete(messages);
+    cJSON_Delete(result);
+    return rc;
+}
