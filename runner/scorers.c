@@ -3,6 +3,7 @@
  */
 #include "runner/scorers.h"
 
+#include "templates/jsonschema_validate.h"
 #include "util/alloc.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -464,171 +465,11 @@ int rs_similarity_edit(double *out, const char *a, const char *b)
     return 0;
 }
 
-/* ---------- JSON Schema (the subset prompts use for output.schema) ---------- */
-
-static int type_matches(const char *t, const cJSON *v)
-{
-    if (strcmp(t, "object") == 0)
-        return cJSON_IsObject(v);
-    if (strcmp(t, "array") == 0)
-        return cJSON_IsArray(v);
-    if (strcmp(t, "string") == 0)
-        return cJSON_IsString(v);
-    if (strcmp(t, "number") == 0)
-        return cJSON_IsNumber(v);
-    if (strcmp(t, "integer") == 0)
-        return cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble);
-    if (strcmp(t, "boolean") == 0)
-        return cJSON_IsBool(v);
-    if (strcmp(t, "null") == 0)
-        return cJSON_IsNull(v);
-    return 0;
-}
-
-static size_t utf8_len(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
-static int check(const cJSON *sc, const cJSON *v, rs_str *path, rs_error *err);
-
-static int check_at(const cJSON *sc, const cJSON *v, rs_str *path, const char *key, int index,
-                    rs_error *err)
-{
-    size_t keep = path->len;
-    if (key)
-        rs_str_appendf(path, ".%s", key);
-    else
-        rs_str_appendf(path, "[%d]", index);
-    if (rs_str_error(path))
-        return rs_str_report(path, err, "a JSON path");
-    int rc = check(sc, v, path, err);
-    path->len = keep;
-    if (path->ptr)
-        path->ptr[keep] = '\0';
-    return rc;
-}
-
-#define FAIL(...) rs_error_set(err, RS_ESCHEMA, __VA_ARGS__)
-
-static int check(const cJSON *sc, const cJSON *v, rs_str *path, rs_error *err)
-{
-    const char *at = path->len ? rs_str_cstr(path) : "$";
-    if (!cJSON_IsObject(sc))
-        return cJSON_IsFalse(sc) ? FAIL("%s: no value is allowed here", at) : 0;
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(sc, "type");
-    if (cJSON_IsString(t) && !type_matches(t->valuestring, v))
-        return FAIL("%s: expected %s", at, t->valuestring);
-    if (cJSON_IsArray(t)) {
-        int ok = 0;
-        for (const cJSON *x = t->child; x && !ok; x = x->next)
-            ok = cJSON_IsString(x) && type_matches(x->valuestring, v);
-        if (!ok)
-            return FAIL("%s: value has none of the allowed types", at);
-    }
-    const cJSON *en = cJSON_GetObjectItemCaseSensitive(sc, "enum");
-    if (cJSON_IsArray(en)) {
-        int ok = 0;
-        for (const cJSON *x = en->child; x && !ok; x = x->next)
-            ok = rs_json_equal(x, v);
-        if (!ok)
-            return FAIL("%s: value is not one of the enum values", at);
-    }
-    const cJSON *cn = cJSON_GetObjectItemCaseSensitive(sc, "const");
-    if (cn && !rs_json_equal(cn, v))
-        return FAIL("%s: value is not the const value", at);
-    if (cJSON_IsNumber(v)) {
-        const cJSON *mn = cJSON_GetObjectItemCaseSensitive(sc, "minimum");
-        const cJSON *mx = cJSON_GetObjectItemCaseSensitive(sc, "maximum");
-        if (cJSON_IsNumber(mn) && v->valuedouble < mn->valuedouble)
-            return FAIL("%s: %g is below the minimum %g", at, v->valuedouble, mn->valuedouble);
-        if (cJSON_IsNumber(mx) && v->valuedouble > mx->valuedouble)
-            return FAIL("%s: %g is above the maximum %g", at, v->valuedouble, mx->valuedouble);
-    }
-    if (cJSON_IsString(v)) {
-        const cJSON *mn = cJSON_GetObjectItemCaseSensitive(sc, "minLength");
-        const cJSON *mx = cJSON_GetObjectItemCaseSensitive(sc, "maxLength");
-        size_t l = utf8_len(v->valuestring);
-        if (cJSON_IsNumber(mn) && (double)l < mn->valuedouble)
-            return FAIL("%s: string shorter than %g", at, mn->valuedouble);
-        if (cJSON_IsNumber(mx) && (double)l > mx->valuedouble)
-            return FAIL("%s: string longer than %g", at, mx->valuedouble);
-    }
-    if (cJSON_IsObject(v)) {
-        const cJSON *req = cJSON_GetObjectItemCaseSensitive(sc, "required");
-        for (const cJSON *r = cJSON_IsArray(req) ? req->child : NULL; r; r = r->next)
-            if (cJSON_IsString(r) && !cJSON_GetObjectItemCaseSensitive(v, r->valuestring))
-                return FAIL("%s: missing required property '%s'", at, r->valuestring);
-        const cJSON *props = cJSON_GetObjectItemCaseSensitive(sc, "properties");
-        const cJSON *addl = cJSON_GetObjectItemCaseSensitive(sc, "additionalProperties");
-        for (const cJSON *m = v->child; m; m = m->next) {
-            const cJSON *ps = cJSON_IsObject(props)
-                                  ? cJSON_GetObjectItemCaseSensitive(props, m->string)
-                                  : NULL;
-            int rc = 0;
-            if (ps)
-                rc = check_at(ps, m, path, m->string, 0, err);
-            else if (cJSON_IsFalse(addl))
-                rc = FAIL("%s: property '%s' is not allowed", at, m->string);
-            else if (cJSON_IsObject(addl))
-                rc = check_at(addl, m, path, m->string, 0, err);
-            if (rc)
-                return rc;
-        }
-    }
-    if (cJSON_IsArray(v)) {
-        const cJSON *items = cJSON_GetObjectItemCaseSensitive(sc, "items");
-        const cJSON *mn = cJSON_GetObjectItemCaseSensitive(sc, "minItems");
-        const cJSON *mx = cJSON_GetObjectItemCaseSensitive(sc, "maxItems");
-        int n = cJSON_GetArraySize(v);
-        if (cJSON_IsNumber(mn) && n < mn->valuedouble)
-            return FAIL("%s: fewer than %g items", at, mn->valuedouble);
-        if (cJSON_IsNumber(mx) && n > mx->valuedouble)
-            return FAIL("%s: more than %g items", at, mx->valuedouble);
-        int i = 0;
-        for (const cJSON *x = v->child; x && items; x = x->next, i++) {
-            int rc = check_at(items, x, path, NULL, i, err);
-            if (rc)
-                return rc;
-        }
-    }
-    const cJSON *all = cJSON_GetObjectItemCaseSensitive(sc, "allOf");
-    for (const cJSON *x = cJSON_IsArray(all) ? all->child : NULL; x; x = x->next) {
-        int rc = check(x, v, path, err);
-        if (rc)
-            return rc;
-    }
-    const char *alts[] = {"anyOf", "oneOf"};
-    for (int k = 0; k < 2; k++) {
-        const cJSON *any = cJSON_GetObjectItemCaseSensitive(sc, alts[k]);
-        if (!cJSON_IsArray(any))
-            continue;
-        int matched = 0;
-        for (const cJSON *x = any->child; x; x = x->next) {
-            rs_error sub = RS_ERROR_INIT;
-            if (check(x, v, path, &sub) == 0)
-                matched++;
-            else if (sub.code == RS_ENOMEM)
-                return rs_error_set(err, RS_ENOMEM, "out of memory checking a schema");
-        }
-        if (matched == 0 || (k == 1 && matched > 1))
-            return FAIL("%s: value matches %s of the %s schemas", at,
-                        matched ? "more than one" : "none", alts[k]);
-    }
-    return 0;
-}
-
-#undef FAIL
+/* ---------- JSON Schema: the validator `render --strict` uses (templates/) ---------- */
 
 int rs_scorer_schema_check(const cJSON *schema, const cJSON *value, rs_error *err)
 {
-    rs_str path = RS_STR_INIT;
-    int rc = check(schema, value, &path, err);
-    rs_str_free(&path);
-    return rc;
+    return rs_jsonschema_validate(schema, value, "output", err);
 }
 
 /* ---------- judge ---------- */
@@ -785,6 +626,8 @@ int rs_scorer_score(rs_score *out, const rs_scorer *s, const rs_score_input *in,
             int src = rs_scorer_schema_check(s->schema, parsed, &serr);
             if (src == RS_ENOMEM)
                 rc = rs_error_set(err, RS_ENOMEM, "out of memory checking a schema");
+            else if (src == RS_EINVAL) /* the schema itself is unusable: say so, not "fail" */
+                rc = rs_error_set(err, RS_EINVAL, "scorer '%s': %s", s->spec, serr.message);
             pass = src == 0;
         }
         break;

@@ -107,9 +107,8 @@ const char *rs_ref_target_split(const char *s);
 double rs_similarity_f1(const char *a, const char *b);
 int rs_similarity_edit(double *out, const char *a, const char *b);
 
-/* Minimal JSON Schema validation (type, properties, required, additionalProperties, items, enum,
- * const, minimum/maximum, minLength/maxLength, minItems/maxItems, anyOf/oneOf/allOf). Returns 0 or
- * RS_ESCHEMA with the JSON path of the first failure in err. */
+/* JSON Schema validation of an answer (templates/jsonschema_validate.h, the validator of
+ * `render --strict`): 0, or RS_ESCHEMA with "output.PATH: RULE" of the first failure. */
 int rs_scorer_schema_check(const cJSON *schema, const cJSON *value, rs_error *err);
 
 #endif
