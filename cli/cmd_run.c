@@ -57,6 +57,15 @@ static void print_text(void *ud, size_t index, const char *text, size_t len)
 {
     (void)index;
     stream_out *so = ud;
+    if (!text) {
+        /* The attempt that streamed this much failed: the next one starts over. */
+        fflush(stdout);
+        fputs("\n", stdout);
+        fflush(stdout);
+        fputs("rosetta: the stream failed; retrying from the start\n", stderr);
+        so->any = 0;
+        return;
+    }
     fwrite(text, 1, len, stdout);
     fflush(stdout);
     so->any = 1;

@@ -17,6 +17,7 @@
 #include "providers/transport.h"
 #include "render/prompt.h"
 #include "render/variant.h"
+#include "templates/yaml_json.h"
 #include "rosetta/registry.h"
 #include "runner/mock_provider.h"
 #include "runner/pricing.h"
@@ -124,6 +125,32 @@ done:
     return rc;
 }
 
+/* Outside a registry, ./rosetta.yaml (when there is one) still gives routes, providers,
+ * pricing overrides and the key_file. */
+static int load_local_config(rs_runner *r, rs_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = fopen("rosetta.yaml", "r");
+    if (!f)
+        return 0;
+    fclose(f);
+    int rc = rs_file_read(&text, &len, "rosetta.yaml", err);
+    if (rc == 0) {
+        rs_yaml_opts yo = RS_YAML_OPTS_INIT;
+        yo.filename = "rosetta.yaml";
+        yo.file_src = text;
+        yo.file_len = len;
+        rc = rs_yaml_to_json(&r->config, text, len, &yo, err);
+    }
+    if (rc == 0 && r->config && !cJSON_IsObject(r->config)) {
+        cJSON_Delete(r->config);
+        r->config = NULL;
+    }
+    rs_free(text);
+    return rc;
+}
+
 int rs_runner_open(rs_runner **out, const rs_runner_opts *opts, rs_error *err)
 {
     int rc = 0;
@@ -142,6 +169,11 @@ int rs_runner_open(rs_runner **out, const rs_runner_opts *opts, rs_error *err)
         r->policy.max_attempts = r->o.max_attempts;
     if (r->o.budget_ms > 0)
         r->policy.max_total_ms = r->o.budget_ms;
+    if (r->o.backoff_ms > 0) {
+        r->policy.base_ms = r->o.backoff_ms;
+        if (r->policy.max_backoff_ms < r->o.backoff_ms)
+            r->policy.max_backoff_ms = r->o.backoff_ms;
+    }
     if (r->o.max_attempts > 0 || r->o.budget_ms > 0) {
         /* hints longer than the whole budget are not waited for anyway */
         if (r->policy.max_hint_ms > r->policy.max_total_ms)
@@ -178,6 +210,8 @@ int rs_runner_open(rs_runner **out, const rs_runner_opts *opts, rs_error *err)
             r->config = NULL;
         }
     }
+    if (!r->reg && (rc = load_local_config(r, err)) != 0)
+        goto done;
     if ((rc = load_key_file(r, err)) != 0)
         goto done;
     rc = rs_pricing_load(&r->pricing, cJSON_GetObjectItemCaseSensitive(r->config, "pricing"), err);
@@ -713,6 +747,8 @@ static void attempt_done(batch *b, run_state *st, int rc, rs_result *res, const 
         return;
     }
     rs_fail_class cls = rc == RS_EPROVIDER ? pe->cls : RS_FAIL_OTHER;
+    if (st->req->stream && st->req->on_text && res->text.len > 0)
+        st->req->on_text(st->req->text_ud, st->index, NULL, 0); /* void what was streamed */
     record_attempt(st, 0, http, cls, rs_fail_class_name(cls), err->message, latency,
                    pe->retry_after_ms);
     st->err = *err;

@@ -8,3 +8,7 @@ rs_test(test_retry
 rs_test(test_transport SOURCES unit/test_transport.c MODULES rs_util rs_providers CMOCKA
   ARGS $<TARGET_FILE:fake_provider> LABELS runner)
 set_tests_properties(test_transport PROPERTIES TIMEOUT 120)
+
+rs_test(test_run SOURCES unit/test_run.c LIBS rosetta_static Threads::Threads CMOCKA
+  ARGS $<TARGET_FILE:fake_provider> LABELS runner)
+set_tests_properties(test_run PROPERTIES TIMEOUT 120)

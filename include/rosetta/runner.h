@@ -37,13 +37,14 @@ typedef struct rs_runner_opts {
     long timeout_ms;           /* per attempt; 0 = 120000 */
     long budget_ms;            /* whole run including waits; 0 = 600000 */
     int max_attempts;          /* tries per target; 0 = 3 */
+    long backoff_ms;           /* first backoff wait (doubling, capped at 8 s); 0 = 500 */
     unsigned long long seed;   /* backoff jitter seed; 0 = from the clock */
     volatile const sig_atomic_t *cancel; /* polled: non-zero interrupts (set by a SIGINT handler) */
     long mock_latency_ms;      /* simulated latency of `mock`; < 0 = $ROSETTA_MOCK_LATENCY_MS or 0 */
     FILE *warnings;            /* where warnings go (unknown cost, ...); NULL = stderr */
 } rs_runner_opts;
 
-#define RS_RUNNER_OPTS_INIT {NULL, NULL, 0, NULL, 0, 0, 0, 0, NULL, -1, NULL}
+#define RS_RUNNER_OPTS_INIT {NULL, NULL, 0, NULL, 0, 0, 0, 0, 0, NULL, -1, NULL}
 
 int rs_runner_open(rs_runner **out, const rs_runner_opts *opts, rs_error *err);
 void rs_runner_free(rs_runner *r);
@@ -51,7 +52,9 @@ void rs_runner_free(rs_runner *r);
 /* The run log path in use ("" when logging is off). Borrowed. */
 const char *rs_runner_log_path(const rs_runner *r);
 
-/* Called with each piece of answer text as it arrives (streams), or the whole text at once. */
+/* Called with each piece of answer text as it arrives (streams), or the whole text at once.
+ * text NULL (len 0): the attempt that streamed the text so far failed; a retry or fallback
+ * starts over (a terminal shows a line break and a note). */
 typedef void (*rs_run_text_fn)(void *ud, size_t index, const char *text, size_t len);
 
 typedef struct rs_run_request {
