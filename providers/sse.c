@@ -275,9 +275,15 @@ int rs_stream_decoder_finish(rs_stream_decoder *d, rs_error *err)
     if (d->failed)
         return rs_error_set(err, d->failed, "the stream already failed");
     int rc = 0;
-    if (d->dialect->stream_ndjson && !d->st.done)
+    if (d->dialect->stream_ndjson && !d->st.done) {
+        /* A last line without its newline is delivered (a server may omit the final newline);
+         * if it does not parse, the connection was cut inside it: a stream failure, not a
+         * malformed answer, so that it is retried. */
         rc = rs_ndjson_finish(&d->nd, decoder_event, d, err);
-    else if (!d->dialect->stream_ndjson)
+        if (rc == RS_EPROVIDER && d->pe && d->pe->cls == RS_FAIL_DECODE)
+            rc = rs_provider_fail(d->pe, err, RS_FAIL_STREAM, 200, -1,
+                                  "the %s stream was cut inside a line", d->dialect->name);
+    } else if (!d->dialect->stream_ndjson)
         rs_sse_finish(&d->sse);
     if (rc == 0 && !d->st.done)
         rc = rs_provider_fail(d->pe, err, RS_FAIL_STREAM, 200, -1,

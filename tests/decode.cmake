@@ -1,0 +1,11 @@
+# The decoding half, pricing and the run log (helper "decode").
+# The tests compile the files they exercise directly (plus rs_util), so they build and run even
+# while other modules are mid-edit.
+set(RS_DECODE_SRCS
+  ${PROJECT_SOURCE_DIR}/providers/result.c ${PROJECT_SOURCE_DIR}/providers/sse.c
+  ${PROJECT_SOURCE_DIR}/providers/retry_hint.c ${PROJECT_SOURCE_DIR}/providers/openai_decode.c
+  ${PROJECT_SOURCE_DIR}/providers/openai_responses_decode.c
+  ${PROJECT_SOURCE_DIR}/providers/anthropic_decode.c ${PROJECT_SOURCE_DIR}/providers/gemini_decode.c
+  ${PROJECT_SOURCE_DIR}/providers/ollama_decode.c ${PROJECT_SOURCE_DIR}/providers/mock_decode.c)
+rs_test(test_decode SOURCES unit/test_decode.c ${RS_DECODE_SRCS} MODULES rs_util CMOCKA
+        LABELS decode)
