@@ -560,13 +560,16 @@ int rs_registry_history(char **json, rs_registry *reg, const char *name, rs_erro
         cJSON_AddNumberToObject(o, "version", (double)(i + 1));
         if ((rc = reg_add_commit_facts(o, reg, c, err)))
             goto done;
-        char hex[GIT_OID_HEXSZ + 1];
-        git_oid_tostr(hex, sizeof hex, c);
+        /* a label shows at the version it resolves to (it may point at a later commit that
+           changed only other files) */
         cJSON *ls = cJSON_AddArrayToObject(o, "labels");
         const cJSON *l;
         cJSON_ArrayForEach(l, mine)
         {
-            if (ls && cJSON_IsString(l) && strcmp(l->valuestring, hex) == 0)
+            git_oid lc;
+            int lv = 0;
+            if (ls && cJSON_IsString(l) && git_oid_fromstr(&lc, l->valuestring) == 0 &&
+                reg_version_at(&lv, reg, name, &lc, NULL) == 0 && (size_t)lv == i + 1)
                 cJSON_AddItemToArray(ls, cJSON_CreateString(l->string));
         }
     }
