@@ -9,3 +9,13 @@ set(RS_DECODE_SRCS
   ${PROJECT_SOURCE_DIR}/providers/ollama_decode.c ${PROJECT_SOURCE_DIR}/providers/mock_decode.c)
 rs_test(test_decode SOURCES unit/test_decode.c ${RS_DECODE_SRCS} MODULES rs_util CMOCKA
         LABELS decode)
+
+# The pricing table embedded the same way the library does it (a copy generated here, so this
+# test does not depend on the runner directory's targets).
+add_custom_command(OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/test_prices_embed.c
+  COMMAND ${CMAKE_COMMAND} -DIN=${PROJECT_SOURCE_DIR}/data/model_prices.json
+          -DOUT=${CMAKE_CURRENT_BINARY_DIR}/test_prices_embed.c -P ${PROJECT_SOURCE_DIR}/runner/prices_embed.cmake
+  DEPENDS ${PROJECT_SOURCE_DIR}/data/model_prices.json ${PROJECT_SOURCE_DIR}/runner/prices_embed.cmake
+  VERBATIM)
+rs_test(test_pricing SOURCES unit/test_pricing.c ${PROJECT_SOURCE_DIR}/runner/pricing.c
+        ${CMAKE_CURRENT_BINARY_DIR}/test_prices_embed.c MODULES rs_util CMOCKA LABELS decode)
