@@ -116,7 +116,7 @@ static int add_messages(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *er
     rs_str sys = RS_STR_INIT;
     int rc = 0;
     cJSON *msgs = NULL;
-    size_t i = 0;
+    size_t i = 0, emitted = 0; /* counted, not read back from the tree: it may be cut by OOM */
     /* every system message's text, in order, into the top-level system string */
     for (i = 0; i < n->msgs.len; i++) {
         const rs_nmsg *m = rs_neutral_msg(n, i);
@@ -159,7 +159,7 @@ static int add_messages(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *er
                 break;
             end++;
         }
-        if (cJSON_GetArraySize(msgs) == 0 && !user) {
+        if (emitted == 0 && !user) {
             rc = rs_error_set(err, RS_EUNSUPPORTED,
                               "message %d: anthropic needs the conversation to start with a user "
                               "message, and this one starts with a model message",
@@ -167,6 +167,7 @@ static int add_messages(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *er
             goto done;
         }
         cJSON *msg = rs_jb_obj(b, msgs, NULL);
+        emitted++;
         rs_jb_ref(b, msg, "role", user ? "user" : "assistant");
         cJSON *content = rs_jb_arr(b, msg, "content");
         /* pass 0: tool results first; pass 1: everything else, in order */
@@ -185,7 +186,7 @@ static int add_messages(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *er
             goto done;
         i = end;
     }
-    if (cJSON_GetArraySize(msgs) == 0 && !b->oom)
+    if (emitted == 0)
         rc = rs_error_set(err, RS_EUNSUPPORTED,
                           "anthropic needs at least one user message, and the prompt has only a "
                           "system prompt");

@@ -74,7 +74,7 @@ static int add_contents(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *er
 {
     cJSON *sys = NULL, *contents;
     int rc = 0;
-    size_t i;
+    size_t i, emitted = 0; /* counted, not read back from the tree: it may be cut by OOM */
     for (i = 0; i < n->msgs.len; i++) {
         const rs_nmsg *m = rs_neutral_msg(n, i);
         if (m->role != RS_NROLE_SYSTEM)
@@ -100,12 +100,13 @@ static int add_contents(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *er
             continue;
         }
         int user = is_user_side(m->role);
-        if (cJSON_GetArraySize(contents) == 0 && !user)
+        if (emitted == 0 && !user)
             return rs_error_set(err, RS_EUNSUPPORTED,
                                 "message %d: gemini needs the conversation to start with a user "
                                 "turn, and this one starts with a model message",
                                 m->index);
         cJSON *c = rs_jb_obj(b, contents, NULL);
+        emitted++;
         rs_jb_ref(b, c, "role", user ? "user" : "model");
         cJSON *parts = rs_jb_arr(b, c, "parts");
         for (; i < n->msgs.len && !rc; i++) {
@@ -118,7 +119,7 @@ static int add_contents(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *er
                 rc = add_part(b, parts, g, rs_neutral_part(n, g->first + k), err);
         }
     }
-    if (!rc && cJSON_GetArraySize(contents) == 0 && !b->oom)
+    if (!rc && emitted == 0)
         rc = rs_error_set(err, RS_EUNSUPPORTED,
                           "gemini needs at least one user turn, and the prompt has only a system "
                           "instruction");

@@ -22,3 +22,6 @@ endif()
 rs_test(gemini_fields SOURCES providers/gemini_fields.c MODULES rs_util
         ARGS ${RS_SHARED_DIR}/specs/gemini-protos-v1beta/protos.json ${RS_PROV_DIR}/golden
         LABELS providers)
+
+# One case per conversion rule and per error, services and keys, allocation failures.
+rs_test(test_encode SOURCES unit/test_encode.c MODULES rs_providers rs_util CMOCKA LABELS providers)
