@@ -6,6 +6,7 @@
 
 #include "rosetta/error.h"
 #include "rosetta/prompt.h"
+#include "rosetta/provider.h"
 #include "rosetta/runlog.h"
 #include "rosetta/runner.h"
 
