@@ -23,7 +23,8 @@ static const char usage_text[] =
     "Retryable failures (429, 5xx, 529, timeouts, cut streams) are retried with backoff, honouring\n"
     "the provider's Retry-After; along a route the next target is tried, rendered with its own variant.\n"
     "\n"
-    "  --target P/M      provider/model, e.g. openai/gpt-4o-mini, mock/echo (offline, no key)\n"
+    "  --target P/M      provider/model, e.g. openai/gpt-4o-mini, mock/echo (offline, no key), or\n"
+    "                    an alias from rosetta.yaml models:; default: defaults.target\n"
     "  --route NAME      a fallback chain from rosetta.yaml (routes: NAME: [target, ...])\n"
     "  --source FILE     run a .prompt file instead of a registry prompt (variants: FILE's siblings)\n"
     "  --variant V       use variant V for every target\n"
@@ -244,10 +245,6 @@ int cmd_run(int argc, char **argv)
             goto done;
         }
 #undef NEEDS_VALUE
-    }
-    if (!q.target && !q.route) {
-        rc = cli_usage_error("run", "give --target PROVIDER/MODEL or --route NAME");
-        goto done;
     }
     if (q.target && q.route) {
         rc = cli_usage_error("run", "--target and --route exclude each other");

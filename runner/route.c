@@ -75,10 +75,12 @@ int rs_route_lookup(rs_route *out, const cJSON *config, const char *name, rs_err
     const cJSON *targets = r;
     if (cJSON_IsObject(r)) {
         targets = cJSON_GetObjectItemCaseSensitive(r, "targets");
+        if (!targets)
+            targets = cJSON_GetObjectItemCaseSensitive(r, "fallback");
         const cJSON *it;
         cJSON_ArrayForEach(it, r)
         {
-            if (strcmp(it->string, "targets") == 0)
+            if (strcmp(it->string, "targets") == 0 || strcmp(it->string, "fallback") == 0)
                 continue;
             if (strcmp(it->string, "max_attempts") == 0 && cJSON_IsNumber(it) &&
                 it->valuedouble >= 1 && it->valuedouble <= 20)
@@ -88,7 +90,7 @@ int rs_route_lookup(rs_route *out, const cJSON *config, const char *name, rs_err
                 out->timeout_ms = (long)it->valuedouble;
             else
                 return rs_error_set(err, RS_ECONFIG,
-                                    "rosetta.yaml: routes.%s.%s: expected targets (a list), "
+                                    "rosetta.yaml: routes.%s.%s: expected targets (or fallback: a list), "
                                     "max_attempts (1..20) or timeout_ms (> 0)",
                                     name, it->string);
         }

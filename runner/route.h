@@ -6,12 +6,15 @@
  *         - anthropic/claude-sonnet-4-5
  *         - openai/gpt-4o-mini
  *         - mock/echo
- *       careful:                             # long form
+ *       careful:                             # long form ("fallback:" is a synonym of "targets:")
  *         targets:
  *           - anthropic/claude-sonnet-4-5
  *           - {target: openai/gpt-4o, variant: openai}   # pin the variant for this target
  *         max_attempts: 2                    # tries per target (default: the runner's, 3)
  *         timeout_ms: 30000                  # per attempt (default: the runner's)
+ *
+ * Model aliases (models: {fast: openai/gpt-4o-mini}) may be used for --target, and
+ * defaults.target is used when a run names neither a target nor a route.
  *
  * A run along a route tries the first target (with retries, providers.md §7), then falls back to
  * the next one when the target gave up. Each target is rendered with ITS OWN variant (chosen for

@@ -362,14 +362,27 @@ static int run_resolve(run_state *st, rs_error *err)
     cJSON *vars = NULL;
     if (q->target && q->route)
         return rs_error_set(err, RS_EINVAL, "give a target or a route, not both");
+    const char *target = q->target;
+    if (!target && !q->route) {
+        const cJSON *defaults = cJSON_GetObjectItemCaseSensitive(r->config, "defaults");
+        target = rs_json_string(defaults, "target");
+    }
+    if (target && !strchr(target, '/')) {
+        /* a model alias from rosetta.yaml (models: {fast: openai/gpt-4o-mini}) */
+        const char *alias = rs_json_string(cJSON_GetObjectItemCaseSensitive(r->config, "models"),
+                                           target);
+        if (alias)
+            target = alias;
+    }
     if (q->route) {
         if ((rc = rs_route_lookup(&st->route, r->config, q->route, err)) != 0)
             return rc;
-    } else if (q->target) {
-        if ((rc = rs_route_single(&st->route, q->target, err)) != 0)
+    } else if (target) {
+        if ((rc = rs_route_single(&st->route, target, err)) != 0)
             return rc;
     } else {
-        return rs_error_set(err, RS_EINVAL, "no target: give --target PROVIDER/MODEL or --route NAME");
+        return rs_error_set(err, RS_EINVAL, "no target: give --target PROVIDER/MODEL or --route "
+                                            "NAME (or set defaults.target in rosetta.yaml)");
     }
     if (q->vars_json) {
         rc = rs_json_parse(&vars, q->vars_json, strlen(q->vars_json), "input variables", err);

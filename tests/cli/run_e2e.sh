@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# rosetta run end to end: a registry prompt with a provider variant, the offline mock, the fake
+# provider scripted with faults (retry, fallback with the target's own variant, failure),
+# streaming, --json, and the run log checked with sqlite3.
+# usage: run_e2e.sh ROSETTA FAKE_PROVIDER
+set -euo pipefail
+R=$1
+FAKE=$2
+T=$(mktemp -d /tmp/rs_run_e2e.XXXXXX)
+FPID=
+cleanup() {
+  if [ -n "$FPID" ]; then kill "$FPID" 2>/dev/null || true; wait "$FPID" 2>/dev/null || true; fi
+  rm -rf "$T"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_eq() { [ "$1" = "$2" ] || fail "$3: got [$1], expected [$2]"; }
+
+cd "$T"
+"$R" init reg >/dev/null
+cd reg
+cat > prompts/triage.prompt <<'EOF'
+---
+config: {temperature: 0.2}
+input:
+  schema: {ticket: string}
+---
+{{role "system"}}You triage support tickets.
+{{role "user"}}{{ticket}}
+EOF
+cat > prompts/triage.anthropic.prompt <<'EOF'
+---
+rosetta.targets: ["anthropic/*"]
+input:
+  schema: {ticket: string}
+---
+{{role "system"}}<instructions>Triage the ticket.</instructions>
+{{role "user"}}{{ticket}}
+EOF
+cat >> rosetta.yaml <<'EOF'
+routes:
+  resilient: [openai/gpt-4o-mini, anthropic/claude-sonnet-4-5]
+  offline:
+    fallback: [mock/fail:overloaded, mock/upper]
+models:
+  echo: mock/echo
+EOF
+"$R" save -m "triage prompt" >/dev/null
+DB=.rosetta/runs.db
+q() { sqlite3 "$DB" "$1"; }
+
+# --- offline: mock, deterministic, logged against the version ---
+out=$("$R" run triage --target mock/echo --var ticket="printer on fire")
+expect_eq "$out" "printer on fire" "mock/echo"
+out2=$("$R" run triage --target echo --var ticket="printer on fire")
+expect_eq "$out2" "$out" "alias echo -> mock/echo, deterministic"
+expect_eq "$(q "select prompt, version, provider, model, status, attempts, input_tokens, output_tokens from runs order by id limit 1")" \
+  "triage|v1|mock|echo|ok|1|7|3" "logged mock run"
+expect_eq "$(q "select count(*) from runs where \"commit\" is not null and length(\"commit\") = 40")" "2" "commit logged"
+out=$("$R" run triage --target mock/upper --stream --var ticket="a b c")
+expect_eq "$out" "A B C" "--stream mock/upper"
+out=$("$R" run triage --route offline --attempts 1 --var ticket=hi)
+expect_eq "$out" "HI" "offline route falls back in process"
+expect_eq "$(q "select error_class from attempts where run_id = (select max(id) from runs) order by n")" \
+  "$(printf 'overloaded\n')" "offline attempt rows"
+set +e
+"$R" run triage --target mock/fail:auth --var ticket=x >/dev/null 2>"$T/err"
+rc=$?
+set -e
+expect_eq "$rc" "6" "a failed run exits 6"
+grep -q "auth" "$T/err" || fail "failure names its class"
+expect_eq "$(q "select status, error_class from runs order by id desc limit 1")" "error|auth" "failed run logged"
+set +e
+"$R" run triage --var ticket=x >/dev/null 2>&1
+rc=$?
+"$R" run nosuch --target mock/echo >/dev/null 2>&1
+rc2=$?
+set -e
+[ "$rc" = "2" ] || [ "$rc" = "3" ] || fail "no target: exit $rc"
+expect_eq "$rc2" "4" "unknown prompt exits 4"
+
+# --- the fake provider, scripted ---
+"$FAKE" --port-file "$T/port" --lifetime 120 >/dev/null &
+FPID=$!
+for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+P=$(cat "$T/port")
+export OPENAI_BASE_URL=http://127.0.0.1:$P/v1 ANTHROPIC_BASE_URL=http://127.0.0.1:$P
+export OPENAI_API_KEY=sk-e2e-not-a-real-key-000 ANTHROPIC_API_KEY=sk-ant-e2e-not-a-real-key-000
+script() { curl -s -X POST --data-binary "$1" "http://127.0.0.1:$P/_fake/script" >/dev/null; }
+
+script $'status:429,retry-after-ms:50\nstatus:529'
+out=$("$R" run triage --target openai/gpt-4o-mini --seed 7 --var ticket=hi)
+expect_eq "$out" "Hello from the fake openai." "retried to success"
+expect_eq "$(q "select group_concat(coalesce(error_class,'ok') || ':' || http_status, ' ') from (select * from attempts where run_id = (select max(id) from runs) order by n)")" \
+  "rate_limit:429 overloaded:529 ok:200" "attempt rows"
+expect_eq "$(q "select retry_after_ms from attempts where run_id = (select max(id) from runs) and n = (select min(n) from attempts where run_id = (select max(id) from runs))")" "50" "hint logged"
+
+script 'status:401'
+out=$("$R" run triage --route resilient --var ticket=hi)
+expect_eq "$out" "Hello from the fake anthropic." "fallback"
+expect_eq "$(q "select provider, variant, route from runs order by id desc limit 1")" "anthropic|anthropic|resilient" "fallback with its variant"
+
+script $'status:500\nstatus:502\nstatus:504'
+set +e
+"$R" run triage --target openai/gpt-4o-mini --seed 1 --var ticket=hi >/dev/null 2>"$T/err"
+rc=$?
+set -e
+expect_eq "$rc" "6" "all attempts failed"
+expect_eq "$(q "select status, error_class, attempts from runs order by id desc limit 1")" "error|server|3" "failed run"
+
+script 'cut'
+out=$("$R" run triage --target anthropic/claude-sonnet-4-5 --stream --var ticket=hi 2>"$T/err")
+echo "$out" | tail -n1 | grep -qx "Hello from the fake anthropic." || fail "stream retried after a cut: [$out]"
+grep -q "retrying" "$T/err" || fail "the cut stream is announced"
+
+"$R" run triage --target openai/gpt-4o-mini --json --var ticket=hi > "$T/json"
+grep -q '"ok":[[:space:]]*true' "$T/json" || fail "--json ok"
+grep -q '"text":[[:space:]]*"Hello from the fake openai."' "$T/json" || fail "--json text"
+grep -q '"input":[[:space:]]*12' "$T/json" || fail "--json usage"
+echo "run_e2e: ok"
