@@ -42,7 +42,7 @@ static void set_bool(cJSON *n, int b)
 
 /* The each helper over arrays and objects (object keys in JavaScript order); {{else}} when
  * nothing was iterated. */
-static int iterate(rs_str *out, rs_hbs_call *c, const cJSON *v)
+static int iterate(rs_str *out, rs_hbs_call *c, const cJSON *v, hbs_val *res)
 {
     hbs_data_frame fr;
     memset(&fr, 0, sizeof fr);
@@ -59,7 +59,7 @@ static int iterate(rs_str *out, rs_hbs_call *c, const cJSON *v)
             set_number(&fr.key, (double)i);
             set_bool(&fr.first, i == 0);
             set_bool(&fr.last, i == count - 1);
-            rc = hbs_call_run_fn(out, c, ch, &fr, ch, &fr.key);
+            rc = hbs_call_run_fn(out, c, ch, &fr, ch, &fr.key, NULL);
         }
     } else if (v && cJSON_IsObject(v)) {
         const cJSON **keys = NULL;
@@ -79,26 +79,28 @@ static int iterate(rs_str *out, rs_hbs_call *c, const cJSON *v)
             set_bool(&fr.last, i == count - 1);
             /* a key set to undefined by a partial's hash has no value */
             const cJSON *val = (item->type & 0xFF) == cJSON_Invalid ? NULL : item;
-            rc = hbs_call_run_fn(out, c, val, &fr, val, &fr.key);
+            rc = hbs_call_run_fn(out, c, val, &fr, val, &fr.key, NULL);
         }
     }
+    /* ret = '' + fn(...) for each item: a string; with no item, ret = inverse(this) as is */
+    res->kind = HV_STR;
     if (!rc && count == 0)
-        rc = hbs_call_run_inverse(out, c, this_of(c));
+        rc = hbs_call_run_inverse(out, c, this_of(c), res);
     return rc;
 }
 
-int hbs_section(rs_str *out, rs_hbs_call *c, const cJSON *v)
+int hbs_section(rs_str *out, rs_hbs_call *c, const cJSON *v, hbs_val *res)
 {
     if (v && cJSON_IsTrue(v))
-        return hbs_call_run_fn(out, c, this_of(c), c->scope->data, NULL, NULL);
+        return hbs_call_run_fn(out, c, this_of(c), c->scope->data, NULL, NULL, res);
     if (!v || cJSON_IsFalse(v) || cJSON_IsNull(v) || (v->type & 0xFF) == cJSON_Invalid)
-        return hbs_call_run_inverse(out, c, this_of(c));
+        return hbs_call_run_inverse(out, c, this_of(c), res);
     if (cJSON_IsArray(v)) {
         if (v->child)
-            return iterate(out, c, v);
-        return hbs_call_run_inverse(out, c, this_of(c));
+            return iterate(out, c, v, res);
+        return hbs_call_run_inverse(out, c, this_of(c), res);
     }
-    return hbs_call_run_fn(out, c, v, c->scope->data, NULL, NULL);
+    return hbs_call_run_fn(out, c, v, c->scope->data, NULL, NULL, res);
 }
 
 /* lookup obj field: a falsy obj is the result itself; else obj[String(field)], own properties. */
@@ -167,28 +169,29 @@ static int cond_false(const rs_hbs_call *c)
     return (!js_bool(iz) && !js_bool(v)) || hbs_is_empty(v);
 }
 
-int hbs_builtin_block(rs_str *out, rs_hbs_call *c)
+int hbs_builtin_block(rs_str *out, rs_hbs_call *c, hbs_val *res)
 {
+    res->kind = HV_STR;
     switch (c->call->builtin) {
     case BI_IF:
         if (cond_false(c))
-            return hbs_call_run_inverse(out, c, this_of(c));
-        return hbs_call_run_fn(out, c, this_of(c), c->scope->data, NULL, NULL);
+            return hbs_call_run_inverse(out, c, this_of(c), res);
+        return hbs_call_run_fn(out, c, this_of(c), c->scope->data, NULL, NULL, res);
     case BI_UNLESS:
         if (cond_false(c))
-            return hbs_call_run_fn(out, c, this_of(c), c->scope->data, NULL, NULL);
-        return hbs_call_run_inverse(out, c, this_of(c));
+            return hbs_call_run_fn(out, c, this_of(c), c->scope->data, NULL, NULL, res);
+        return hbs_call_run_inverse(out, c, this_of(c), res);
     case BI_EACH:
-        return iterate(out, c, c->args[0]);
+        return iterate(out, c, c->args[0], res);
     case BI_WITH:
         if (hbs_is_empty(c->args[0]))
-            return hbs_call_run_inverse(out, c, this_of(c));
-        return hbs_call_run_fn(out, c, c->args[0], c->scope->data, c->args[0], NULL);
+            return hbs_call_run_inverse(out, c, this_of(c), res);
+        return hbs_call_run_fn(out, c, c->args[0], c->scope->data, c->args[0], NULL, res);
     case BI_LOOKUP: {
         const cJSON *v = NULL;
         int rc = lookup(&v, c);
         if (!rc)
-            rc = rs_hbs_append_value(out, v);
+            rc = hbs_emit_value(out, v, 0, res);
         return rc;
     }
     default:

@@ -10,12 +10,14 @@
 #include "templates/hbs_internal.h"
 
 #include "util/alloc.h"
+#include "util/jsnum.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static int run_program(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_scope *sc);
+static int run_program(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_scope *sc,
+                       hbs_val *res);
 
 /* Put the location of byte `off` of the scope's unit on err, unless it already has one. */
 static void locate(hbs_state *st, const hbs_unit *unit, size_t off)
@@ -259,8 +261,11 @@ static int same_value(const cJSON *a, const cJSON *b)
 }
 
 int hbs_run_with(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_scope *sc,
-                 const cJSON *ctx, const hbs_data_frame *data, const hbs_bp_frame *bp)
+                 const cJSON *ctx, const hbs_data_frame *data, const hbs_bp_frame *bp,
+                 hbs_val *res)
 {
+    if (res)
+        res->kind = HV_STR;
     if (!p || p->n == 0)
         return 0;
     if (st->depth + 1 > st->tpl->max_depth)
@@ -276,28 +281,30 @@ int hbs_run_with(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_sco
     }
     s.data = data;
     s.bp = bp;
-    int rc = run_program(out, st, p, &s);
+    int rc = run_program(out, st, p, &s, res);
     st->depth--;
     return rc;
 }
 
 /* Run the block's main program with ctx, declaring block params when the block has them. */
 int hbs_call_run_fn(rs_str *out, rs_hbs_call *c, const cJSON *ctx, const hbs_data_frame *data,
-                    const cJSON *bp0, const cJSON *bp1)
+                    const cJSON *bp0, const cJSON *bp1, hbs_val *res)
 {
     const hbs_scope *sc = c->scope;
+    if (res)
+        res->kind = HV_STR;
     if (!c->fn)
         return 0;
     if (c->node && c->node->nbp) {
         hbs_bp_frame b = {{bp0, bp1}, c->node->nbp, c->node, sc->bp};
-        return hbs_run_with(out, c->st, c->fn, sc, ctx, data, &b);
+        return hbs_run_with(out, c->st, c->fn, sc, ctx, data, &b, res);
     }
-    return hbs_run_with(out, c->st, c->fn, sc, ctx, data, sc->bp);
+    return hbs_run_with(out, c->st, c->fn, sc, ctx, data, sc->bp, res);
 }
 
-int hbs_call_run_inverse(rs_str *out, rs_hbs_call *c, const cJSON *ctx)
+int hbs_call_run_inverse(rs_str *out, rs_hbs_call *c, const cJSON *ctx, hbs_val *res)
 {
-    return hbs_run_with(out, c->st, c->inverse, c->scope, ctx, c->scope->data, c->scope->bp);
+    return hbs_run_with(out, c->st, c->inverse, c->scope, ctx, c->scope->data, c->scope->bp, res);
 }
 
 /* ---- partials ---- */
@@ -428,7 +435,7 @@ static int run_partial(rs_str *out, hbs_state *st, const hbs_node *n, const hbs_
     hbs_scope ps = {&f, sc->data, NULL, u};
     size_t start = out->len;
     st->depth++;
-    rc = run_program(out, st, u->program, &ps);
+    rc = run_program(out, st, u->program, &ps, NULL);
     st->depth--;
     if (!rc && n->indent_len)
         rc = indent_output(out, st, start, n->indent, n->indent_len);
@@ -437,17 +444,38 @@ static int run_partial(rs_str *out, hbs_state *st, const hbs_node *n, const hbs_
 
 /* ---- the walk ---- */
 
-static int append_out(rs_str *out, const cJSON *v, int escape)
+int hbs_val_print(rs_str *out, const hbs_val *v)
 {
+    if (v->kind == HV_BOOL)
+        return v->b ? rs_str_append(out, "true", 4) : rs_str_append(out, "false", 5);
+    if (v->kind == HV_NUM) {
+        char buf[RS_JSNUM_MAX];
+        size_t n = rs_jsnum_format(v->num, buf);
+        return rs_str_append(out, buf, n);
+    }
+    return rs_str_error(out);
+}
+
+int hbs_emit_value(rs_str *out, const cJSON *v, int escape, hbs_val *res)
+{
+    res->kind = HV_STR;
     if (!v)
         return 0;
-    if (!escape)
-        return rs_hbs_append_value(out, v);
     int t = v->type & 0xFF;
-    if (t == cJSON_String || t == cJSON_Raw)
-        return v->valuestring ? rs_hbs_escape(out, v->valuestring, strlen(v->valuestring)) : 0;
-    if (t != cJSON_Array)
+    if (!escape && t == cJSON_Number) {
+        res->kind = HV_NUM;
+        res->num = v->valuedouble;
+        return 0;
+    }
+    if (!escape && (t == cJSON_True || t == cJSON_False)) {
+        res->kind = HV_BOOL;
+        res->b = t == cJSON_True;
+        return 0;
+    }
+    if (!escape || (t != cJSON_String && t != cJSON_Raw && t != cJSON_Array))
         return rs_hbs_append_value(out, v);
+    if (t != cJSON_Array)
+        return v->valuestring ? rs_hbs_escape(out, v->valuestring, strlen(v->valuestring)) : 0;
     rs_str tmp = RS_STR_INIT;
     rs_hbs_append_value(&tmp, v);
     int rc = rs_str_error(&tmp);
@@ -459,76 +487,125 @@ static int append_out(rs_str *out, const cJSON *v, int escape)
     return rc;
 }
 
-static int run_program(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_scope *sc)
+/* Put String(pending) in front of what was written from `mark` on. */
+static void insert_pending(rs_str *out, size_t mark, const hbs_val *pend)
+{
+    size_t before = out->len;
+    hbs_val_print(out, pend);
+    if (out->error)
+        return;
+    size_t k = out->len - before;
+    char tmp[RS_JSNUM_MAX + 8];
+    memcpy(tmp, out->ptr + before, k);
+    memmove(out->ptr + mark + k, out->ptr + mark, before - mark);
+    memcpy(out->ptr + mark, tmp, k);
+}
+
+static double to_number(const hbs_val *v)
+{
+    return v->kind == HV_BOOL ? (double)v->b : v->num;
+}
+
+static int exec_node(rs_str *out, hbs_state *st, const hbs_node *n, const hbs_scope *sc,
+                     hbs_val *r)
 {
     int rc = 0;
+    r->kind = HV_STR;
+    switch (n->kind) {
+    case ND_CONTENT:
+        return rs_str_append(out, n->text, n->olen);
+    case ND_VALUE: {
+        int oom_flag = 0;
+        const cJSON *v = resolve(st, &n->path, sc, &oom_flag);
+        if (oom_flag)
+            return oom(st);
+        return hbs_emit_value(out, v, n->escape, r);
+    }
+    case ND_CALL: {
+        call_frame cf;
+        if ((rc = setup_call(&cf, out, st, &n->call, sc, n)))
+            return rc;
+        if (n->call.builtin == BI_NONE)
+            return call_helper(out, &cf.c);
+        const cJSON *v = NULL;
+        if ((rc = hbs_builtin_value(&v, &cf.c, out)))
+            return rc;
+        return hbs_emit_value(out, v, n->escape, r);
+    }
+    case ND_BLOCK: {
+        call_frame cf;
+        if ((rc = setup_call(&cf, out, st, &n->call, sc, n)))
+            return rc;
+        cf.c.fn = n->program;
+        cf.c.inverse = n->inverse;
+        cf.c.is_block = 1;
+        return n->call.builtin == BI_NONE ? call_helper(out, &cf.c)
+                                          : hbs_builtin_block(out, &cf.c, r);
+    }
+    case ND_SECTION: {
+        int oom_flag = 0;
+        const cJSON *v = resolve(st, &n->path, sc, &oom_flag);
+        if (oom_flag)
+            return oom(st);
+        call_frame cf;
+        memset(&cf.c, 0, sizeof cf.c);
+        cf.c.st = st;
+        cf.c.call = &n->call;
+        cf.c.scope = sc;
+        cf.c.node = n;
+        cf.c.fn = n->program;
+        cf.c.inverse = n->inverse;
+        cf.c.is_block = 1;
+        return hbs_section(out, &cf.c, v, r);
+    }
+    case ND_PARTIAL:
+        return run_partial(out, st, n, sc);
+    default:
+        return 0;
+    }
+}
+
+static int run_program(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_scope *sc,
+                       hbs_val *res)
+{
+    int rc = 0;
+    enum { EMPTY, PENDING, STRING } mode = EMPTY;
+    hbs_val pend = {HV_STR, 0, 0};
     for (uint32_t i = 0; i < p->n && !rc; i++) {
-        const hbs_node *n = &p->nodes[i];
-        switch (n->kind) {
-        case ND_CONTENT:
-            rs_str_append(out, n->text, n->olen);
-            break;
-        case ND_VALUE: {
-            int oom_flag = 0;
-            const cJSON *v = resolve(st, &n->path, sc, &oom_flag);
-            if (oom_flag)
-                rc = oom(st);
-            else
-                append_out(out, v, n->escape);
-            break;
-        }
-        case ND_CALL: {
-            call_frame cf;
-            if ((rc = setup_call(&cf, out, st, &n->call, sc, n)))
-                break;
-            if (n->call.builtin == BI_NONE) {
-                rc = call_helper(out, &cf.c);
-            } else {
-                const cJSON *v = NULL;
-                rc = hbs_builtin_value(&v, &cf.c, out);
-                if (!rc)
-                    append_out(out, v, n->escape);
-            }
-            break;
-        }
-        case ND_BLOCK: {
-            call_frame cf;
-            if ((rc = setup_call(&cf, out, st, &n->call, sc, n)))
-                break;
-            cf.c.fn = n->program;
-            cf.c.inverse = n->inverse;
-            cf.c.is_block = 1;
-            rc = n->call.builtin == BI_NONE ? call_helper(out, &cf.c) : hbs_builtin_block(out, &cf.c);
-            break;
-        }
-        case ND_SECTION: {
-            int oom_flag = 0;
-            const cJSON *v = resolve(st, &n->path, sc, &oom_flag);
-            if (oom_flag) {
-                rc = oom(st);
-                break;
-            }
-            call_frame cf;
-            memset(&cf.c, 0, sizeof cf.c);
-            cf.c.st = st;
-            cf.c.call = &n->call;
-            cf.c.scope = sc;
-            cf.c.node = n;
-            cf.c.fn = n->program;
-            cf.c.inverse = n->inverse;
-            cf.c.is_block = 1;
-            rc = hbs_section(out, &cf.c, v);
-            break;
-        }
-        case ND_PARTIAL:
-            rc = run_partial(out, st, n, sc);
-            break;
-        default:
-            break;
-        }
+        size_t mark = out->len;
+        hbs_val r;
+        rc = exec_node(out, st, &p->nodes[i], sc, &r);
         if (!rc && out->error)
             rc = out->error;
+        if (rc)
+            break;
+        if (r.kind != HV_STR) {
+            if (mode == EMPTY) {
+                mode = PENDING;
+                pend = r;
+            } else if (mode == PENDING) {
+                pend.num = to_number(&pend) + to_number(&r);
+                pend.kind = HV_NUM;
+            } else {
+                hbs_val_print(out, &r);
+            }
+        } else if (mode == PENDING) {
+            insert_pending(out, mark, &pend);
+            mode = STRING;
+        } else {
+            mode = STRING;
+        }
     }
+    if (!rc && mode == PENDING) {
+        if (res)
+            *res = pend;
+        else
+            hbs_val_print(out, &pend);
+    } else if (res) {
+        res->kind = HV_STR;
+    }
+    if (!rc && out->error)
+        rc = out->error;
     if (rc && rc == out->error && st->err && st->err->code == 0) {
         if (rc == RS_ELIMIT)
             rs_error_set(st->err, rc, "the rendered output exceeds the limit of %zu bytes",
@@ -564,7 +641,7 @@ int rs_hbs_render(rs_str *out, const rs_hbs_template *tpl, const cJSON *context,
     root.user = data;
     hbs_ctx_frame f = {context, NULL};
     hbs_scope sc = {&f, &root, NULL, &tpl->main};
-    int rc = run_program(out, &st, tpl->main.program, &sc);
+    int rc = run_program(out, &st, tpl->main.program, &sc, NULL);
     if (rc && out->error == RS_ELIMIT && rc != RS_ELIMIT && out->max < entry_max)
         rc = rs_error_set(err, RS_ELIMIT, "the rendered output exceeds the limit of %zu bytes",
                           tpl->max_output);
@@ -633,7 +710,7 @@ static int pass_error(rs_hbs_call *c, rs_error *err, int rc)
 int rs_hbs_call_fn(rs_str *out, const rs_hbs_call *call, const cJSON *context, rs_error *err)
 {
     rs_hbs_call *c = (rs_hbs_call *)call;
-    int rc = hbs_call_run_fn(out, c, context, c->scope->data, context, NULL);
+    int rc = hbs_call_run_fn(out, c, context, c->scope->data, context, NULL, NULL);
     if (!rc && out->error)
         rc = rs_str_report(out, c->st->err, "the rendered output");
     return pass_error(c, err, rc);
@@ -642,7 +719,7 @@ int rs_hbs_call_fn(rs_str *out, const rs_hbs_call *call, const cJSON *context, r
 int rs_hbs_call_inverse(rs_str *out, const rs_hbs_call *call, const cJSON *context, rs_error *err)
 {
     rs_hbs_call *c = (rs_hbs_call *)call;
-    int rc = hbs_call_run_inverse(out, c, context);
+    int rc = hbs_call_run_inverse(out, c, context, NULL);
     if (!rc && out->error)
         rc = rs_str_report(out, c->st->err, "the rendered output");
     return pass_error(c, err, rc);

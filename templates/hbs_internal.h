@@ -277,22 +277,42 @@ struct rs_hbs_call {
     int is_block;
 };
 
+/*
+ * The value a program or statement produces. Handlebars compiles a program to one JavaScript
+ * expression `v1 + v2 + ...`, so leading numbers and booleans are added (2 + 3 is 5) until a
+ * string appears; only then is the sum printed. HV_STR means the value was a string and has been
+ * written to the output; HV_NUM/HV_BOOL are still pending and nothing was written.
+ */
+enum { HV_STR, HV_NUM, HV_BOOL };
+typedef struct hbs_val {
+    uint8_t kind;
+    uint8_t b;
+    double num;
+} hbs_val;
+
+/* Append String(v) of a pending value. */
+int hbs_val_print(rs_str *out, const hbs_val *v);
+
 /* Run a program with `ctx` as this (pushing a context frame when it differs from the current). */
 int hbs_run_with(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_scope *sc,
-                 const cJSON *ctx, const hbs_data_frame *data, const hbs_bp_frame *bp);
+                 const cJSON *ctx, const hbs_data_frame *data, const hbs_bp_frame *bp,
+                 hbs_val *res);
 /* Run a block's main program (declaring its block params bp0, bp1 when it has any) or its
- * inverse, as options.fn / options.inverse do. */
+ * inverse, as options.fn / options.inverse do. res NULL: a pending value is printed. */
 int hbs_call_run_fn(rs_str *out, rs_hbs_call *c, const cJSON *ctx, const hbs_data_frame *data,
-                    const cJSON *bp0, const cJSON *bp1);
-int hbs_call_run_inverse(rs_str *out, rs_hbs_call *c, const cJSON *ctx);
+                    const cJSON *bp0, const cJSON *bp1, hbs_val *res);
+int hbs_call_run_inverse(rs_str *out, rs_hbs_call *c, const cJSON *ctx, hbs_val *res);
 /* Report an error raised at a call's location (when the error has none yet). */
 int hbs_call_error(const rs_hbs_call *c, int code, const char *fmt, ...) RS_PRINTF(3, 4);
 
 /* Built-in helpers: append the output (block or inline use) or produce a value (lookup). */
-int hbs_builtin_block(rs_str *out, rs_hbs_call *c);
+int hbs_builtin_block(rs_str *out, rs_hbs_call *c, hbs_val *res);
 /* The value of a built-in used in an expression ({{lookup a b}}, (lookup a b)). */
 int hbs_builtin_value(const cJSON **val, rs_hbs_call *c, rs_str *scratch);
 /* Mustache section semantics (blockHelperMissing) for {{#path}} with value v. */
-int hbs_section(rs_str *out, rs_hbs_call *c, const cJSON *v);
+int hbs_section(rs_str *out, rs_hbs_call *c, const cJSON *v, hbs_val *res);
+/* A value as a statement result: numbers and booleans stay pending unless `escape` (escaping
+ * always makes a string), anything else is written. */
+int hbs_emit_value(rs_str *out, const cJSON *v, int escape, hbs_val *res);
 
 #endif

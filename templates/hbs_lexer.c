@@ -95,8 +95,10 @@ static int id_char(const hbs_lexer *lx, size_t at)
 /* Lookahead sets of the lexer rules: [=~}\s/.)|] for identifiers, [~}\s)] for literals. */
 static int id_follow(const hbs_lexer *lx, size_t at)
 {
+    /* Handlebars' lookahead fails at the end of input; accepting there changes no result (the
+     * tag is unterminated either way) but gives the better message, "expected '}}'". */
     if (at >= lx->len)
-        return 0;
+        return 1;
     char c = lx->src[at];
     return c == '=' || c == '~' || c == '}' || c == '/' || c == '.' || c == ')' || c == '|' ||
            hbs_js_space(lx->src + at, lx->src + lx->len) > 0;
@@ -105,7 +107,7 @@ static int id_follow(const hbs_lexer *lx, size_t at)
 static int literal_follow(const hbs_lexer *lx, size_t at)
 {
     if (at >= lx->len)
-        return 0;
+        return 1;
     char c = lx->src[at];
     return c == '~' || c == '}' || c == ')' || hbs_js_space(lx->src + at, lx->src + lx->len) > 0;
 }

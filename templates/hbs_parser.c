@@ -335,7 +335,6 @@ static int parse_sexpr(parser *P, hbs_expr *out)
         goto done;
     out->kind = EX_SUB;
     out->u.sub = call;
-    call->off = (uint32_t)open;
 done:
     P->depth--;
     return rc;
