@@ -7,8 +7,9 @@
 #   scripts/regen-differential.sh NAME...    only these cases
 #
 # A case directory holds prompt.prompt and optionally data.json, options.json, schemas.json,
-# partials/ (partial "a/b" is partials/a/_b.prompt) and an empty file `metadata` (render the
-# metadata instead of the prompt: the reference's renderMetadata, `rosetta render --metadata`).
+# partials/ (partial "a/b" is partials/a/_b.prompt), an empty file `metadata` (render the
+# metadata instead of the prompt: the reference's renderMetadata, `rosetta render --metadata`) and
+# an empty file `stdin` (the prompt is read from standard input: --source -).
 # The reference must succeed without writing to stderr (it logs YAML errors and carries on with
 # the whole file as the template; such a case belongs in tests/errors/, not here).
 set -euo pipefail
@@ -25,12 +26,15 @@ for name in "${names[@]}"; do
   dir="$cases/$name"
   [ -f "$dir/prompt.prompt" ] || { echo "regen-differential: $name: no prompt.prompt" >&2; failed=1; continue; }
   args=("$dir/prompt.prompt")
+  [ -f "$dir/stdin" ] && args=(-)
   [ -f "$dir/data.json" ] && args+=("$dir/data.json")
   [ -f "$dir/options.json" ] && args+=(--options "$dir/options.json")
   [ -d "$dir/partials" ] && args+=(--partials "$dir/partials")
   [ -f "$dir/schemas.json" ] && args+=(--schemas "$dir/schemas.json")
   [ -f "$dir/metadata" ] && args+=(--metadata)
-  if ! "$ref" "${args[@]}" >"$tmp/out" 2>"$tmp/err"; then
+  input=/dev/null
+  [ -f "$dir/stdin" ] && input="$dir/prompt.prompt"
+  if ! "$ref" "${args[@]}" <"$input" >"$tmp/out" 2>"$tmp/err"; then
     echo "regen-differential: $name: the reference failed:" >&2; head -5 "$tmp/err" >&2; failed=1; continue
   fi
   if [ -s "$tmp/err" ]; then

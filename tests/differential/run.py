@@ -8,7 +8,8 @@ compare the JSON it prints with expected.json, written by the Dotprompt referenc
 
 Each case directory: prompt.prompt, expected.json, and optionally data.json, options.json,
 schemas.json, partials/ (partial "a/b" is partials/a/_b.prompt) and an empty file `metadata`
-(render the metadata: --metadata). Prints one line per failure naming the case and the first
+(render the metadata: --metadata), and an empty file `stdin` (pass the prompt on standard input
+with --source -). Prints one line per failure naming the case and the first
 JSON path where the outputs differ, then "N passed, N failed". Exit 0 only when all pass.
 Standard library only, so the test runs on a machine with just python3.
 """
@@ -71,7 +72,8 @@ def first_difference(want, got, path="$"):
 
 
 def command(rosetta, case_dir):
-    argv = [rosetta, "render", "--source", os.path.join(case_dir, "prompt.prompt")]
+    stdin = os.path.isfile(os.path.join(case_dir, "stdin"))
+    argv = [rosetta, "render", "--source", "-" if stdin else os.path.join(case_dir, "prompt.prompt")]
     for flag, name in (("--data", "data.json"), ("--options", "options.json"),
                        ("--schemas", "schemas.json")):
         if os.path.isfile(os.path.join(case_dir, name)):
@@ -88,8 +90,12 @@ def run_case(rosetta, case_dir):
     with open(os.path.join(case_dir, "expected.json"), encoding="utf-8") as f:
         want = json.load(f)
     argv = command(rosetta, case_dir)
+    stdin = None
+    if os.path.isfile(os.path.join(case_dir, "stdin")):
+        with open(os.path.join(case_dir, "prompt.prompt"), "rb") as f:
+            stdin = f.read()
     try:
-        p = subprocess.run(argv, capture_output=True, timeout=TIMEOUT)
+        p = subprocess.run(argv, input=stdin, capture_output=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         return "timed out after %ds" % TIMEOUT
     err = p.stderr.decode("utf-8", "replace").strip().splitlines()

@@ -57,6 +57,8 @@ def snippet_problem(case_dir, first, lines):
     src = src_lines[line - 1]
     if len(src) > SNIPPET_MAX:
         return None
+    if not src and line == len(src_lines):
+        return None  # the end of a file that ends with a newline: an empty line, nothing to show
     want_src = "    " + src.decode("utf-8", "replace")
     want_caret = "    " + " " * (min(col, len(src) + 1) - 1) + "^"
     got_src = lines[1] if len(lines) > 1 else "(missing)"
