@@ -19,3 +19,10 @@ add_custom_command(OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/test_prices_embed.c
   VERBATIM)
 rs_test(test_pricing SOURCES unit/test_pricing.c ${PROJECT_SOURCE_DIR}/runner/pricing.c
         ${CMAKE_CURRENT_BINARY_DIR}/test_prices_embed.c MODULES rs_util CMOCKA LABELS decode)
+
+set(RS_RUNLOG_SRCS ${PROJECT_SOURCE_DIR}/runner/runlog.c ${PROJECT_SOURCE_DIR}/runner/stats.c)
+rs_test(test_runlog SOURCES unit/test_runlog.c ${RS_RUNLOG_SRCS} MODULES rs_util
+        LIBS PkgConfig::SQLITE CMOCKA LABELS decode)
+# 8 processes x 200 runs into one database at once: 1,600 rows, no "database is locked".
+rs_test(test_runlog_concurrency SOURCES unit/test_runlog_concurrency.c ${RS_RUNLOG_SRCS}
+        MODULES rs_util LIBS PkgConfig::SQLITE ARGS 8 200 LABELS decode)
