@@ -627,6 +627,7 @@ int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const c
     rc = rs_hbs_render(&text, p->tpl, context, hdata, err);
     if (rc) {
         locate_in_file(p, err);
+        rs_error_set_file(err, p->filename);
         goto done;
     }
     rc = rs_dotprompt_messages(&messages, rs_str_cstr(&text), text.len, history, err);
