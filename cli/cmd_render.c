@@ -12,6 +12,7 @@
 
 #include "rosetta/memory.h"
 #include "rosetta/prompt.h"
+#include "rosetta/provider.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -22,6 +23,7 @@ static const char usage_text[] =
     "usage: rosetta render --source FILE|- [--data DATA.json] [--options OPTS.json]\n"
     "                      [--partials DIR] [--schemas SCHEMAS.json] [--metadata] [--strict]\n"
     "                      [--reference] [--compact]\n"
+    "                      [--target PROVIDER/MODEL [--body | --curl] [--stream]]\n"
     "\n"
     "Render a Dotprompt .prompt file and print the result as JSON: the resolved metadata and the\n"
     "messages (role + content parts), exactly as the Dotprompt reference renderer prints it.\n"
@@ -39,6 +41,14 @@ static const char usage_text[] =
     "  --reference         behave exactly as the reference: do not apply the frontmatter's\n"
     "                      input.default (applied by default; the reference ignores it)\n"
     "  --compact           print the JSON on one line\n"
+    "  --target P/M        print the exact request body for provider P, model M (openai,\n"
+    "                      openai-responses, anthropic, gemini, ollama, mistral, groq, together,\n"
+    "                      deepseek, openrouter, vllm, llamacpp, mock); exit 3 with the reason\n"
+    "                      when the prompt cannot be expressed for it\n"
+    "  --body              with --target: the body only (the default)\n"
+    "  --curl              with --target: a ready curl command (endpoint, headers, body); the key\n"
+    "                      is written as its variable ($ANTHROPIC_API_KEY), never its value\n"
+    "  --stream            with --target: the streaming form of the request\n"
     "\n"
     "Errors print 'rosetta: FILE:LINE:COL: message' with the source line; exit codes: 2 usage,\n"
     "3 bad template/frontmatter/data (or input rejected by --strict), 4 file or partial not found.\n";
@@ -54,6 +64,9 @@ typedef struct render_args {
     int strict;           /* --strict */
     int reference;        /* --reference */
     int compact;          /* --compact */
+    const char *target;   /* --target PROVIDER/MODEL: print the provider request */
+    int curl;             /* --curl (else --body) */
+    int stream;           /* --stream */
 } render_args;
 
 /* What was read from disk for one invocation; freed by inputs_free. */
@@ -103,6 +116,14 @@ static int parse_args(render_args *a, int argc, char **argv, int *help)
             a->reference = 1;
         } else if (strcmp(arg, "--compact") == 0) {
             a->compact = 1;
+        } else if (strcmp(arg, "--target") == 0) {
+            slot = &a->target;
+        } else if (strcmp(arg, "--body") == 0) {
+            a->curl = 0;
+        } else if (strcmp(arg, "--curl") == 0) {
+            a->curl = 1;
+        } else if (strcmp(arg, "--stream") == 0) {
+            a->stream = 1;
         } else {
             return cli_usage_error("render", "unknown argument '%s'", arg);
         }
@@ -116,6 +137,10 @@ static int parse_args(render_args *a, int argc, char **argv, int *help)
     }
     if (!a->source)
         return cli_usage_error("render", "--source FILE is required");
+    if (!a->target && (a->curl || a->stream))
+        return cli_usage_error("render", "--curl and --stream need --target PROVIDER/MODEL");
+    if (a->target && a->metadata)
+        return cli_usage_error("render", "--metadata and --target cannot be combined");
     int stdin_users = (strcmp(a->source, "-") == 0) + (a->data && strcmp(a->data, "-") == 0) +
                       (a->options && strcmp(a->options, "-") == 0) +
                       (a->schemas && strcmp(a->schemas, "-") == 0);
@@ -153,6 +178,35 @@ static int emit(const char *json, size_t len, const render_args *a)
     return RS_EXIT_OK;
 }
 
+/* --target: encode the RenderedPrompt (json) for the provider and print the body or curl command
+ * (the key as "$VARIABLE", never its value). */
+static int emit_request(const char *json, size_t len, const render_args *a, rs_error *err)
+{
+    rs_provider_request *req = NULL;
+    rs_provider_options po = RS_PROVIDER_OPTIONS_INIT;
+    char *curl = NULL;
+    int rc;
+    po.stream = a->stream;
+    if ((rc = rs_provider_encode(&req, a->target, json, len, &po, err)) != 0)
+        goto done;
+    if (a->curl) {
+        if ((rc = rs_provider_request_curl(&curl, req, err)) != 0)
+            goto done;
+        rc = fputs(curl, stdout) == EOF || fflush(stdout) != 0;
+    } else {
+        size_t blen;
+        const char *body = rs_provider_request_body(req, &blen);
+        rc = fwrite(body, 1, blen, stdout) != blen || fputc('\n', stdout) == EOF ||
+             fflush(stdout) != 0;
+    }
+    if (rc)
+        rc = rs_error_set(err, RS_EIO, "cannot write the result to standard output");
+done:
+    rs_free(curl);
+    rs_provider_request_free(req);
+    return rc;
+}
+
 int cmd_render(int argc, char **argv)
 {
     render_args a;
@@ -184,13 +238,19 @@ int cmd_render(int argc, char **argv)
     rs_prompt_render_options ro = RS_PROMPT_RENDER_OPTIONS_INIT;
     ro.strict = a.strict;
     ro.reference = a.reference;
-    ro.indent = a.compact ? 0 : 2;
+    ro.indent = a.compact || a.target ? 0 : 2;
     ro.data_name = a.data;
     ro.options_name = a.options;
     int rc = a.metadata ? rs_prompt_metadata_json(&out, &out_len, p, in.options, &ro, &err)
                         : rs_prompt_render_json(&out, &out_len, p, in.data, in.options, &ro, &err);
     if (rc != 0)
         goto fail;
+    if (a.target) {
+        if (emit_request(out, out_len, &a, &err) != 0)
+            goto fail;
+        code = RS_EXIT_OK;
+        goto done;
+    }
     code = emit(out, out_len, &a);
     goto done;
 fail:
