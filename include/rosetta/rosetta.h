@@ -9,6 +9,7 @@
 #include "rosetta/provider.h"
 #include "rosetta/runlog.h"
 #include "rosetta/runner.h"
+#include "rosetta/compare.h"
 
 #ifdef __cplusplus
 extern "C" {
