@@ -6,8 +6,9 @@
  * Same template and data as the reference's side (bench/render_ref.mjs); bench/run-render.sh runs
  * both and prints the ratios. Each mode warms up, then runs ROUNDS timed rounds; the median counts.
  *
- *   bench_render [--seconds S] [--json] [--print] [PROMPT DATA]
+ *   bench_render [--seconds S] [--json] [--print] [--only once|full] [PROMPT DATA]
  *     --json    one JSON line {"compile_once": r, "source_to_result": r} instead of the table
+ *     --only    run one mode (to profile it, e.g. under perf record)
  *     --print   print the rendered result once and exit (for checking it equals the reference's)
  */
 #include "render/prompt.h"
@@ -117,7 +118,7 @@ static void print_error(const rs_error *err)
 
 int main(int argc, char **argv)
 {
-    int status = 1, json = 0, print = 0, inited = 0;
+    int status = 1, json = 0, print = 0, inited = 0, run_once = 1, run_full = 1;
     double seconds = 2.0;
     const char *prompt_path = RS_BENCH_DIR "/render.prompt";
     const char *data_path = RS_BENCH_DIR "/render.data.json";
@@ -132,6 +133,14 @@ int main(int argc, char **argv)
             json = 1;
         } else if (strcmp(argv[i], "--print") == 0) {
             print = 1;
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            i++;
+            run_once = strcmp(argv[i], "once") == 0;
+            run_full = strcmp(argv[i], "full") == 0;
+            if (!run_once && !run_full) {
+                fprintf(stderr, "bench_render: --only takes 'once' or 'full'\n");
+                goto done;
+            }
         } else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
             seconds = strtod(argv[++i], &end);
             if (*end || seconds <= 0) {
@@ -141,7 +150,8 @@ int main(int argc, char **argv)
         } else if (argv[i][0] != '-' && npos < 2) {
             *(npos++ == 0 ? &prompt_path : &data_path) = argv[i];
         } else {
-            fprintf(stderr, "usage: bench_render [--seconds S] [--json] [--print] [PROMPT DATA]\n");
+            fprintf(stderr, "usage: bench_render [--seconds S] [--json] [--print] [--only once|full]"
+                            " [PROMPT DATA]\n");
             goto done;
         }
     }
@@ -177,8 +187,8 @@ int main(int argc, char **argv)
     }
 
     double once = 0, full = 0;
-    if (measure(&once, render_compiled, &b, seconds, &err) != 0 ||
-        measure(&full, render_from_source, &b, seconds, &err) != 0)
+    if ((run_once && measure(&once, render_compiled, &b, seconds, &err) != 0) ||
+        (run_full && measure(&full, render_from_source, &b, seconds, &err) != 0))
         goto fail;
     if (json) {
         printf("{\"impl\": \"rosetta %s\", \"compile_once\": %.1f, \"source_to_result\": %.1f}\n",
@@ -186,8 +196,10 @@ int main(int argc, char **argv)
     } else {
         printf("bench_render: %s + %s (median of %d rounds, %.1f s per mode)\n", prompt_path,
                data_path, ROUNDS, seconds);
-        printf("  compile-once      %12.0f renders/s  (%8.3f us/render)\n", once, 1e6 / once);
-        printf("  source-to-result  %12.0f renders/s  (%8.3f us/render)\n", full, 1e6 / full);
+        if (run_once)
+            printf("  compile-once      %12.0f renders/s  (%8.3f us/render)\n", once, 1e6 / once);
+        if (run_full)
+            printf("  source-to-result  %12.0f renders/s  (%8.3f us/render)\n", full, 1e6 / full);
     }
     status = 0;
     goto done;
