@@ -4,13 +4,16 @@
  */
 #include "cli/cli.h"
 
+#include "rosetta/compare.h"
 #include "rosetta/memory.h"
 #include "rosetta/runlog.h"
 #include "util/error.h"
 #include "util/str.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage_text[] =
     "usage: rosetta stats [NAME] [--by COLS] [--since T] [--experiment EXP] [--json]\n"
@@ -96,7 +99,7 @@ int cmd_stats(int argc, char **argv)
     rs_runlog_query q = RS_RUNLOG_QUERY_INIT;
     const char *log_opt = NULL;
     int json = 0, code = RS_EXIT_OK;
-    char *path = NULL, *text = NULL;
+    char *path = NULL, *text = NULL, *report = NULL;
     rs_runlog *log = NULL;
     rs_runstats *stats = NULL;
 
@@ -128,10 +131,9 @@ int cmd_stats(int argc, char **argv)
         }
     }
     /*
-     * HOOK(compare): `stats --experiment EXP` re-reports a compare experiment. Here it filters
-     * the runs of EXP and groups them by arm (cost, latency, errors per arm). Scores, confidence
-     * intervals and the paired tests live with compare's results: call its reporter here when
-     * it exists (e.g. rs_compare_report_experiment(log, EXP, json)) and print both.
+     * `stats --experiment EXP` re-reports a compare experiment (or a live traffic split): the
+     * runs of EXP grouped by arm (cost, latency, errors per arm), then compare's report from the
+     * log alone (scores, intervals, paired or unpaired tests, verdicts; rosetta/compare.h).
      */
     if (q.experiment && !q.by)
         q.by = "arm";
@@ -150,18 +152,35 @@ int cmd_stats(int argc, char **argv)
     if (json) {
         if (rs_runstats_to_json(stats, &text, &err) != 0)
             goto fail;
-        printf("%s\n", text);
+        if (q.experiment && stats->n_groups > 0) {
+            /* compare's report (scores, intervals, tests) beside the groups */
+            if (rs_compare_experiment_report(&report, q.experiment, NULL, path, &err) != 0)
+                goto fail;
+            printf("{\"groups\": %s,\n\"compare\": %s}\n", text, report);
+        } else {
+            printf("%s\n", text);
+        }
     } else if (stats->n_groups == 0) {
         printf("no runs%s%s%s\n", q.prompt ? " of " : "", q.prompt ? q.prompt : "",
                q.since ? " in that time" : "");
     } else {
         print_table(stats);
+        if (q.experiment) {
+            const char *nc = getenv("NO_COLOR");
+            char *table = NULL;
+            if (rs_compare_experiment_report(&report, q.experiment, NULL, path, &err) != 0 ||
+                rs_compare_format_table(&table, report, isatty(1) && !(nc && *nc), &err) != 0)
+                goto fail;
+            printf("\n%s", table);
+            rs_free(table);
+        }
     }
     goto done;
 fail:
     code = cli_fail(&err);
 done:
     rs_free(text);
+    rs_free(report);
     rs_free(path);
     rs_runstats_free(stats);
     rs_runlog_close(log);
