@@ -25,3 +25,19 @@ rs_test(gemini_fields SOURCES providers/gemini_fields.c MODULES rs_util
 
 # One case per conversion rule and per error, services and keys, allocation failures.
 rs_test(test_encode SOURCES unit/test_encode.c MODULES rs_providers rs_util CMOCKA LABELS providers)
+
+# The same golden files reached end to end: our renderer renders tests/providers/prompts/*.prompt
+# (equal to the reference's rendering), the encoders encode, the bodies match.
+rs_test(providers_golden_render SOURCES providers/golden.c
+        MODULES rs_providers rs_render rs_templates rs_registry rs_util
+        ARGS --prompts ${RS_PROV_DIR}/prompts ${RS_PROV_DIR}/rendered ${RS_PROV_DIR}/golden
+        LABELS providers)
+target_compile_definitions(providers_golden_render PRIVATE RS_GOLDEN_RENDER=1)
+
+# rosetta render --target / --curl: stdout, stderr, exit codes (python3 compares JSON).
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_FOUND)
+  add_test(NAME cli_render_target
+           COMMAND ${RS_PROV_DIR}/cli_render_target.sh $<TARGET_FILE:rosetta> ${RS_PROV_DIR})
+  set_tests_properties(cli_render_target PROPERTIES LABELS providers)
+endif()

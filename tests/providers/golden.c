@@ -5,10 +5,20 @@
  * prompt the dialect cannot express). With --regen the files are (re)written instead.
  *
  *   golden [--regen] RENDERED_DIR GOLDEN_DIR
+ *   golden --prompts PROMPTS_DIR RENDERED_DIR GOLDEN_DIR
+ *
+ * With --prompts, each RenderedPrompt is made by our own renderer from PROMPTS_DIR/<name>.prompt
+ * (+ <name>.data.json) instead of being read, checked equal to the reference's rendering in
+ * RENDERED_DIR, and then encoded and compared like the files: render + encode end to end.
  *
  * The model for a service is a fixed typical one, unless the prompt's own `model:` names that
  * service (then its model is used, e.g. openai/o3-mini to exercise the reasoning-model rules).
  */
+#ifdef RS_GOLDEN_RENDER
+#include "rosetta/memory.h"
+#include "rosetta/prompt.h"
+#endif
+
 #include "providers/provider.h"
 #include "providers/service.h"
 #include "util/alloc.h"
@@ -91,6 +101,54 @@ static int write_text(const char *path, const char *text)
     return rc;
 }
 
+#ifdef RS_GOLDEN_RENDER
+/* Our renderer's RenderedPrompt for dir/name.prompt with dir/name.data.json (when present), in
+ * reference mode (the frontmatter's input.default not applied, as the reference does). */
+static int render_prompt(cJSON **out, const char *dir, const char *name)
+{
+    char path[1024], dpath[1024];
+    char *src = NULL, *data = NULL, *json = NULL;
+    size_t len = 0, dlen = 0, jlen = 0;
+    rs_prompt *p = NULL;
+    rs_error err = RS_ERROR_INIT;
+    int rc;
+    snprintf(path, sizeof path, "%s/%s.prompt", dir, name);
+    snprintf(dpath, sizeof dpath, "%s/%s.data.json", dir, name);
+    rs_prompt_options po = RS_PROMPT_OPTIONS_INIT;
+    po.filename = path;
+    rs_prompt_render_options ro = RS_PROMPT_RENDER_OPTIONS_INIT;
+    ro.reference = 1;
+    ro.indent = 0;
+    if ((rc = rs_file_read(&src, &len, path, &err)) != 0)
+        goto done;
+    if (access(dpath, F_OK) == 0 && (rc = rs_file_read(&data, &dlen, dpath, &err)) != 0)
+        goto done;
+    if ((rc = rs_prompt_open(&p, src, len, &po, &err)) != 0)
+        goto done;
+    if ((rc = rs_prompt_render_json(&json, &jlen, p, data, NULL, &ro, &err)) != 0)
+        goto done;
+    rc = rs_json_parse(out, json, jlen, path, &err);
+done:
+    if (rc) {
+        char buf[1024];
+        fprintf(stderr, "render %s: %s\n", path, rs_error_format(&err, buf, sizeof buf));
+    }
+    rs_free(src);
+    rs_free(data);
+    rs_free(json);
+    rs_prompt_free(p);
+    return rc;
+}
+#else
+static int render_prompt(cJSON **out, const char *dir, const char *name)
+{
+    (void)out;
+    fprintf(stderr, "render %s/%s: this build of golden has no renderer (RS_GOLDEN_RENDER)\n", dir,
+            name);
+    return -1;
+}
+#endif
+
 static int exists(const char *path)
 {
     return access(path, F_OK) == 0;
@@ -99,9 +157,13 @@ static int exists(const char *path)
 int main(int argc, char **argv)
 {
     int regen = 0, argi = 1;
+    const char *prompts = NULL;
     if (argc > 1 && strcmp(argv[1], "--regen") == 0) {
         regen = 1;
         argi++;
+    } else if (argc > 2 && strcmp(argv[1], "--prompts") == 0) {
+        prompts = argv[2];
+        argi += 2;
     }
     if (argc - argi != 2) {
         fprintf(stderr, "usage: golden [--regen] RENDERED_DIR GOLDEN_DIR\n");
@@ -135,6 +197,21 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s\n", rs_error_format(&err, buf, sizeof buf));
             failures++;
             continue;
+        }
+        if (prompts) {
+            cJSON *ours = NULL;
+            if (render_prompt(&ours, prompts, names[i]) != 0) {
+                failures++;
+                cJSON_Delete(rendered);
+                continue;
+            }
+            if (!rs_json_equal(ours, rendered)) {
+                fprintf(stderr, "RENDER DIFF %s: our rendering differs from the reference's\n",
+                        names[i]);
+                failures++;
+            }
+            cJSON_Delete(rendered);
+            rendered = ours;
         }
         const char *pmodel = rs_json_string(rendered, "model");
         for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) {
