@@ -127,8 +127,11 @@ char *rs_str_detach(rs_str *s, size_t *len)
 {
     if (s->error)
         return NULL;
-    if (!s->ptr && reserve(s, 0))
-        return NULL;
+    if (!s->ptr) {
+        if (reserve(s, 0))
+            return NULL;
+        s->ptr[0] = '\0'; /* an empty builder detaches as "", not as uninitialised bytes */
+    }
     char *p = s->ptr;
     if (len)
         *len = s->len;
