@@ -12,3 +12,8 @@ rs_test(test_compare SOURCES unit/test_compare.c ${RS_RUNNER_DIR}/compare.c ${RS
         ${RS_RUNNER_DIR}/report_table.c ${RS_RUNNER_DIR}/report_html.c
         ${RS_RUNNER_DIR}/scorers.c ${RS_RUNNER_DIR}/dataset.c MODULES rs_util rs_templates CMOCKA
         LABELS compare)
+
+# End to end through the mock provider and the fake provider server (shell; jq and sqlite3).
+add_test(NAME compare_e2e COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/compare_e2e.sh
+         $<TARGET_FILE:rosetta> $<TARGET_FILE:fake_provider> ${PROJECT_SOURCE_DIR})
+set_tests_properties(compare_e2e PROPERTIES TIMEOUT 180 LABELS compare)

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# rosetta compare end to end, through the offline mock provider and the fake provider server:
+#  - a truly better prompt version gets a significant winner; identical arms do not;
+#  - faults mid-run are retried or recorded in the log, never lost;
+#  - a compare killed with SIGINT resumes (--resume EXP) to the same final figures as an
+#    uninterrupted one, and no call is made twice;
+#  - stats --experiment re-reports from the log alone; the cache answers a rerun;
+#  - live split assignment is sticky and feedback lands on the run.
+# usage: compare_e2e.sh ROSETTA FAKE_PROVIDER SOURCE_DIR
+set -euo pipefail
+R=$1
+FAKE=$2
+SRC=$3
+T=$(mktemp -d /tmp/rs_compare_e2e.XXXXXX)
+FPID=
+CPID=
+cleanup() {
+  if [ -n "$FPID" ]; then kill "$FPID" 2>/dev/null || true; wait "$FPID" 2>/dev/null || true; fi
+  if [ -n "$CPID" ]; then kill "$CPID" 2>/dev/null || true; wait "$CPID" 2>/dev/null || true; fi
+  rm -rf "$T"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_eq() { [ "$1" = "$2" ] || fail "$3: got [$1], expected [$2]"; }
+export NO_COLOR=1
+
+cd "$T"
+"$R" init reg >/dev/null
+cd reg
+mkdir -p prompts/support
+cp "$SRC/tests/compare/triage.v1.prompt" prompts/support/triage.prompt
+"$R" save -m "triage v1" >/dev/null
+cp "$SRC/tests/compare/triage.v2.prompt" prompts/support/triage.prompt
+"$R" save -m "triage v2: the CRM's product area" >/dev/null
+cp "$SRC/examples/datasets/support-tickets.jsonl" datasets/
+DB=.rosetta/runs.db
+q() { sqlite3 "$DB" "$1"; }
+A1=support/triage@v1@mock/echo
+A2=support/triage@v2@mock/echo
+
+# --- 1. a truly better version wins, significantly ---
+"$R" compare $A1 $A2 --dataset support-tickets --scorer icontains --json --experiment e-better \
+  > better.json 2> better.err
+expect_eq "$(jq -r .winner better.json)" "$A2" "winner"
+expect_eq "$(jq -r '.arms[1].vs_baseline.verdict' better.json)" "better" "verdict"
+expect_eq "$(jq -r '.arms[1].vs_baseline.test' better.json)" "mcnemar-exact" "test"
+expect_eq "$(jq -r '.arms[0].pass.rate, .arms[1].pass.rate' better.json | tr '\n' ' ')" "0.2 1 " \
+  "pass rates"
+jq -e '.arms[1].vs_baseline.p_holm < 0.001' better.json >/dev/null || fail "p not tiny"
+expect_eq "$(q "select count(*) from runs where experiment='e-better'")" "80" "80 calls logged"
+expect_eq "$(q "select count(distinct arm||case_id) from runs where experiment='e-better'")" "80" \
+  "one run per arm and case"
+expect_eq "$(q "select count(*) from feedback f join runs r on r.id=f.run_id where r.experiment='e-better' and f.label='score:icontains'")" \
+  "80" "scores stored with the runs"
+grep -q "experiment e-better" better.err || fail "experiment id not printed"
+
+# the table, without colour when NO_COLOR is set
+"$R" compare --resume e-better > table.txt
+grep -q "Winner: $A2" table.txt || fail "table winner"
+grep -q "mcnemar-exact" table.txt || fail "table test"
+if grep -q $'\033' table.txt; then fail "colour despite NO_COLOR"; fi
+expect_eq "$(q "select count(*) from runs where experiment='e-better'")" "80" "resume of a finished experiment runs nothing"
+
+# --- 2. identical arms: no winner; the cache answers the repeated requests ---
+"$R" compare $A1 support/triage@v1@mock/upper --dataset support-tickets --scorer icontains --json \
+  --experiment e-same > same.json
+expect_eq "$(jq -r .winner same.json)" "null" "no winner for identical arms"
+expect_eq "$(jq -r '.arms[1].vs_baseline.verdict' same.json)" "no significant difference" "verdict"
+expect_eq "$(jq -r '.arms[1].vs_baseline.p' same.json)" "1" "p = 1"
+expect_eq "$(q "select count(*) from runs where experiment='e-same' and route='cache'")" "40" \
+  "the baseline arm came from the cache (same requests as e-better)"
+
+# a small true difference on few cases: no winner, and an estimate of the cases needed
+head -5 datasets/support-tickets.jsonl > datasets/small.jsonl
+"$R" compare $A1 $A2 --dataset small --scorer icontains --json --experiment e-small > small.json
+expect_eq "$(jq -r .winner small.json)" "null" "5 cases: never significant (p >= 1/16)"
+jq -e '.arms[1].vs_baseline.cases_needed > 5' small.json >/dev/null || fail "cases needed"
+jq -r .summary small.json | grep -q "would be needed" || fail "summary says how many"
+
+# --- 3. stats --experiment re-reports from the log alone ---
+"$R" stats --experiment e-better --json > stats.json
+for k in pass score vs_baseline errors cost_usd tokens; do
+  expect_eq "$(jq -c ".compare.arms | map(.$k)" stats.json)" "$(jq -c ".arms | map(.$k)" better.json)" \
+    "stats --experiment: $k"
+done
+
+# --- 4. kill mid-run, resume: same figures, no call twice, none lost ---
+export ROSETTA_MOCK_LATENCY_MS=40
+"$R" compare $A1 $A2 --dataset support-tickets --scorer icontains --scorer "similarity:f1>=0.2" \
+  --no-cache -j 2 --json --experiment e-full > full.json
+"$R" compare $A1 $A2 --dataset support-tickets --scorer icontains --scorer "similarity:f1>=0.2" \
+  --no-cache -j 2 --json --experiment e-kill > /dev/null 2> kill.err &
+CPID=$!
+sleep 0.8
+kill -INT $CPID
+set +e
+wait $CPID
+code=$?
+set -e
+CPID=
+expect_eq "$code" "130" "interrupted exit code"
+grep -q "rosetta compare --resume e-kill" kill.err || fail "resume hint: $(cat kill.err)"
+done_before=$(q "select count(*) from runs where experiment='e-kill' and (error_class is null or error_class != 'interrupted')")
+[ "$done_before" -gt 0 ] && [ "$done_before" -lt 80 ] || fail "killed mid-run: $done_before calls"
+"$R" compare --resume e-kill --json > resumed.json
+unset ROSETTA_MOCK_LATENCY_MS
+expect_eq "$(q "select count(*) from runs where experiment='e-kill' and (error_class is null or error_class != 'interrupted')")" \
+  "80" "every call exactly once after resume"
+expect_eq "$(q "select count(*) from (select arm, case_id from runs where experiment='e-kill' and status='ok' group by arm, case_id having count(*) > 1)")" \
+  "0" "no call twice"
+for k in pass score scorers vs_baseline errors scored; do
+  expect_eq "$(jq -c ".arms | map(.$k)" resumed.json)" "$(jq -c ".arms | map(.$k)" full.json)" \
+    "resumed = uninterrupted: $k"
+done
+expect_eq "$(jq -r .summary resumed.json)" "$(jq -r .summary full.json)" "same summary"
+
+# --- 5. faults mid-run through the fake provider: retried, or recorded; never lost ---
+"$FAKE" --port-file "$T/port" --lifetime 120 >/dev/null &
+FPID=$!
+for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+P=$(cat "$T/port")
+export OPENAI_BASE_URL=http://127.0.0.1:$P/v1 OPENAI_API_KEY=sk-compare-e2e-not-a-real-key
+head -6 datasets/support-tickets.jsonl > datasets/six.jsonl
+printf 'status:500\nok\nstatus:429,retry-after-ms:5\nok\nquota\nok\nstatus:503\nok\nquota\n' |
+  curl -s -X POST --data-binary @- "http://127.0.0.1:$P/_fake/script" >/dev/null
+"$R" compare support/triage@v1@openai/gpt-4o-mini support/triage@v2@openai/gpt-4o-mini \
+  --dataset six --scorer contains:Hello -j 1 --no-cache --seed 7 --json --experiment e-faults \
+  > faults.json
+expect_eq "$(q "select count(*) from runs where experiment='e-faults'")" "12" "every call logged"
+expect_eq "$(q "select count(*) from runs where experiment='e-faults' and status='error'")" "2" \
+  "quota failures recorded"
+expect_eq "$(q "select count(*) from runs where experiment='e-faults' and status='ok' and attempts=2")" "3" \
+  "500, 429, 503 retried"
+expect_eq "$(jq '[.arms[].errors] | add' faults.json)" "2" "errors in the report"
+expect_eq "$(jq '[.arms[].done] | add' faults.json)" "12" "none lost"
+expect_eq "$(jq '[.arms[].scored] | add' faults.json)" "10" "the rest scored"
+
+# --- 6. eval spec, bad dataset lines, live split and feedback ---
+mkdir -p evals
+cat > evals/triage.yaml <<EOF
+arms: [$A1, $A2]
+dataset: support-tickets
+scorers: [icontains]
+concurrency: 4
+EOF
+"$R" compare --spec triage --json --experiment e-spec > spec.json
+expect_eq "$(jq -r .winner spec.json)" "$A2" "spec winner"
+printf '{"id":"a","vars":{}}\n{"id":"b","vars":[1]}\nnot json\n' > datasets/bad.jsonl
+set +e
+"$R" compare $A1 $A2 --dataset bad > /dev/null 2> bad.err
+code=$?
+set -e
+expect_eq "$code" "3" "bad dataset exit code"
+grep -q "datasets/bad.jsonl:2:1: \"vars\" must be an object (the prompt's input) (1 more bad line: 3)" bad.err ||
+  fail "bad dataset message: $(cat bad.err)"
+expect_eq "$(q "select count(*) from runs where case_id in ('a','b')")" "0" "nothing ran on a bad dataset"
+
+echo ok
