@@ -72,20 +72,7 @@ static int is_reserved(const char *k)
 /* target[key] = v (JavaScript assignment: in place when present). Takes v over; 0 or ENOMEM. */
 static int js_set(cJSON *target, const char *key, cJSON *v)
 {
-    if (!v)
-        return RS_ENOMEM;
-    if (cJSON_GetObjectItemCaseSensitive(target, key)) {
-        if (!cJSON_ReplaceItemInObjectCaseSensitive(target, key, v)) {
-            cJSON_Delete(v);
-            return RS_ENOMEM;
-        }
-        return 0;
-    }
-    if (!cJSON_AddItemToObject(target, key, v)) {
-        cJSON_Delete(v);
-        return RS_ENOMEM;
-    }
-    return 0;
+    return rs_js_set(target, key, v);
 }
 
 /* Object.assign(target, {...src}): every own property of src copied over target's. */
@@ -310,7 +297,12 @@ static int resolve_metadata(cJSON **out, const rs_prompt *p, const cJSON *option
         const cJSON *mc = cJSON_IsObject(merges[i])
                               ? cJSON_GetObjectItemCaseSensitive(merges[i], "config")
                               : NULL;
-        if ((rs_js_truthy(mc) && js_assign(config, mc) != 0) || js_set(meta, "config", config)) {
+        if (rs_js_truthy(mc) && js_assign(config, mc) != 0) {
+            cJSON_Delete(config);
+            rc = oom(err);
+            goto done;
+        }
+        if (js_set(meta, "config", config) != 0) {
             rc = oom(err);
             goto done;
         }
@@ -541,6 +533,20 @@ int rs_prompt_render_metadata(cJSON **out, const rs_prompt *p, const cJSON *opti
 
 /* ---- render ---- */
 
+/* object[key] = a reference to item (no copy; cJSON_AddItemReferenceToObject leaks the
+ * reference when the key cannot be copied). Scalars are copied. */
+static int add_ref(cJSON *object, const char *key, const cJSON *item)
+{
+    cJSON *r = cJSON_IsObject(item)  ? cJSON_CreateObjectReference(item->child)
+               : cJSON_IsArray(item) ? cJSON_CreateArrayReference(item->child)
+                                     : cJSON_Duplicate(item, 1);
+    if (!r || !cJSON_AddItemToObject(object, key, r)) {
+        cJSON_Delete(r);
+        return RS_ENOMEM;
+    }
+    return 0;
+}
+
 /* @data for the template: {metadata: {prompt, docs, messages}, ...data.context}. Members refer
  * to the caller's trees (cJSON references), nothing is copied. */
 static int build_data(cJSON **out, const rs_prompt *p, const cJSON *data)
@@ -548,20 +554,20 @@ static int build_data(cJSON **out, const rs_prompt *p, const cJSON *data)
     cJSON *d = cJSON_CreateObject();
     cJSON *meta = d ? cJSON_AddObjectToObject(d, "metadata") : NULL;
     *out = d;
-    if (!meta || !cJSON_AddItemReferenceToObject(meta, "prompt", p->render_base))
+    if (!meta || add_ref(meta, "prompt", p->render_base) != 0)
         return RS_ENOMEM;
     const cJSON *docs = data ? cJSON_GetObjectItemCaseSensitive(data, "docs") : NULL;
     const cJSON *msgs = data ? cJSON_GetObjectItemCaseSensitive(data, "messages") : NULL;
-    if (docs && !cJSON_AddItemReferenceToObject(meta, "docs", (cJSON *)docs))
+    if (docs && add_ref(meta, "docs", docs) != 0)
         return RS_ENOMEM;
-    if (msgs && !cJSON_AddItemReferenceToObject(meta, "messages", (cJSON *)msgs))
+    if (msgs && add_ref(meta, "messages", msgs) != 0)
         return RS_ENOMEM;
     const cJSON *ctx = data ? cJSON_GetObjectItemCaseSensitive(data, "context") : NULL;
     if (cJSON_IsObject(ctx)) {
         for (const cJSON *m = ctx->child; m; m = m->next) {
             if (cJSON_GetObjectItemCaseSensitive(d, m->string))
                 cJSON_DeleteItemFromObjectCaseSensitive(d, m->string);
-            if (!cJSON_AddItemReferenceToObject(d, m->string, (cJSON *)m))
+            if (add_ref(d, m->string, m) != 0)
                 return RS_ENOMEM;
         }
     } else if (ctx && js_assign(d, ctx) != 0) {
@@ -634,10 +640,12 @@ int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const c
     if (rc)
         goto done;
     result = cJSON_Duplicate(p->render_base, 1);
-    if (!result || js_set(result, "messages", messages) != 0) {
-        messages = NULL;
+    if (!result)
         goto nomem;
-    }
+    rc = js_set(result, "messages", messages);
+    messages = NULL; /* js_set took it over */
+    if (rc)
+        goto nomem;
     messages = NULL;
     *out = result;
     result = NULL;

@@ -165,13 +165,9 @@ static int extract_description(const char *in, char **type, char **desc)
 }
 
 /* obj[key] = v, in place when the key exists (a JavaScript assignment). Takes v over. */
-static int js_set(cJSON *obj, const char *key, cJSON *v)
+static int js_set(cJSON *target, const char *key, cJSON *v)
 {
-    if (!v)
-        return RS_ENOMEM;
-    if (cJSON_GetObjectItemCaseSensitive(obj, key))
-        return cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v) ? 0 : (cJSON_Delete(v), RS_ENOMEM);
-    return cJSON_AddItemToObject(obj, key, v) ? 0 : (cJSON_Delete(v), RS_ENOMEM);
+    return rs_js_set(target, key, v);
 }
 
 /* A named schema, copied (with the description set when there is one). `at` is the string

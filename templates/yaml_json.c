@@ -282,6 +282,34 @@ void rs_js_order_keys(cJSON *obj)
     obj->child = head;
 }
 
+int rs_js_set(cJSON *target, const char *key, cJSON *v)
+{
+    if (!v)
+        return RS_ENOMEM;
+    cJSON *old = cJSON_GetObjectItemCaseSensitive(target, key);
+    if (old) {
+        /* by hand: cJSON_ReplaceItemInObject ignores a failed copy of the key */
+        size_t n = strlen(key) + 1;
+        char *k = cJSON_malloc(n);
+        if (!k) {
+            cJSON_Delete(v);
+            return RS_ENOMEM;
+        }
+        memcpy(k, key, n);
+        if (v->string && !(v->type & cJSON_StringIsConst))
+            cJSON_free(v->string);
+        v->string = k;
+        v->type &= ~cJSON_StringIsConst;
+        cJSON_ReplaceItemViaPointer(target, old, v);
+        return 0;
+    }
+    if (!cJSON_AddItemToObject(target, key, v)) {
+        cJSON_Delete(v);
+        return RS_ENOMEM;
+    }
+    return 0;
+}
+
 /* ---- errors ---- */
 
 /* The file location (1-based line, byte column) of a libyaml mark. */
@@ -508,10 +536,8 @@ static int deliver(builder *b, cJSON *v, yaml_mark_t mark)
             goto done;
         }
         m->kind = f->key_kind;
-        if (!cJSON_ReplaceItemInObjectCaseSensitive(f->node, f->key, v)) {
-            cJSON_Delete(v);
+        if (rs_js_set(f->node, f->key, v) != 0)
             rc = oom(b);
-        }
         goto done;
     }
     member m = {f->key_kind, f->key_mark};

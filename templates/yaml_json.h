@@ -75,6 +75,10 @@ int rs_yaml_error_at(const rs_yaml_doc *doc, const cJSON *node, int key, rs_erro
  * canonical, below 2^32-1) first in ascending numeric order, then the others as inserted. */
 void rs_js_order_keys(cJSON *obj);
 
+/* target[key] = v as a JavaScript assignment: in place when the key exists, else appended.
+ * Takes v over (freed on failure). 0 or RS_ENOMEM (also when v is NULL). */
+int rs_js_set(cJSON *target, const char *key, cJSON *v);
+
 /* 1 when key is a canonical array index, with its value in *idx. */
 int rs_js_array_index(const char *key, unsigned long *idx);
 
