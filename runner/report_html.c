@@ -67,7 +67,7 @@ static const char *css =
     "tabular-nums}.better{color:#15803d;font-weight:600}.worse{color:#b91c1c;font-weight:600}"
     ".ns{color:#a16207}.sw{display:inline-block;width:10px;height:10px;border-radius:2px;"
     "margin-right:6px}pre{white-space:pre-wrap;word-break:break-word;margin:0;max-height:12em;"
-    "overflow:auto;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}.pass{color:#15803d}"
+    "overflow:auto;tab-size:2;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}.pass{color:#15803d}"
     ".fail{color:#b91c1c}.err{color:#b91c1c;font-style:italic}svg text{font:12px system-ui,"
     "sans-serif;fill:#374151}.charts{display:flex;flex-wrap:wrap;gap:24px}";
 
@@ -119,16 +119,17 @@ static void chart_ci(rs_str *o, const cJSON *arms, int by_pass)
                           "stroke='%s' stroke-width='2'/><line x1='%.1f' y1='%.1f' x2='%.1f' "
                           "y2='%.1f' stroke='%s' stroke-width='2'/>"
                           "<circle cx='%.1f' cy='%.1f' r='6' fill='%s'/>"
-                          "<text x='%.1f' y='%.1f' dominant-baseline='middle'>%.3f</text>",
+                          "<text x='%.1f' y='%.1f' dominant-baseline='middle'>%.*f%s</text>",
                        xl, y, xh, y, colour_of(i), xl, y - 7, xl, y + 7, colour_of(i), xh, y - 7,
-                       xh, y + 7, colour_of(i), xm, y, colour_of(i), W - right + 8.0, y, m);
+                       xh, y + 7, colour_of(i), xm, y, colour_of(i), W - right + 8.0, y,
+                       by_pass ? 1 : 3, by_pass ? 100 * m : m, by_pass ? "%" : "");
     }
     rs_str_puts(o, "</svg>");
 }
 
 static void chart_cost(rs_str *o, const cJSON *arms, int by_pass)
 {
-    int left = 70, right = 20, top = 16, bottom = 44, h = 300;
+    int left = 70, right = 50, top = 16, bottom = 44, h = 300;
     int pw = W - left - right, ph = h - top - bottom;
     double maxc = 0;
     for (const cJSON *a = arms->child; a; a = a->next) {
@@ -136,9 +137,8 @@ static void chart_cost(rs_str *o, const cJSON *arms, int by_pass)
         if (!isnan(c) && c > maxc)
             maxc = c;
     }
-    if (maxc <= 0)
-        maxc = 1e-6;
-    maxc *= 1.15;
+    int free_calls = maxc <= 0;
+    maxc = free_calls ? 1 : maxc * 1.15;
     rs_str_appendf(o, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
                       "role='img' aria-label='cost against metric'>", W, h);
     for (int t = 0; t <= 4; t++) {
@@ -147,9 +147,13 @@ static void chart_cost(rs_str *o, const cJSON *arms, int by_pass)
                           "<text x='%d' y='%.1f' text-anchor='end' dominant-baseline='middle'>"
                           "%.2f</text>",
                        left, y, W - right, y, left - 6, y, t / 4.0);
-        rs_str_appendf(o, "<text x='%.1f' y='%d' text-anchor='middle'>$%.2g</text>", x,
-                       top + ph + 18, maxc * t / 4.0);
+        if (!free_calls || t == 0)
+            rs_str_appendf(o, "<text x='%.1f' y='%d' text-anchor='middle'>$%.3g</text>", x,
+                           top + ph + 18, maxc * t / 4.0);
     }
+    if (free_calls)
+        rs_str_appendf(o, "<text x='%d' y='%d' text-anchor='middle'>every call cost $0 (or its "
+                          "price is unknown)</text>", left + pw / 2, top + ph / 2);
     rs_str_appendf(o, "<text x='%d' y='%d' text-anchor='middle'>cost per call (USD)</text>",
                    left + pw / 2, h - 6);
     rs_str_appendf(o, "<text x='14' y='%d' transform='rotate(-90 14 %d)' text-anchor='middle'>"
@@ -160,7 +164,7 @@ static void chart_cost(rs_str *o, const cJSON *arms, int by_pass)
         metric(a, by_pass, &m, &lo, &hi);
         if (isnan(m) || isnan(c))
             continue;
-        double x = left + pw * c / maxc, y = top + ph - ph * m;
+        double x = left + pw * (free_calls ? 0 : c / maxc), y = top + ph - ph * m;
         rs_str_appendf(o, "<circle cx='%.1f' cy='%.1f' r='7' fill='%s' fill-opacity='.85'>"
                           "<title>", x, y, colour_of(i));
         esc(o, rs_json_string(a, "name"));

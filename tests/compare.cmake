@@ -17,3 +17,7 @@ rs_test(test_compare SOURCES unit/test_compare.c ${RS_RUNNER_DIR}/compare.c ${RS
 add_test(NAME compare_e2e COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/compare_e2e.sh
          $<TARGET_FILE:rosetta> $<TARGET_FILE:fake_provider> ${PROJECT_SOURCE_DIR})
 set_tests_properties(compare_e2e PROPERTIES TIMEOUT 180 LABELS compare)
+# The HTML report rendered by headless Chromium (installed by the script when missing).
+add_test(NAME compare_html COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/compare_html.sh
+         $<TARGET_FILE:rosetta> ${PROJECT_SOURCE_DIR})
+set_tests_properties(compare_html PROPERTIES TIMEOUT 600 LABELS compare SKIP_RETURN_CODE 77)
