@@ -158,6 +158,9 @@ void reg_suggest(rs_str *out, const char *want, const char *const *cands, size_t
 /* "prompts/NAME[.VARIANT].prompt" / "prompts/DIR/_P.prompt" (rs_str). */
 int reg_prompt_path(rs_str *out, const char *name, const char *variant);
 int reg_partial_path(rs_str *out, const char *partial);
+/* The next partial reference ({{> name}}) at or after *pos: its name (MAX_NAME + 1 buffer) and
+   the offset of its "{{" in *at; advances *pos. 0 when there is none. */
+int reg_next_partial(const char *src, size_t len, size_t *pos, char *name, size_t *at);
 /* The partial names a source uses ({{> name}}, {{#> name}}), deduplicated, as a JSON array. */
 int reg_scan_partials(cJSON *into, const char *src, size_t len);
 

@@ -231,9 +231,9 @@ static int partial_name_char(char c)
     return name_char(c) || c == '/' || c == '.';
 }
 
-int reg_scan_partials(cJSON *into, const char *src, size_t len)
+int reg_next_partial(const char *src, size_t len, size_t *pos, char *name, size_t *at)
 {
-    for (size_t i = 0; i + 2 < len; i++) {
+    for (size_t i = *pos; i + 2 < len; i++) {
         if (src[i] != '{' || src[i + 1] != '{')
             continue;
         size_t j = i + 2;
@@ -249,14 +249,26 @@ int reg_scan_partials(cJSON *into, const char *src, size_t len)
         int quoted = j < len && (src[j] == '"' || src[j] == '\'');
         if (quoted)
             j++;
-        size_t s = j;
+        size_t s0 = j;
         while (j < len && partial_name_char(src[j]))
             j++;
-        if (j == s || j - s > MAX_NAME)
+        if (j == s0 || j - s0 > MAX_NAME)
             continue;
-        char name[MAX_NAME + 1];
-        memcpy(name, src + s, j - s);
-        name[j - s] = '\0';
+        memcpy(name, src + s0, j - s0);
+        name[j - s0] = '\0';
+        *at = i;
+        *pos = j;
+        return 1;
+    }
+    *pos = len;
+    return 0;
+}
+
+int reg_scan_partials(cJSON *into, const char *src, size_t len)
+{
+    size_t pos = 0, at;
+    char name[MAX_NAME + 1];
+    while (reg_next_partial(src, len, &pos, name, &at)) {
         int seen = 0;
         const cJSON *it;
         cJSON_ArrayForEach(it, into)

@@ -11,38 +11,104 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static int open_remote(git_remote **out, rs_registry *reg, const char *name, rs_error *err)
+/* Names of the configured remotes (remote.NAME.url), for the error message. */
+static void list_remotes(rs_str *out, git_config *cfg)
 {
+    git_config_iterator *it = NULL;
+    git_config_entry *e;
+    size_t n = 0;
+    if (git_config_iterator_new(&it, cfg) < 0)
+        return;
+    while (git_config_next(&e, it) == 0) {
+        size_t len = strlen(e->name);
+        if (len > 11 && strncmp(e->name, "remote.", 7) == 0 &&
+            strcmp(e->name + len - 4, ".url") == 0)
+            rs_str_appendf(out, "%s%.*s", n++ ? " " : " (remotes: ", (int)(len - 11),
+                           e->name + 7);
+    }
+    git_config_iterator_free(it);
+    if (n)
+        rs_str_putc(out, ')');
+    else
+        rs_str_puts(out, "; give a path or URL, or add one with git remote add");
+}
+
+/*
+ * A remote by name (its remote.NAME.url), or a path or URL as given. *tracking: the remote's name
+ * when it is a configured one (rs_free), for updating refs/remotes/NAME/BRANCH.
+ *
+ * Named remotes are opened as anonymous remotes on their URL, not with git_remote_lookup: in
+ * libgit2 1.5 the lookup leaks a PCRE2 match block per call (its config regex matching), and the
+ * registry keeps the tracking ref up to date itself.
+ */
+static int open_remote(git_remote **out, char **tracking, rs_registry *reg, const char *name,
+                       rs_error *err)
+{
+    git_config *cfg = NULL;
+    git_buf url = GIT_BUF_INIT;
+    rs_str key = RS_STR_INIT;
+    int rc = 0, grc;
+    *out = NULL;
+    *tracking = NULL;
     if (!name || !*name)
         name = "origin";
-    int grc = git_remote_lookup(out, reg->repo, name);
-    if (grc == 0)
-        return 0;
-    struct stat st;
-    int looks_like_url = strchr(name, '/') || strchr(name, ':') || stat(name, &st) == 0;
-    if (grc == GIT_ENOTFOUND && !looks_like_url) {
-        git_strarray names = {NULL, 0};
-        rs_str msg = RS_STR_INIT;
-        rs_str_appendf(&msg, "no remote '%s' in %s", name, reg->root);
-        if (git_remote_list(&names, reg->repo) == 0 && names.count) {
-            rs_str_puts(&msg, " (remotes:");
-            for (size_t i = 0; i < names.count; i++)
-                rs_str_appendf(&msg, " %s", names.strings[i]);
-            rs_str_putc(&msg, ')');
-        } else {
-            rs_str_puts(&msg, "; give a path or URL, or add one with git remote add");
+    if ((grc = git_repository_config_snapshot(&cfg, reg->repo)) < 0)
+        return reg_git_fail(err, grc, "cannot read the git config of %s", reg->root);
+    rs_str_appendf(&key, "remote.%s.url", name);
+    if ((rc = rs_str_report(&key, err, "a config key")))
+        goto done;
+    grc = git_config_get_string_buf(&url, cfg, key.ptr);
+    if (grc == 0) {
+        if (!(*tracking = rs_strdup(name))) {
+            rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+            goto done;
         }
-        git_strarray_dispose(&names);
-        int rc = rs_error_set(err, RS_ENOTFOUND, "%s", rs_str_cstr(&msg));
-        rs_str_free(&msg);
-        return rc;
+        name = url.ptr;
+    } else {
+        struct stat st;
+        int looks_like_url = strchr(name, '/') || strchr(name, ':') || stat(name, &st) == 0;
+        if (!looks_like_url) {
+            rs_str msg = RS_STR_INIT;
+            rs_str_appendf(&msg, "no remote '%s' in %s", name, reg->root);
+            list_remotes(&msg, cfg);
+            rc = rs_error_set(err, RS_ENOTFOUND, "%s", rs_str_cstr(&msg));
+            rs_str_free(&msg);
+            goto done;
+        }
     }
-    if (grc != GIT_ENOTFOUND && grc < 0)
-        return reg_git_fail(err, grc, "cannot read remote '%s'", name);
-    grc = git_remote_create_anonymous(out, reg->repo, name);
-    if (grc < 0)
-        return reg_git_fail(err, grc, "'%s' is not a usable remote", name);
-    return 0;
+    /* url.*.insteadOf rewriting is skipped: in libgit2 1.5 it leaks a PCRE2 block per remote */
+    git_remote_create_options co;
+    git_remote_create_options_init(&co, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+    co.repository = reg->repo;
+    co.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+    if ((grc = git_remote_create_with_opts(out, name, &co)) < 0)
+        rc = reg_git_fail(err, grc, "'%s' is not a usable remote", name);
+done:
+    if (rc) {
+        rs_free(*tracking);
+        *tracking = NULL;
+    }
+    rs_str_free(&key);
+    git_buf_dispose(&url);
+    git_config_free(cfg);
+    return rc;
+}
+
+/* refs/remotes/NAME/BRANCH = oid, as git would leave it after a push or fetch. Best effort: a
+   stale tracking ref is cosmetic, so a failure here does not fail the push or pull. */
+static void update_tracking(rs_registry *reg, const char *remote, const char *branch,
+                            const git_oid *oid)
+{
+    if (!remote)
+        return;
+    const char *shortb = strncmp(branch, "refs/heads/", 11) == 0 ? branch + 11 : branch;
+    rs_str name = RS_STR_INIT;
+    git_reference *ref = NULL;
+    rs_str_appendf(&name, "refs/remotes/%s/%s", remote, shortb);
+    if (!rs_str_error(&name))
+        git_reference_create(&ref, reg->repo, name.ptr, oid, 1, "rosetta: update tracking ref");
+    git_reference_free(ref);
+    rs_str_free(&name);
 }
 
 struct push_status {
@@ -65,7 +131,7 @@ static int on_push_update(const char *refname, const char *status, void *data)
 int rs_registry_push(char **json, rs_registry *reg, const char *remote, rs_error *err)
 {
     git_remote *rem = NULL;
-    char *branch = NULL;
+    char *branch = NULL, *tracking = NULL;
     git_oid tip;
     struct push_status ps;
     memset(&ps, 0, sizeof ps);
@@ -79,7 +145,7 @@ int rs_registry_push(char **json, rs_registry *reg, const char *remote, rs_error
                           reg->root);
         goto done;
     }
-    if ((rc = open_remote(&rem, reg, remote, err)))
+    if ((rc = open_remote(&rem, &tracking, reg, remote, err)))
         goto done;
     rs_str spec = RS_STR_INIT;
     rs_str_appendf(&spec, "%s:%s", branch, branch);
@@ -104,6 +170,7 @@ int rs_registry_push(char **json, rs_registry *reg, const char *remote, rs_error
         rc = rs_error_set(err, RS_ECONFLICT, "%s refused %s: %s", url, ps.refname, ps.status);
         goto done;
     }
+    update_tracking(reg, tracking, branch, &tip);
     if (json) {
         cJSON *o = cJSON_CreateObject();
         char hex[GIT_OID_HEXSZ + 1];
@@ -116,6 +183,7 @@ int rs_registry_push(char **json, rs_registry *reg, const char *remote, rs_error
     }
 done:
     git_remote_free(rem);
+    rs_free(tracking);
     rs_free(branch);
     return rc;
 }
@@ -228,7 +296,7 @@ done:
 int rs_registry_pull(char **json, rs_registry *reg, const char *remote, rs_error *err)
 {
     git_remote *rem = NULL;
-    char *branch = NULL;
+    char *branch = NULL, *tracking = NULL;
     git_oid local;
     struct fetched f;
     int fd = -1, updated = 0;
@@ -236,7 +304,7 @@ int rs_registry_pull(char **json, rs_registry *reg, const char *remote, rs_error
     if (json)
         *json = NULL;
     int rc = reg_need_branch(reg, &branch, err);
-    if (rc || (rc = open_remote(&rem, reg, remote, err)))
+    if (rc || (rc = open_remote(&rem, &tracking, reg, remote, err)))
         goto done;
     const char *url = git_remote_url(rem);
     char *specs[1] = {branch};
@@ -255,6 +323,7 @@ int rs_registry_pull(char **json, rs_registry *reg, const char *remote, rs_error
         rc = rs_error_set(err, RS_ENOTFOUND, "%s has no branch %s", url, branch);
         goto done;
     }
+    update_tracking(reg, tracking, branch, &f.oid);
     if ((rc = reg_lock(&fd, reg, err)))
         goto done;
     if ((grc = git_reference_name_to_id(&local, reg->repo, branch)) < 0) {
@@ -306,6 +375,7 @@ int rs_registry_pull(char **json, rs_registry *reg, const char *remote, rs_error
 done:
     reg_unlock(fd, reg);
     git_remote_free(rem);
+    rs_free(tracking);
     rs_free(branch);
     return rc;
 }

@@ -9,29 +9,22 @@
 #include "registry/internal.h"
 
 #include "util/alloc.h"
-#include "util/json.h"
 
-#ifdef RS_REGISTRY_HAVE_PROMPT
-#include "render/prompt.h"
-#endif
+#include "rosetta/prompt.h"
 
 #include <string.h>
 
 struct compiled {
     git_oid commit;
     git_oid blob;
-#ifdef RS_REGISTRY_HAVE_PROMPT
     rs_prompt *prompt;
-#endif
 };
 
 static void compiled_free(struct compiled *c)
 {
     if (!c)
         return;
-#ifdef RS_REGISTRY_HAVE_PROMPT
     rs_prompt_free(c->prompt);
-#endif
     rs_free(c);
 }
 
@@ -78,9 +71,7 @@ int rs_registry_render(char **json, char **explain, rs_registry *reg, const char
     if (rc || (rc = reg_pfiles(&pf, reg, &r->commit, r->name, err)) ||
         (rc = reg_choose(&f, &reason, reg, pf, opts->target, opts->variant, err)))
         goto done;
-#ifdef RS_REGISTRY_HAVE_PROMPT
     struct compiled *c = NULL;
-    cJSON *data = NULL, *out = NULL;
     for (size_t i = 0; i < COMPILED_CACHE && !c; i++) {
         struct compiled *e = reg->ccache[i];
         if (e && git_oid_equal(&e->commit, &r->commit) && git_oid_equal(&e->blob, &f->blob))
@@ -96,11 +87,11 @@ int rs_registry_render(char **json, char **explain, rs_registry *reg, const char
             rc = rs_error_set(err, RS_ENOMEM, "out of memory");
             goto done;
         }
-        rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
-        co.filename = f->path;
-        co.resolve = rs_registry_partial_resolver;
-        co.resolve_userdata = r;
-        rc = rs_prompt_compile(&c->prompt, src, len, &co, err);
+        rs_prompt_options po = RS_PROMPT_OPTIONS_INIT;
+        po.filename = f->path;
+        po.partials = rs_registry_partial_resolver;
+        po.partials_userdata = r;
+        rc = rs_prompt_open(&c->prompt, src, len, &po, err);
         rs_free(src);
         if (rc) {
             rs_error_set_file(err, f->path);
@@ -113,21 +104,13 @@ int rs_registry_render(char **json, char **explain, rs_registry *reg, const char
         compiled_free(reg->ccache[slot]);
         reg->ccache[slot] = c;
     }
-    if (opts->data && (rc = rs_json_parse(&data, opts->data, strlen(opts->data), "data", err)))
-        goto done;
-    rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
+    /* The same JSON text as `rosetta render --source` (numbers printed as JavaScript does). */
+    rs_prompt_render_options ro = RS_PROMPT_RENDER_OPTIONS_INIT;
     ro.strict = opts->strict;
-    rc = rs_prompt_render(&out, c->prompt, data, NULL, &ro, err);
-    cJSON_Delete(data);
-    if (rc)
+    ro.indent = opts->indent;
+    ro.data_name = opts->data_name;
+    if ((rc = rs_prompt_render_json(json, NULL, c->prompt, opts->data, NULL, &ro, err)))
         goto done;
-    if ((rc = reg_json_out(json, out, err)))
-        goto done;
-#else
-    rc = rs_error_set(err, RS_EUNSUPPORTED,
-                      "this build of librosetta has no prompt renderer (render/prompt.c)");
-    goto done;
-#endif
     if (explain && (rc = explain_text(explain, reg, r, reason, err))) {
         rs_free(*json);
         *json = NULL;

@@ -230,7 +230,8 @@ int reg_resolve(rs_registry_ref **out, rs_registry *reg, const char *ref, rs_err
             int grc = git_commit_lookup(&c, reg->repo, &commit);
             git_commit_free(c);
             if (grc < 0) {
-                rc = reg_git_fail(err, grc, "%s points at commit %s, which is missing or "
+                rc = reg_git_fail(err, grc == GIT_ENOTFOUND ? GIT_ERROR : grc,
+                                  "%s points at commit %s, which is missing or "
                                             "corrupt in %s",
                                   how, l->valuestring, reg->root);
                 goto done;

@@ -5,9 +5,9 @@
 #include "registry/internal.h"
 #include "registry/reg_yaml.h"
 
-#ifdef RS_REGISTRY_HAVE_PROMPT
-#include "render/prompt.h"
-#endif
+#include "rosetta/prompt.h"
+
+#include "util/alloc.h"
 
 #include <string.h>
 
@@ -77,19 +77,36 @@ int reg_validate_source(const char *file, const char *src, size_t len, reg_parti
     cJSON_Delete(fm);
     if (rc)
         return rc;
-#ifdef RS_REGISTRY_HAVE_PROMPT
     rs_prompt *p = NULL;
-    rs_prompt_compile_opts o = RS_PROMPT_COMPILE_OPTS_INIT;
+    rs_prompt_options o = RS_PROMPT_OPTIONS_INIT;
     o.filename = file;
-    o.resolve = resolve;
-    o.resolve_userdata = userdata;
-    rc = rs_prompt_compile(&p, src, len, &o, err);
+    o.partials = resolve;
+    o.partials_userdata = userdata;
+    rc = rs_prompt_open(&p, src, len, &o, err);
     if (rc)
         rs_error_set_file(err, file);
     rs_prompt_free(p);
-#else
-    (void)resolve;
-    (void)userdata;
-#endif
+    /* The template engine resolves a partial it cannot find at render time, as Handlebars does;
+       a save must not let a prompt through whose partial is missing at the saved state. */
+    size_t pos = 0, at;
+    char name[MAX_NAME + 1];
+    while (rc == 0 && resolve && reg_next_partial(src, len, &pos, name, &at)) {
+        char *psrc = NULL;
+        size_t plen = 0;
+        rs_error local = RS_ERROR_INIT;
+        int prc = resolve(&psrc, &plen, userdata, name, &local);
+        rs_free(psrc);
+        if (prc == 0)
+            continue;
+        int line, col;
+        rs_location_of(src, len, at, &line, &col);
+        if (prc == RS_ENOTFOUND || prc == RS_EINVAL)
+            rc = rs_error_set_at(err, prc, file, line, col, "%s", local.message);
+        else if (err)
+            *err = local, rc = prc;
+        else
+            rc = prc;
+        rs_error_set_snippet(err, src, len, line);
+    }
     return rc;
 }
