@@ -144,12 +144,15 @@ static void r_done(void *ud, const rs_run_outcome *o)
         snprintf(s->first_error, sizeof s->first_error, "%s", o->error ? o->error : "?");
 }
 
+static int no_log;
+
 static int bench_runner(int calls, int conc, const char *prompt_path, const char *log_path, int *ok)
 {
     rs_error err = RS_ERROR_INIT;
     rs_runner *r = NULL;
     rs_runner_opts o = RS_RUNNER_OPTS_INIT;
     o.log_path = log_path;
+    o.no_log = no_log;
     o.registry_dir = NULL;
     o.seed = 1;
     rs_run_request *reqs = rs_calloc((size_t)calls, sizeof *reqs);
@@ -200,6 +203,8 @@ int main(int argc, char **argv)
             lat_list = argv[i + 1];
         else if (strcmp(argv[i], "--mode") == 0)
             mode = argv[i + 1];
+        else if (strcmp(argv[i], "--no-log") == 0)
+            no_log = (int)strtol(argv[i + 1], NULL, 10);
     }
     if (calls < 1 || conc < 1) {
         fprintf(stderr, "bench: --calls and --concurrency must be positive\n");

@@ -426,7 +426,10 @@ int rs_transport_add(rs_transport *t, rs_exchange *x, rs_error *err)
     SETOPT(CURLOPT_USERAGENT, "rosetta/" RS_VERSION);
     SETOPT(CURLOPT_HTTP_VERSION,
            t->o.http1_only ? (long)CURL_HTTP_VERSION_1_1 : (long)CURL_HTTP_VERSION_2TLS);
-    SETOPT(CURLOPT_PIPEWAIT, 1L); /* prefer waiting for an HTTP/2 connection to opening another */
+    /* Over TLS, prefer waiting for an HTTP/2 connection to opening another; plain http:// is
+     * HTTP/1.1 and must not wait for a busy connection. */
+    if (strncmp(rs_str_cstr(&x->req->url), "https://", 8) == 0)
+        SETOPT(CURLOPT_PIPEWAIT, 1L);
     if (t->o.trace) {
         SETOPT(CURLOPT_DEBUGFUNCTION, debug_cb);
         SETOPT(CURLOPT_DEBUGDATA, xf);
@@ -538,29 +541,40 @@ static void finish_transfer(rs_transport *t, struct rs_xfer *xf, CURLcode cc)
         x->done(x, x->done_ud);
 }
 
-int rs_transport_step(rs_transport *t, long wait_ms, rs_error *err)
+/* Run the `done` callbacks of finished transfers; returns how many finished. */
+static int reap(rs_transport *t)
 {
-    int running = 0;
-    CURLMcode mc = curl_multi_perform(t->multi, &running);
-    if (mc == CURLM_OK && running > 0 && wait_ms > 0) {
-        mc = curl_multi_poll(t->multi, NULL, 0, (int)(wait_ms > 60000 ? 60000 : wait_ms), NULL);
-        if (mc == CURLM_OK)
-            mc = curl_multi_perform(t->multi, &running);
-    }
-    if (mc != CURLM_OK) {
-        int rc = rs_error_set(err, RS_EHTTP, "HTTP engine: %s", curl_multi_strerror(mc));
-        rs_error_set_cause(err, (int)mc);
-        return rc;
-    }
+    int n = 0, left = 0;
     CURLMsg *msg;
-    int left = 0;
     while ((msg = curl_multi_info_read(t->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE)
             continue;
         struct rs_xfer *xf = NULL;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&xf);
-        if (xf)
+        if (xf) {
             finish_transfer(t, xf, msg->data.result);
+            n++;
+        }
+    }
+    return n;
+}
+
+int rs_transport_step(rs_transport *t, long wait_ms, rs_error *err)
+{
+    int running = 0;
+    CURLMcode mc = curl_multi_perform(t->multi, &running);
+    /* Completions first: never sleep in poll while finished work waits to be handed back. */
+    if (mc == CURLM_OK && reap(t) == 0 && running > 0 && wait_ms > 0) {
+        mc = curl_multi_poll(t->multi, NULL, 0, (int)(wait_ms > 60000 ? 60000 : wait_ms), NULL);
+        if (mc == CURLM_OK)
+            mc = curl_multi_perform(t->multi, &running);
+        if (mc == CURLM_OK)
+            reap(t);
+    }
+    if (mc != CURLM_OK) {
+        int rc = rs_error_set(err, RS_EHTTP, "HTTP engine: %s", curl_multi_strerror(mc));
+        rs_error_set_cause(err, (int)mc);
+        return rc;
     }
     return (int)t->pending;
 }

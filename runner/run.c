@@ -29,6 +29,7 @@
 #include "util/json.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,7 +50,11 @@ struct rs_runner {
     rs_retry_policy policy;
     rs_rng rng;
     long mock_latency_ms;
+    rs_vec sources;        /* of struct source_entry *: compiled --source prompts */
 };
+
+typedef struct source_entry source_entry;
+static void source_entry_free(source_entry *e);
 
 static double now_ms(void)
 {
@@ -161,6 +166,7 @@ int rs_runner_open(rs_runner **out, const rs_runner_opts *opts, rs_error *err)
         return rs_error_set(err, RS_ENOMEM, "out of memory opening the runner");
     if (opts)
         r->o = *opts;
+    rs_vec_init(&r->sources, sizeof(source_entry *));
     if (r->o.timeout_ms <= 0)
         r->o.timeout_ms = 120000;
     rs_retry_policy dp = RS_RETRY_POLICY_INIT;
@@ -242,6 +248,9 @@ void rs_runner_free(rs_runner *r)
 {
     if (!r)
         return;
+    for (size_t i = 0; i < r->sources.len; i++)
+        source_entry_free(RS_VEC_AT(&r->sources, source_entry *, i));
+    rs_vec_free(&r->sources);
     rs_transport_free(r->t);
     rs_runlog_close(r->log);
     rs_free(r->log_path);
@@ -401,9 +410,9 @@ static int run_resolve(run_state *st, rs_error *err)
         return rs_error_set(err, RS_ENOMEM, "out of memory");
     }
     if (q->source) {
-        size_t len = 0;
-        if ((rc = rs_file_read(&st->source_text, &len, q->source, err)) != 0)
-            return rc;
+        struct stat sb;
+        if (stat(q->source, &sb) != 0 || !S_ISREG(sb.st_mode))
+            return rs_error_set(err, RS_ENOTFOUND, "%s: no such prompt file", q->source);
         const char *base = strrchr(q->source, '/');
         base = base ? base + 1 : q->source;
         size_t n = strlen(base);
@@ -448,121 +457,185 @@ static const cJSON *variant_targets(const rs_prompt *p)
 }
 
 /*
- * --source FILE: the variants are the sibling files NAME.VARIANT.prompt. Choose one for the
- * target (render/variant.h), compile and render it. *rendered owned by the caller.
+ * --source FILE: the variants are the sibling files NAME.VARIANT.prompt. They are compiled once
+ * per runner and kept (a batch renders the same prompt thousands of times); an entry is rebuilt
+ * when the base file's size or modification time changed.
  */
-static int render_source(cJSON **rendered, run_state *st, const char *forced, rs_error *err)
+typedef struct source_entry {
+    char *path;
+    struct timespec mtime;
+    off_t size;
+    rs_vec progs;  /* of rs_prompt *: [0] the base, then one per variant */
+    rs_vec names;  /* of char *: [0] NULL */
+    rs_vec globs;  /* of const char **: rosetta.targets per candidate (borrowed from progs) */
+    rs_vec cands;  /* of rs_variant_candidate */
+} source_entry;
+
+static void source_entry_free(source_entry *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->progs.len; i++)
+        rs_prompt_free(RS_VEC_AT(&e->progs, rs_prompt *, i));
+    for (size_t i = 0; i < e->names.len; i++)
+        rs_free(RS_VEC_AT(&e->names, char *, i));
+    for (size_t i = 0; i < e->globs.len; i++)
+        rs_free((void *)RS_VEC_AT(&e->globs, const char **, i));
+    rs_vec_free(&e->progs);
+    rs_vec_free(&e->names);
+    rs_vec_free(&e->globs);
+    rs_vec_free(&e->cands);
+    rs_free(e->path);
+    rs_free(e);
+}
+
+/* Compile one file and add it as a candidate (variant NULL = the base). Takes vname. */
+static int add_candidate(source_entry *e, const char *file, char *vname, rs_error *err)
 {
     int rc = 0;
-    const char *path = st->req->source;
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) : 0;
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)dirlen : 1, slash ? path : ".");
-    rs_vec names = RS_VEC_INIT(char *);
-    rs_vec progs = RS_VEC_INIT(rs_prompt *);
-    rs_vec cands = RS_VEC_INIT(rs_variant_candidate);
-    rs_vec globs = RS_VEC_INIT(const char **);
-    char *reason = NULL, *vsrc = NULL;
-    rs_prompt *base = NULL;
+    char *src = NULL;
+    size_t len = 0;
+    rs_prompt *p = NULL;
+    const char **g = NULL;
     rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
-    co.filename = path;
-    if ((rc = rs_prompt_compile(&base, st->source_text, strlen(st->source_text), &co, err)) != 0)
+    co.filename = file;
+    if ((rc = rs_file_read(&src, &len, file, err)) != 0 ||
+        (rc = rs_prompt_compile(&p, src, len, &co, err)) != 0)
         goto done;
-    rs_variant_candidate bc = {NULL, NULL, 0};
-    if ((rc = rs_vec_push(&cands, &bc)) != 0 || (rc = rs_vec_push(&progs, &base)) != 0)
+    const cJSON *t = vname ? variant_targets(p) : NULL;
+    size_t nt = t ? (size_t)cJSON_GetArraySize(t) : 0, k = 0;
+    if (nt && !(g = rs_calloc(nt, sizeof *g)))
         goto oom;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, t)
+    {
+        if (cJSON_IsString(it))
+            g[k++] = it->valuestring;
+    }
+    if (rs_vec_reserve(&e->progs, 1) || rs_vec_reserve(&e->names, 1) ||
+        rs_vec_reserve(&e->globs, 1) || rs_vec_reserve(&e->cands, 1))
+        goto oom;
+    rs_variant_candidate c = {vname, g, k};
+    rs_vec_push(&e->progs, &p);
+    rs_vec_push(&e->names, &vname);
+    rs_vec_push(&e->globs, &g);
+    rs_vec_push(&e->cands, &c);
+    p = NULL;
+    g = NULL;
+    vname = NULL;
+    goto done;
+oom:
+    rc = rs_error_set(err, RS_ENOMEM, "out of memory compiling %s", file);
+done:
+    rs_prompt_free(p);
+    rs_free((void *)g);
+    rs_free(vname);
+    rs_free(src);
+    return rc;
+}
+
+static int source_entry_build(source_entry **out, const char *path, const char *name,
+                              const struct stat *sb, rs_error *err)
+{
+    int rc = 0;
+    source_entry *e = rs_calloc(1, sizeof *e);
+    *out = NULL;
+    if (!e || !(e->path = rs_strdup(path))) {
+        rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+        goto done;
+    }
+    e->mtime = sb->st_mtim;
+    e->size = sb->st_size;
+    rs_vec_init(&e->progs, sizeof(rs_prompt *));
+    rs_vec_init(&e->names, sizeof(char *));
+    rs_vec_init(&e->globs, sizeof(const char **));
+    rs_vec_init(&e->cands, sizeof(rs_variant_candidate));
+    if ((rc = add_candidate(e, path, NULL, err)) != 0)
+        goto done;
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
     DIR *d = opendir(dir);
     struct dirent *de;
-    size_t nl = strlen(st->name);
-    while (d && (de = readdir(d)) != NULL) {
+    size_t nl = strlen(name);
+    while (rc == 0 && d && (de = readdir(d)) != NULL) {
         const char *f = de->d_name;
         size_t fl = strlen(f);
-        if (fl <= nl + 8 || strncmp(f, st->name, nl) != 0 || f[nl] != '.' ||
-            strcmp(f + fl - 7, ".prompt") != 0)
+        if (fl <= nl + 8 || strncmp(f, name, nl) != 0 || f[nl] != '.' ||
+            strcmp(f + fl - 7, ".prompt") != 0 || memchr(f + nl + 1, '.', fl - nl - 8))
             continue;
-        size_t vl = fl - nl - 8;
-        if (memchr(f + nl + 1, '.', vl))
-            continue;
-        char *vname = rs_strndup(f + nl + 1, vl);
         rs_str fp = RS_STR_INIT;
         rs_str_appendf(&fp, "%s/%s", dir, f);
-        size_t len = 0;
-        rs_prompt *vp = NULL;
-        rs_prompt_compile_opts vo = RS_PROMPT_COMPILE_OPTS_INIT;
-        vo.filename = rs_str_cstr(&fp);
-        if (!vname || rs_str_error(&fp)) {
+        char *vname = rs_strndup(f + nl + 1, fl - nl - 8);
+        if (!vname || rs_str_error(&fp))
+            rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+        else
+            rc = add_candidate(e, rs_str_cstr(&fp), vname, err);
+        if (rc && vname && rs_str_error(&fp))
             rs_free(vname);
-            rs_str_free(&fp);
-            closedir(d);
-            goto oom;
-        }
-        rc = rs_file_read(&vsrc, &len, rs_str_cstr(&fp), err);
-        if (rc == 0)
-            rc = rs_prompt_compile(&vp, vsrc, len, &vo, err);
-        rs_free(vsrc);
-        vsrc = NULL;
         rs_str_free(&fp);
-        if (rc || rs_vec_push(&names, &vname) != 0 || rs_vec_push(&progs, &vp) != 0) {
-            rs_prompt_free(vp);
-            if (!rc)
-                rs_free(vname);
-            closedir(d);
-            if (rc)
-                goto done;
-            goto oom;
-        }
-        const cJSON *t = variant_targets(vp);
-        size_t nt = t ? (size_t)cJSON_GetArraySize(t) : 0;
-        const char **g = nt ? rs_calloc(nt, sizeof *g) : NULL;
-        if (nt && !g) {
-            closedir(d);
-            goto oom;
-        }
-        size_t k = 0;
-        const cJSON *it;
-        cJSON_ArrayForEach(it, t)
-        {
-            if (cJSON_IsString(it))
-                g[k++] = it->valuestring;
-        }
-        rs_variant_candidate c = {vname, g, k};
-        if (rs_vec_push(&globs, &g) != 0 || rs_vec_push(&cands, &c) != 0) {
-            closedir(d);
-            goto oom;
-        }
     }
     if (d)
         closedir(d);
+    if (rc == 0) {
+        *out = e;
+        e = NULL;
+    }
+done:
+    source_entry_free(e);
+    return rc;
+}
+
+/* Choose the variant of st's source for the current target, and render it. */
+static int render_source(cJSON **rendered, run_state *st, const char *forced, rs_error *err)
+{
+    int rc = 0;
+    rs_runner *r = st->r;
+    const char *path = st->req->source;
+    char *reason = NULL;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return rs_error_set(err, RS_ENOTFOUND, "%s: cannot read the prompt file", path);
+    source_entry *e = NULL;
+    size_t at = 0;
+    for (; at < r->sources.len; at++) {
+        source_entry *c = RS_VEC_AT(&r->sources, source_entry *, at);
+        if (strcmp(c->path, path) == 0) {
+            e = c;
+            break;
+        }
+    }
+    if (e && (e->size != sb.st_size || e->mtime.tv_sec != sb.st_mtim.tv_sec ||
+              e->mtime.tv_nsec != sb.st_mtim.tv_nsec)) {
+        source_entry_free(e); /* edited since: recompile */
+        RS_VEC_AT(&r->sources, source_entry *, at) =
+            RS_VEC_AT(&r->sources, source_entry *, r->sources.len - 1);
+        r->sources.len--;
+        e = NULL;
+    }
+    if (!e) {
+        if ((rc = source_entry_build(&e, path, st->name, &sb, err)) != 0)
+            return rc;
+        if (rs_vec_push(&r->sources, &e) != 0) {
+            source_entry_free(e);
+            return rs_error_set(err, RS_ENOMEM, "out of memory");
+        }
+    }
     char spec[400];
     snprintf(spec, sizeof spec, "%s/%s", st->tgt.provider, st->tgt.model);
     size_t idx = 0;
-    rc = rs_variant_choose(&idx, &reason, cands.items, cands.len, spec, forced, err);
-    if (rc)
-        goto done;
-    if (idx > 0) {
-        st->variant = rs_strdup(RS_VEC_AT(&cands, rs_variant_candidate, idx).variant);
+    rc = rs_variant_choose(&idx, &reason, e->cands.items, e->cands.len, spec, forced, err);
+    if (rc == 0 && idx > 0) {
+        st->variant = rs_strdup(RS_VEC_AT(&e->cands, rs_variant_candidate, idx).variant);
         if (!st->variant)
-            goto oom;
+            rc = rs_error_set(err, RS_ENOMEM, "out of memory");
     }
-    rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
-    rc = rs_prompt_render(rendered, RS_VEC_AT(&progs, rs_prompt *, idx), st->data, NULL, &ro, err);
-    goto done;
-oom:
-    rc = rs_error_set(err, RS_ENOMEM, "out of memory choosing a variant");
-done:
-    for (size_t i = 0; i < progs.len; i++)
-        rs_prompt_free(RS_VEC_AT(&progs, rs_prompt *, i));
-    for (size_t i = 0; i < names.len; i++)
-        rs_free(RS_VEC_AT(&names, char *, i));
-    for (size_t i = 0; i < globs.len; i++)
-        rs_free((void *)RS_VEC_AT(&globs, const char **, i));
-    rs_vec_free(&progs);
-    rs_vec_free(&names);
-    rs_vec_free(&globs);
-    rs_vec_free(&cands);
+    if (rc == 0) {
+        rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
+        rc = rs_prompt_render(rendered, RS_VEC_AT(&e->progs, rs_prompt *, idx), st->data, NULL,
+                              &ro, err);
+    }
     rs_free(reason);
-    rs_free(vsrc);
     return rc;
 }
 
@@ -686,17 +759,22 @@ static void record_attempt(run_state *st, int ok, int http, rs_fail_class cls, c
 
 typedef struct batch batch;
 static void run_finish(batch *b, run_state *st);
+static void refill(batch *b);
 static void target_begin(batch *b, run_state *st);
 
 struct batch {
     rs_runner *r;
     run_state **slots;
     size_t nslots;
-    size_t active;
     rs_run_done_fn done;
     void *ud;
-    int interrupted;
     rs_error *err_out; /* rs_run: the failure with its location (file:line:col) */
+    rs_error *err;     /* the batch's own failure */
+    int rc;
+    const rs_run_request *reqs;
+    size_t n, next;    /* requests, and the next one to start */
+    size_t concurrency, active;
+    int refilling;
 };
 
 static void on_text(void *ud, const char *text, size_t len)
@@ -1002,6 +1080,8 @@ static void run_finish(batch *b, run_state *st)
         b->done(b->ud, &o);
     rs_free(tools);
     rs_free(input);
+    b->active--;
+    refill(b);
 }
 
 /* ---------- the loop ---------- */
@@ -1039,60 +1119,75 @@ static void interrupt_all(batch *b)
     }
 }
 
+/*
+ * Start new runs while fewer than `concurrency` are active. Called from the loop and right
+ * after a run finished (so the next request leaves at once instead of after the whole round
+ * was processed). Not re-entered: a run that finishes while being started (an input error) is
+ * replaced by the loop below. Finished states are freed only by the main loop (their frames
+ * may still be on the stack here), so the slot table holds 2 x concurrency.
+ */
+static void refill(batch *b)
+{
+    if (b->refilling || b->rc)
+        return;
+    b->refilling = 1;
+    for (size_t i = 0; i < b->nslots && b->active < b->concurrency && b->next < b->n; i++) {
+        if (b->slots[i])
+            continue;
+        run_state *st = rs_malloc(sizeof *st);
+        if (!st) {
+            b->rc = rs_error_set(b->err, RS_ENOMEM, "out of memory starting a run");
+            break;
+        }
+        b->slots[i] = st;
+        state_init(st, b->r, &b->reqs[b->next], b->next);
+        b->next++;
+        b->active++;
+        start_run(b, st);
+    }
+    b->refilling = 0;
+}
+
 static int batch_run(rs_runner *r, const rs_run_request *reqs, size_t n, int concurrency,
                      rs_run_done_fn done, void *ud, rs_error *err, rs_error *err_out)
 {
-    int rc = 0;
     batch b;
     memset(&b, 0, sizeof b);
     b.r = r;
     b.err_out = err_out;
+    b.err = err;
     b.done = done;
     b.ud = ud;
-    if (concurrency < 1)
-        concurrency = 1;
-    b.nslots = (size_t)concurrency < n ? (size_t)concurrency : n;
+    b.reqs = reqs;
+    b.n = n;
+    b.concurrency = concurrency < 1 ? 1 : (size_t)concurrency;
+    b.nslots = 2 * (b.concurrency < n ? b.concurrency : n);
     b.slots = b.nslots ? rs_calloc(b.nslots, sizeof *b.slots) : NULL;
     if (b.nslots && !b.slots)
         return rs_error_set(err, RS_ENOMEM, "out of memory starting a batch");
-    size_t next = 0;
     for (;;) {
         if (r->o.cancel && *r->o.cancel) {
+            b.rc = rs_error_set(err, RS_EINTERRUPTED, "interrupted"); /* first: no refill */
             interrupt_all(&b);
-            rc = rs_error_set(err, RS_EINTERRUPTED, "interrupted");
             break;
         }
-        /* Free finished slots and fill them with new runs. */
-        size_t active = 0;
         for (size_t i = 0; i < b.nslots; i++) {
             run_state *st = b.slots[i];
             if (st && st->phase == P_DONE) {
                 state_free(st);
                 rs_free(st);
-                b.slots[i] = st = NULL;
+                b.slots[i] = NULL;
             }
-            if (!st && next < n) {
-                st = rs_malloc(sizeof *st);
-                if (!st) {
-                    rc = rs_error_set(err, RS_ENOMEM, "out of memory starting a run");
-                    break;
-                }
-                b.slots[i] = st;
-                state_init(st, r, &reqs[next], next);
-                next++;
-                start_run(&b, st);
-                if (st->phase == P_DONE) {
-                    i--; /* reuse this slot at once */
-                    continue;
-                }
-            }
-            if (st && st->phase != P_DONE)
-                active++;
         }
-        if (rc)
+        refill(&b);
+        if (b.rc) {
+            interrupt_all(&b);
             break;
-        if (active == 0 && next >= n)
+        }
+        if (b.active == 0 && b.next >= n)
             break;
+        if (b.active == 0)
+            continue; /* every run just started also finished (input errors): start more */
         /* Timers: retry waits and mock latencies. */
         double now = now_ms(), wake = now + 100;
         for (size_t i = 0; i < b.nslots; i++) {
@@ -1115,7 +1210,7 @@ static int batch_run(rs_runner *r, const rs_run_request *reqs, size_t n, int con
         if (rs_transport_pending(r->t) > 0) {
             int s = rs_transport_step(r->t, wait, err);
             if (s < 0) {
-                rc = s;
+                b.rc = s;
                 interrupt_all(&b);
                 break;
             }
@@ -1131,7 +1226,7 @@ static int batch_run(rs_runner *r, const rs_run_request *reqs, size_t n, int con
         }
     }
     rs_free(b.slots);
-    return rc;
+    return b.rc;
 }
 
 int rs_run_batch(rs_runner *r, const rs_run_request *reqs, size_t n, int concurrency,
