@@ -21,9 +21,24 @@ static int js_bool(const cJSON *v)
     return rs_hbs_truthy(v);
 }
 
-static const cJSON *this_of(const rs_hbs_call *c)
+/* Handlebars calls helpers with `this` = the context, or an empty object (container.nullContext)
+ * when the context is null or undefined; {{#path}} sections get the context as it is. */
+static const cJSON null_context = {NULL, NULL, NULL, cJSON_Object, NULL, 0, 0, NULL};
+
+static const cJSON *raw_this(const rs_hbs_call *c)
 {
     return c->scope->ctx ? c->scope->ctx->v : NULL;
+}
+
+const cJSON *hbs_helper_this(const rs_hbs_call *c)
+{
+    const cJSON *v = raw_this(c);
+    return v && !cJSON_IsNull(v) ? v : &null_context;
+}
+
+static const cJSON *this_of(const rs_hbs_call *c)
+{
+    return c->node && c->node->kind == ND_SECTION ? raw_this(c) : hbs_helper_this(c);
 }
 
 static void set_number(cJSON *n, double v)

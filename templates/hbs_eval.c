@@ -97,11 +97,20 @@ static const cJSON *resolve(hbs_state *st, const hbs_path *p, const hbs_scope *s
     uint16_t i = 0;
     if (p->data) {
         const hbs_data_frame *f = sc->data;
-        for (uint16_t d = 0; d < p->depth && f; d++)
+        uint16_t d = 0;
+        for (; d < p->depth && f && f->parent; d++)
             f = f->parent;
         if (!f || p->nparts == 0)
             return NULL;
-        v = data_lookup(f, p->parts[0].s, p->parts[0].len, st, oom_flag);
+        if (d < p->depth) {
+            /* Handlebars' root frame is createFrame(data): one step above it is the render's
+             * data object itself (without @root); further up there is nothing. */
+            if (p->depth - d > 1)
+                return NULL;
+            v = hbs_lookup(f->user, p->parts[0].s, p->parts[0].len, &st->arena, oom_flag);
+        } else {
+            v = data_lookup(f, p->parts[0].s, p->parts[0].len, st, oom_flag);
+        }
         i = 1;
     } else if (p->bp_up >= 0) {
         const hbs_bp_frame *b = sc->bp;
@@ -309,79 +318,102 @@ int hbs_call_run_inverse(rs_str *out, rs_hbs_call *c, const cJSON *ctx, hbs_val 
 
 /* ---- partials ---- */
 
-/* extend({}, context, hash): a new object with the context's own properties, then the hash's. */
+/* Append a copy of `v` under `key` (a new node in the arena) to the list ending at *last. */
+static cJSON *append_member(hbs_state *st, cJSON *obj, cJSON **last, const cJSON *v, char *key)
+{
+    cJSON *copy = rs_arena_alloc(&st->arena, sizeof(cJSON));
+    if (!copy)
+        return NULL;
+    if (v) {
+        *copy = *v;
+    } else {
+        memset(copy, 0, sizeof *copy);
+        copy->type = cJSON_Invalid; /* a key whose value is undefined */
+    }
+    copy->type &= ~cJSON_StringIsConst;
+    copy->string = key;
+    copy->next = NULL;
+    copy->prev = *last;
+    if (*last)
+        (*last)->next = copy;
+    else
+        obj->child = copy;
+    *last = copy;
+    return copy;
+}
+
+/*
+ * extend({}, context, hash): a new object with the context's own enumerable properties (an
+ * array's or a string's indexes too), then the hash's, a hash key replacing the context's value
+ * in place. Undefined hash values still create their key, as in JavaScript.
+ */
 static int merge_context(hbs_state *st, rs_hbs_call *c, const cJSON *ctx, const cJSON **out)
 {
     cJSON *obj = rs_arena_calloc(&st->arena, 1, sizeof(cJSON));
+    cJSON *last = NULL;
     if (!obj)
         return oom(st);
     obj->type = cJSON_Object;
-    cJSON *last = NULL;
-    size_t i = 0;
-    int is_array = ctx && cJSON_IsArray(ctx);
-    if (ctx && (cJSON_IsObject(ctx) || is_array)) {
+    int t = ctx ? ctx->type & 0xFF : cJSON_Invalid;
+    if (t == cJSON_Object || t == cJSON_Array) {
+        size_t i = 0;
         for (const cJSON *ch = ctx->child; ch; ch = ch->next, i++) {
-            cJSON *copy = rs_arena_alloc(&st->arena, sizeof(cJSON));
-            if (!copy)
-                return oom(st);
-            *copy = *ch;
-            copy->next = NULL;
-            copy->prev = last;
-            if (is_array) {
+            char *key = ch->string;
+            if (t == cJSON_Array) {
                 char num[24];
                 int n = snprintf(num, sizeof num, "%zu", i);
-                if (n < 0 || !(copy->string = rs_arena_strndup(&st->arena, num, (size_t)n)))
+                if (n < 0 || !(key = rs_arena_strndup(&st->arena, num, (size_t)n)))
                     return oom(st);
             }
-            if (last)
-                last->next = copy;
-            else
-                obj->child = copy;
-            last = copy;
+            if (!append_member(st, obj, &last, (ch->type & 0xFF) == cJSON_Invalid ? NULL : ch, key))
+                return oom(st);
+        }
+    } else if (t == cJSON_String && ctx->valuestring) {
+        /* a string's indexes: one key per UTF-16 code unit */
+        int oom_flag = 0;
+        const cJSON *len = hbs_lookup(ctx, "length", 6, &st->arena, &oom_flag);
+        size_t n = len ? (size_t)len->valuedouble : 0;
+        for (size_t i = 0; i < n && !oom_flag; i++) {
+            char num[24];
+            int k = snprintf(num, sizeof num, "%zu", i);
+            char *key = k > 0 ? rs_arena_strndup(&st->arena, num, (size_t)k) : NULL;
+            const cJSON *ch = key ? hbs_lookup(ctx, key, (size_t)k, &st->arena, &oom_flag) : NULL;
+            if (!key || oom_flag || !append_member(st, obj, &last, ch, key))
+                return oom(st);
         }
     }
     for (uint32_t h = 0; h < c->call->nhash; h++) {
         const hbs_seg *k = &c->call->hash_keys[h];
         const cJSON *v = c->hash[h];
         cJSON *slot = NULL;
+        const hbs_expr *e = &c->call->hash_vals[h];
+        if (e->kind == EX_LITERAL && !e->u.lit)
+            continue; /* Handlebars leaves k=undefined out of the hash object */
         for (cJSON *ch = obj->child; ch; ch = ch->next) {
-            if (strncmp(ch->string, k->s, k->len) == 0 && ch->string[k->len] == '\0') {
+            if (ch->string && hbs_key_eq(ch->string, k->s, k->len)) {
                 slot = ch;
                 break;
             }
         }
-        if (!v) {
-            if (slot) /* obj[key] = undefined: the key stays, with no value to print */
-                slot->type = cJSON_Invalid;
+        char *key = rs_arena_strndup(&st->arena, k->s, k->len);
+        if (!key)
+            return oom(st);
+        if (!slot) {
+            if (!append_member(st, obj, &last, v, key))
+                return oom(st);
             continue;
         }
-        cJSON *copy = rs_arena_alloc(&st->arena, sizeof(cJSON));
-        char *key = rs_arena_strndup(&st->arena, k->s, k->len);
-        if (!copy || !key)
-            return oom(st);
-        *copy = *v;
-        copy->string = key;
-        copy->type &= ~cJSON_StringIsConst;
-        if (slot) {
-            copy->next = slot->next;
-            copy->prev = slot->prev;
-            if (slot->prev && slot != obj->child)
-                slot->prev->next = copy;
-            if (slot == obj->child)
-                obj->child = copy;
-            if (slot->next)
-                slot->next->prev = copy;
-            if (slot == last)
-                last = copy;
+        cJSON *next = slot->next, *prev = slot->prev;
+        if (v) {
+            *slot = *v;
+            slot->type &= ~cJSON_StringIsConst;
         } else {
-            copy->next = NULL;
-            copy->prev = last;
-            if (last)
-                last->next = copy;
-            else
-                obj->child = copy;
-            last = copy;
+            memset(slot, 0, sizeof *slot);
+            slot->type = cJSON_Invalid;
         }
+        slot->string = key;
+        slot->next = next;
+        slot->prev = prev;
     }
     if (obj->child)
         obj->child->prev = last;
@@ -681,7 +713,7 @@ const cJSON *rs_hbs_call_hash(const rs_hbs_call *call, const char *key)
 
 const cJSON *rs_hbs_call_context(const rs_hbs_call *call)
 {
-    return call->scope->ctx ? call->scope->ctx->v : NULL;
+    return hbs_helper_this(call);
 }
 
 const cJSON *rs_hbs_call_data(const rs_hbs_call *call, const char *name)

@@ -207,6 +207,16 @@ int hbs_parse_unit(rs_hbs_template *tpl, hbs_unit *unit, const rs_hbs_options *o
 int hbs_error_at(rs_error *err, int code, const rs_hbs_template *tpl, const hbs_unit *unit,
                  size_t off, const char *fmt, ...) RS_PRINTF(6, 7);
 
+/* Is the C string cstr equal to (s, n)? Safe when s holds NUL bytes. */
+static inline int hbs_key_eq(const char *cstr, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (cstr[i] == '\0' || cstr[i] != s[i])
+            return 0;
+    }
+    return cstr[n] == '\0';
+}
+
 /* ---- values (hbs_value.c) ---- */
 
 /* Look a property up as Handlebars' lookupProperty does (own properties only; arrays and strings
@@ -304,6 +314,9 @@ int hbs_call_run_fn(rs_str *out, rs_hbs_call *c, const cJSON *ctx, const hbs_dat
 int hbs_call_run_inverse(rs_str *out, rs_hbs_call *c, const cJSON *ctx, hbs_val *res);
 /* Report an error raised at a call's location (when the error has none yet). */
 int hbs_call_error(const rs_hbs_call *c, int code, const char *fmt, ...) RS_PRINTF(3, 4);
+
+/* `this` inside a helper: the context, or {} when it is null or undefined (Handlebars). */
+const cJSON *hbs_helper_this(const rs_hbs_call *c);
 
 /* Built-in helpers: append the output (block or inline use) or produce a value (lookup). */
 int hbs_builtin_block(rs_str *out, rs_hbs_call *c, hbs_val *res);

@@ -240,8 +240,8 @@ const cJSON *hbs_lookup(const cJSON *obj, const char *key, size_t klen, rs_arena
     switch (obj->type & 0xFF) {
     case cJSON_Object:
         for (const cJSON *c = obj->child; c; c = c->next) {
-            if (c->string && strncmp(c->string, key, klen) == 0 && c->string[klen] == '\0')
-                return c;
+            if (c->string && hbs_key_eq(c->string, key, klen))
+                return (c->type & 0xFF) == cJSON_Invalid ? NULL : c; /* undefined */
         }
         return NULL;
     case cJSON_Array: {
