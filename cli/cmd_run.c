@@ -34,6 +34,7 @@ static const char usage_text[] =
     "  --json            print the outcome as JSON (answer, tokens, cost, latency, attempts, run id)\n"
     "  --log FILE        the run log (default $ROSETTA_LOG or .rosetta/runs.db); --no-log: none\n"
     "  --timeout MS      per attempt (default 120000)    --attempts N   tries per target (default 3)\n"
+    "  --deadline MS     the whole run, retries and fallbacks included (default 600000)\n"
     "  --seed N          seed of the backoff jitter (reproducible waits)\n"
     "  --verbose         trace HTTP to stderr (keys redacted) and print a summary\n"
     "\n"
@@ -212,7 +213,7 @@ int cmd_run(int argc, char **argv)
             NEEDS_VALUE;
             ro.log_path = v;
         } else if (strcmp(a, "--timeout") == 0 || strcmp(a, "--attempts") == 0 ||
-                   strcmp(a, "--seed") == 0) {
+                   strcmp(a, "--seed") == 0 || strcmp(a, "--deadline") == 0) {
             NEEDS_VALUE;
             char *end = NULL;
             errno = 0;
@@ -223,6 +224,8 @@ int cmd_run(int argc, char **argv)
             }
             if (strcmp(a, "--timeout") == 0)
                 ro.timeout_ms = (long)n;
+            else if (strcmp(a, "--deadline") == 0)
+                ro.budget_ms = (long)n;
             else if (strcmp(a, "--attempts") == 0)
                 ro.max_attempts = n > 20 ? 20 : (int)n;
             else

@@ -805,6 +805,14 @@ static void attempt_start(batch *b, run_state *st)
     st->x.req = &st->http;
     st->x.dialect = st->svc.dialect;
     st->x.timeout_ms = st->route.timeout_ms > 0 ? st->route.timeout_ms : r->o.timeout_ms;
+    /* The run's overall deadline bounds every attempt too. */
+    if (r->policy.max_total_ms > 0) {
+        long left = r->policy.max_total_ms - (long)(now_ms() - st->t0);
+        if (left < 1)
+            left = 1;
+        if (left < st->x.timeout_ms)
+            st->x.timeout_ms = left;
+    }
     st->x.done = on_exchange_done;
     st->x.done_ud = b;
     st->x.on_text = on_text;

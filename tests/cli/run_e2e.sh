@@ -117,4 +117,28 @@ grep -q "retrying" "$T/err" || fail "the cut stream is announced"
 grep -q '"ok":[[:space:]]*true' "$T/json" || fail "--json ok"
 grep -q '"text":[[:space:]]*"Hello from the fake openai."' "$T/json" || fail "--json text"
 grep -q '"input":[[:space:]]*12' "$T/json" || fail "--json usage"
+# --- SIGINT: the run in flight is logged as interrupted, exit 130 ---
+script 'slow:5000'
+"$R" run triage --target openai/gpt-4o-mini --var ticket=hi >/dev/null 2>"$T/err" &
+RPID=$!
+sleep 0.5
+kill -INT "$RPID"
+set +e
+wait "$RPID"
+rc=$?
+set -e
+expect_eq "$rc" "130" "interrupted run exits 130"
+expect_eq "$(q "select status, error_class from runs order by id desc limit 1")" "error|interrupted" "interrupted run logged"
+
+# --- the overall deadline bounds retries and each attempt ---
+script $'slow:5000\nslow:5000\nslow:5000'
+start=$(date +%s%N)
+set +e
+"$R" run triage --target openai/gpt-4o-mini --deadline 600 --var ticket=hi >/dev/null 2>"$T/err"
+rc=$?
+set -e
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+expect_eq "$rc" "6" "deadline exceeded exits 6"
+[ "$ms" -lt 3000 ] || fail "the deadline of 600 ms took $ms ms"
+expect_eq "$(q "select error_class from runs order by id desc limit 1")" "timeout" "deadline class"
 echo "run_e2e: ok"
