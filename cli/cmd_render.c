@@ -13,8 +13,11 @@
 #include "rosetta/memory.h"
 #include "rosetta/prompt.h"
 #include "rosetta/provider.h"
+#include "rosetta/registry.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +27,9 @@ static const char usage_text[] =
     "                      [--partials DIR] [--schemas SCHEMAS.json] [--metadata] [--strict]\n"
     "                      [--reference] [--compact]\n"
     "                      [--target PROVIDER/MODEL [--body | --curl] [--stream]]\n"
+    "       rosetta render REF [--variant V | --target PROVIDER/MODEL [--curl] [--stream]]\n"
+    "                      [--data DATA.json] [--var k=v ...] [--explain] [--strict]\n"
+    "                      [--compact] [-C DIR]\n"
     "\n"
     "Render a Dotprompt .prompt file and print the result as JSON: the resolved metadata and the\n"
     "messages (role + content parts), exactly as the Dotprompt reference renderer prints it.\n"
@@ -50,6 +56,16 @@ static const char usage_text[] =
     "                      is written as its variable ($ANTHROPIC_API_KEY), never its value\n"
     "  --stream            with --target: the streaming form of the request\n"
     "\n"
+    "From the registry: REF is NAME, NAME@vN, NAME@LABEL or NAME@<sha|tag|branch>; partials are\n"
+    "taken at the same commit and the output is what --source prints for that file.\n"
+    "  --variant V         render the variant NAME.V.prompt\n"
+    "  --target P/M        also chooses the file: the variant whose rosetta.targets globs match\n"
+    "                      P/M (most specific wins), else the variant named P, else the base\n"
+    "  --var k=v           set input k to the string v (repeatable; merged over --data)\n"
+    "  --explain           tell on stderr the commit, version, file chosen and why\n"
+    "  -C DIR              the registry at or above DIR (default: $ROSETTA_REGISTRY, else the\n"
+    "                      registry enclosing the current directory)\n"
+    "\n"
     "Errors print 'rosetta: FILE:LINE:COL: message' with the source line; exit codes: 2 usage,\n"
     "3 bad template/frontmatter/data (or input rejected by --strict), 4 file or partial not found.\n";
 
@@ -67,6 +83,13 @@ typedef struct render_args {
     const char *target;   /* --target PROVIDER/MODEL: print the provider request */
     int curl;             /* --curl (else --body) */
     int stream;           /* --stream */
+    const char *ref;      /* a registry REF instead of --source */
+    const char *variant;  /* --variant (with REF) */
+    const char *registry; /* -C DIR (with REF) */
+    int explain;          /* --explain (with REF) */
+    int nvars;            /* how many --var k=v (read back from argv by ref_data) */
+    int argc;
+    char **argv;
 } render_args;
 
 /* What was read from disk for one invocation; freed by inputs_free. */
@@ -92,6 +115,8 @@ static int parse_args(render_args *a, int argc, char **argv, int *help)
 {
     memset(a, 0, sizeof(*a));
     *help = 0;
+    a->argc = argc;
+    a->argv = argv;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char **slot = NULL;
@@ -124,6 +149,19 @@ static int parse_args(render_args *a, int argc, char **argv, int *help)
             a->curl = 1;
         } else if (strcmp(arg, "--stream") == 0) {
             a->stream = 1;
+        } else if (strcmp(arg, "--variant") == 0) {
+            slot = &a->variant;
+        } else if (strcmp(arg, "-C") == 0) {
+            slot = &a->registry;
+        } else if (strcmp(arg, "--explain") == 0) {
+            a->explain = 1;
+        } else if (strcmp(arg, "--var") == 0) {
+            if (i + 1 >= argc || !strchr(argv[i + 1], '=') || argv[i + 1][0] == '=')
+                return cli_usage_error("render", "--var needs NAME=VALUE");
+            i++;
+            a->nvars++;
+        } else if (arg[0] != '-' && !a->ref) {
+            a->ref = arg;
         } else {
             return cli_usage_error("render", "unknown argument '%s'", arg);
         }
@@ -135,13 +173,23 @@ static int parse_args(render_args *a, int argc, char **argv, int *help)
             *slot = argv[++i];
         }
     }
-    if (!a->source)
-        return cli_usage_error("render", "--source FILE is required");
+    if (a->ref && a->source)
+        return cli_usage_error("render", "give a registry REF or --source FILE, not both");
+    if (!a->ref && (a->variant || a->registry || a->explain || a->nvars))
+        return cli_usage_error("render", "--variant, --var, --explain and -C go with a registry "
+                                         "REF");
+    if (a->ref && (a->options || a->partials || a->schemas || a->metadata || a->reference))
+        return cli_usage_error("render", "--options, --partials, --schemas, --metadata and "
+                                         "--reference go with --source FILE");
+    if (a->variant && a->target)
+        return cli_usage_error("render", "--variant and --target exclude each other");
+    if (!a->source && !a->ref)
+        return cli_usage_error("render", "a registry REF or --source FILE is required");
     if (!a->target && (a->curl || a->stream))
         return cli_usage_error("render", "--curl and --stream need --target PROVIDER/MODEL");
     if (a->target && a->metadata)
         return cli_usage_error("render", "--metadata and --target cannot be combined");
-    int stdin_users = (strcmp(a->source, "-") == 0) + (a->data && strcmp(a->data, "-") == 0) +
+    int stdin_users = (a->source && strcmp(a->source, "-") == 0) + (a->data && strcmp(a->data, "-") == 0) +
                       (a->options && strcmp(a->options, "-") == 0) +
                       (a->schemas && strcmp(a->schemas, "-") == 0);
     if (stdin_users > 1)
@@ -207,6 +255,93 @@ done:
     return rc;
 }
 
+/* --data (text, may be NULL) with the --var k=v inputs merged into "input", as JSON text
+ * (rs_free); a copy of data when there are no --var. */
+static int ref_data(char **out, const render_args *a, const char *data, rs_error *err)
+{
+    cJSON *doc = NULL, *input = NULL;
+    int rc = 0;
+    *out = NULL;
+    if (a->nvars == 0) {
+        if (data && !(*out = rs_strdup(data)))
+            return rs_error_set(err, RS_ENOMEM, "out of memory");
+        return 0;
+    }
+    if (data && (rc = rs_json_parse(&doc, data, strlen(data), a->data, err)) != 0)
+        return rc;
+    if (!doc && !(doc = cJSON_CreateObject()))
+        return rs_error_set(err, RS_ENOMEM, "out of memory");
+    if (!cJSON_IsObject(doc)) {
+        rc = rs_error_set_at(err, RS_EINVAL, a->data, 1, 1, "the data must be a JSON object");
+        goto done;
+    }
+    input = cJSON_GetObjectItemCaseSensitive(doc, "input");
+    if (!input && !(input = cJSON_AddObjectToObject(doc, "input"))) {
+        rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (!cJSON_IsObject(input)) {
+        rc = rs_error_set_at(err, RS_EINVAL, a->data, 1, 1, "\"input\" must be a JSON object");
+        goto done;
+    }
+    for (int i = 1; i + 1 < a->argc; i++) {
+        if (strcmp(a->argv[i], "--var") != 0)
+            continue;
+        const char *kv = a->argv[++i], *eq = strchr(kv, '=');
+        char *key = rs_strndup(kv, (size_t)(eq - kv));
+        cJSON *v = cJSON_CreateString(eq + 1);
+        if (key)
+            cJSON_DeleteItemFromObjectCaseSensitive(input, key);
+        if (!key || !v || !cJSON_AddItemToObject(input, key, v)) {
+            rs_free(key);
+            cJSON_Delete(v);
+            rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+            goto done;
+        }
+        rs_free(key);
+    }
+    if (!(*out = rs_json_print(doc, 0)))
+        rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+done:
+    cJSON_Delete(doc);
+    return rc;
+}
+
+/* `rosetta render REF`: resolve in the registry, choose the file for the target or variant,
+ * render with partials at the same commit (rosetta/registry.h); --target then encodes. */
+static int render_ref(const render_args *a, render_inputs *in, rs_error *err)
+{
+    rs_registry *reg = NULL;
+    char *data = NULL, *out = NULL, *explain = NULL;
+    size_t n;
+    int rc;
+    rs_registry_render_opts ro = RS_REGISTRY_RENDER_OPTS_INIT;
+    ro.target = a->target;
+    ro.variant = a->variant;
+    ro.data_name = a->data;
+    ro.strict = a->strict;
+    ro.indent = a->compact || a->target ? 0 : 2;
+    if ((a->data && (rc = rs_file_read(&in->data, &n, a->data, err)) != 0) ||
+        (rc = ref_data(&data, a, in->data, err)) != 0 ||
+        (rc = rs_registry_open(&reg, a->registry, err)) != 0)
+        goto done;
+    ro.data = data;
+    if ((rc = rs_registry_render(&out, a->explain ? &explain : NULL, reg, a->ref, &ro, err)))
+        goto done;
+    if (explain)
+        fputs(explain, stderr);
+    if (a->target)
+        rc = emit_request(out, strlen(out), a, err);
+    else if (emit(out, strlen(out), a) != RS_EXIT_OK)
+        rc = rs_error_set(err, RS_EIO, "cannot write the result to standard output");
+done:
+    rs_free(explain);
+    rs_free(out);
+    rs_free(data);
+    rs_registry_free(reg);
+    return rc;
+}
+
 int cmd_render(int argc, char **argv)
 {
     render_args a;
@@ -223,6 +358,12 @@ int cmd_render(int argc, char **argv)
     if (help) {
         fputs(usage_text, stdout);
         return RS_EXIT_OK;
+    }
+    if (a.ref) {
+        if (render_ref(&a, &in, &err) != 0)
+            goto fail;
+        code = RS_EXIT_OK;
+        goto done;
     }
     if (load_source(&in, &a, &err) != 0)
         goto fail;
