@@ -420,6 +420,33 @@ static void input_errors_send_nothing(void **state)
     rs_runner_free(r);
 }
 
+/* Every allocation failure on the run path is reported as RS_ENOMEM (or absorbed), never a
+ * crash or a leak (ASan checks the leaks). */
+static void out_of_memory_is_reported(void **state)
+{
+    (void)state;
+    rs_runner *r = open_runner(5000, 1, NULL);
+    int saw_enomem = 0, saw_ok = 0;
+    long n = 0;
+    for (; n < 5000 && !saw_ok; n++) {
+        rs_error err = RS_ERROR_INIT;
+        rs_run_outcome *o = NULL;
+        rs_run_request q = request("mock/json", NULL);
+        rs_alloc_fail_after(n);
+        int rc = rs_run(r, &q, &o, &err);
+        rs_alloc_fail_after(-1);
+        if (rc != 0 && rc != RS_ENOMEM)
+            fail_msg("allocation %ld failing gave %s: %s", n, rs_error_name(rc), err.message);
+        saw_enomem |= rc == RS_ENOMEM;
+        saw_ok |= rc == 0;
+        rs_run_outcome_free(o);
+    }
+    print_message("a run survived %ld failing allocation points\n", n - 1);
+    assert_true(saw_enomem);
+    assert_true(saw_ok);
+    rs_runner_free(r);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -443,6 +470,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(batch_runs_concurrently),
         cmocka_unit_test(interruption_is_logged),
         cmocka_unit_test(input_errors_send_nothing),
+        cmocka_unit_test(out_of_memory_is_reported),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);
     fake_stop(&fake);
