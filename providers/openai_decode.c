@@ -105,8 +105,8 @@ static void error_from_json(rs_provider_error *pe, int status, long retry_ms, co
             snprintf(codebuf, sizeof codebuf, "%d", st);
             code = codebuf;
             rs_fail_class cls = rs_fail_class_for_status(st);
-            if (cls == RS_FAIL_BAD_REQUEST || cls == RS_FAIL_OTHER)
-                cls = RS_FAIL_STREAM;
+            if (!rs_fail_class_retryable(cls) && cls != RS_FAIL_AUTH && cls != RS_FAIL_QUOTA)
+                cls = RS_FAIL_STREAM; /* the answer broke off: worth another try */
             rs_provider_error_http(pe, cls, status, retry_ms, code, msg, body, len);
             return;
         }

@@ -295,6 +295,8 @@ void rs_provider_error_http(rs_provider_error *pe, rs_fail_class cls, int http_s
         quoted[n] = '\0';
         message = quoted;
     }
+    if (cls == RS_FAIL_NONE) /* an error is never "no failure", whatever a body claims */
+        cls = http_status == 200 ? RS_FAIL_STREAM : RS_FAIL_OTHER;
     const char *where = http_status == 200 ? "error in the stream" : "HTTP";
     char status[16] = "";
     if (http_status != 200 && http_status > 0)

@@ -1,0 +1,11 @@
+/*
+ * tests/fuzz/fuzz_decode_anthropic.c - libFuzzer target for the "anthropic" dialect's decoders:
+ * responses, streams (SSE framing + events) and error bodies (see fuzz_decode.h).
+ * Seeds: tests/fuzz/corpus/decode_anthropic/ (the recorded transcripts, mode byte prepended).
+ */
+#include "fuzz_decode.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_decode_one("anthropic", data, size);
+}
