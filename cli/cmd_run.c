@@ -333,9 +333,11 @@ int cmd_run(int argc, char **argv)
             fprintf(stderr, "rosetta: run failed after %d attempt%s (%s): %s\n", o->attempts,
                     o->attempts == 1 ? "" : "s", o->error_class ? o->error_class : "error",
                     err.message);
-            rc = RS_EXIT_PROVIDER;
+            /* provider failures exit 6; a target that could not be used at all (no key,
+             * unknown provider, unsupported feature) is a configuration/input error */
+            rc = rrc == RS_EPROVIDER || rrc == RS_ETIMEOUT ? RS_EXIT_PROVIDER : cli_exit_code(rrc);
         } else if (json && o && o->attempts > 0) {
-            rc = RS_EXIT_PROVIDER;
+            rc = rrc == RS_EPROVIDER || rrc == RS_ETIMEOUT ? RS_EXIT_PROVIDER : cli_exit_code(rrc);
         } else {
             rc = cli_fail(&err);
         }

@@ -117,6 +117,34 @@ grep -q "retrying" "$T/err" || fail "the cut stream is announced"
 grep -q '"ok":[[:space:]]*true' "$T/json" || fail "--json ok"
 grep -q '"text":[[:space:]]*"Hello from the fake openai."' "$T/json" || fail "--json text"
 grep -q '"input":[[:space:]]*12' "$T/json" || fail "--json usage"
+# --- keys: a missing key is a configuration error; a key_file outside the registry works ---
+unset OPENAI_API_KEY
+set +e
+"$R" run triage --target openai/gpt-4o-mini --var ticket=hi >/dev/null 2>"$T/err"
+rc=$?
+set -e
+expect_eq "$rc" "3" "missing key exits 3"
+grep -q "OPENAI_API_KEY" "$T/err" || fail "the missing key's variable is named"
+printf 'OPENAI_API_KEY=sk-from-keyfile-not-real-0000\n' > "$T/keys.env"
+chmod 600 "$T/keys.env"
+printf 'key_file: %s\n' "$T/keys.env" >> rosetta.yaml
+"$R" save -m "key_file" >/dev/null
+out=$("$R" run triage --target openai/gpt-4o-mini --var ticket=hi)
+expect_eq "$out" "Hello from the fake openai." "key from key_file"
+printf 'OPENAI_API_KEY=x\n' > keys-inside.env
+sed -i "s|^key_file: .*|key_file: $PWD/keys-inside.env|" rosetta.yaml
+"$R" save -m "key_file inside" rosetta.yaml >/dev/null 2>&1 || "$R" save -m "key_file inside" >/dev/null
+set +e
+"$R" run triage --target openai/gpt-4o-mini --var ticket=hi >/dev/null 2>"$T/err"
+rc=$?
+set -e
+expect_eq "$rc" "3" "a key_file inside the registry is refused"
+grep -q "inside the registry" "$T/err" || fail "key_file refusal says why"
+rm -f keys-inside.env
+sed -i '/^key_file:/d' rosetta.yaml
+"$R" save -m "no key_file" >/dev/null
+export OPENAI_API_KEY=sk-e2e-not-a-real-key-000
+
 # --- SIGINT: the run in flight is logged as interrupted, exit 130 ---
 script 'slow:5000'
 "$R" run triage --target openai/gpt-4o-mini --var ticket=hi >/dev/null 2>"$T/err" &
