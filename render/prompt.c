@@ -398,6 +398,30 @@ static void locate_in_file(const rs_prompt *p, rs_error *err)
     if (err->line == 1)
         err->column += p->body_col - 1;
     err->line += p->body_line - 1;
+    /* locations inside the message ("opened at 1:7") are in the body too */
+    char msg[RS_ERROR_MESSAGE_MAX];
+    size_t o = 0;
+    const char *m = err->message;
+    while (*m && o + 32 < sizeof(msg)) {
+        int l, c, used = 0;
+        if (strncmp(m, " at ", 4) == 0 && sscanf(m + 4, "%d:%d%n", &l, &c, &used) == 2 &&
+            used > 0 && l > 0) {
+            if (l == 1)
+                c += p->body_col - 1;
+            l += p->body_line - 1;
+            int w = snprintf(msg + o, sizeof(msg) - o, " at %d:%d", l, c);
+            if (w < 0 || (size_t)w >= sizeof(msg) - o)
+                break;
+            o += (size_t)w;
+            m += 4 + used;
+            continue;
+        }
+        msg[o++] = *m++;
+    }
+    if (!*m) {
+        msg[o] = '\0';
+        snprintf(err->message, sizeof(err->message), "%s", msg);
+    }
     rs_error_set_file(err, p->filename);
     rs_error_set_snippet(err, p->src, p->len, err->line);
 }
