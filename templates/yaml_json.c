@@ -20,6 +20,7 @@ enum { KEY_STR = 's', KEY_NUM = 'n', KEY_NAN = 'N', KEY_BOOL = 'b', KEY_NULL = '
 
 typedef struct member {
     char kind;           /* KEY_* */
+    char *name;          /* the property name (rs_malloc) */
     yaml_mark_t mark;    /* where the key is */
 } member;
 
@@ -30,7 +31,7 @@ typedef struct frame {
     char key_kind;
     yaml_mark_t key_mark;
     yaml_mark_t mark;    /* where the collection starts */
-    rs_vec members;      /* member, one per object member, in insertion order */
+    rs_vec members;      /* member: every key seen, in order (the YAML keys, not the JS ones) */
     char *anchor;        /* the collection's anchor, copied at its end */
 } frame;
 
@@ -515,17 +516,12 @@ static int deliver(builder *b, cJSON *v, yaml_mark_t mark)
         cJSON_Delete(v);
         goto done;
     }
-    /* a key seen before: equal scalar values are an error; the same name from a different
-     * value (1 and "1") replaces the earlier member in place, as a JavaScript object does */
-    size_t i = 0;
-    cJSON *c = f->node->child;
-    for (; c; c = c->next, i++) {
-        if (strcmp(c->string, f->key) == 0)
-            break;
-    }
-    if (c) {
+    /* a key seen before: equal scalar values are an error (the reference compares each key
+     * with every earlier one); the same name from a different value (1 and "1") replaces the
+     * earlier member in place, as a JavaScript object does */
+    for (size_t i = 0; i < f->members.len; i++) {
         member *m = &RS_VEC_AT(&f->members, member, i);
-        if (m->kind == f->key_kind && m->kind != KEY_NAN) {
+        if (m->kind == f->key_kind && m->kind != KEY_NAN && strcmp(m->name, f->key) == 0) {
             int line, col;
             file_location(b->opts, (unsigned)m->mark.line, (unsigned)m->mark.column, &line,
                           &col);
@@ -535,17 +531,16 @@ static int deliver(builder *b, cJSON *v, yaml_mark_t mark)
             cJSON_Delete(v);
             goto done;
         }
-        m->kind = f->key_kind;
-        if (rs_js_set(f->node, f->key, v) != 0)
-            rc = oom(b);
-        goto done;
     }
-    member m = {f->key_kind, f->key_mark};
-    if (rs_vec_push(&f->members, &m) != 0 || !cJSON_AddItemToObject(f->node, f->key, v)) {
+    member m = {f->key_kind, f->key, f->key_mark};
+    if (rs_vec_push(&f->members, &m) != 0) {
         cJSON_Delete(v);
         rc = oom(b);
         goto done;
     }
+    if (rs_js_set(f->node, f->key, v) != 0)
+        rc = oom(b);
+    f->key = NULL; /* owned by the member now */
 done:
     rs_free(f->key);
     f->key = NULL;
@@ -630,6 +625,8 @@ static void frame_free(frame *f)
     cJSON_Delete(f->node);
     rs_free(f->key);
     rs_free(f->anchor);
+    for (size_t i = 0; i < f->members.len; i++)
+        rs_free(RS_VEC_AT(&f->members, member, i).name);
     rs_vec_free(&f->members);
 }
 
