@@ -156,6 +156,10 @@ for scen in "50 4" "0 64"; do
       "$(printf 'rosetta %.0f calls/s, promptfoo %.0f calls/s: %.1fx' "$(echo "400 / $o" | bc -l)" "$(echo "400 / $t" | bc -l)" "$(echo "$t / $o" | bc -l)")"
   fi
 done
+# For reading the figures: promptfoo's start-up alone, and the machine's load.
+t0=$(now); "$PF" --version >/dev/null 2>&1; t1=$(now)
+printf 'promptfoo start-up alone (promptfoo --version): %.2fs; load average: %s\n' \
+  "$(echo "$t1 - $t0" | bc -l)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 # The engine alone (in-process, no process start): CPU and memory per call.
 start_fake 0
 OPENAI_BASE_URL=http://127.0.0.1:$P/v1
