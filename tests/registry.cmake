@@ -3,3 +3,9 @@
 rs_test(test_registry SOURCES unit/test_registry.c
   MODULES rs_util rs_templates rs_render rs_registry CMOCKA LABELS registry)
 set_tests_properties(test_registry PROPERTIES TIMEOUT 300)
+add_test(NAME registry_cli
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/registry.sh $<TARGET_FILE:rosetta>)
+set_tests_properties(registry_cli PROPERTIES LABELS registry TIMEOUT 300)
+add_test(NAME registry_concurrency
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/registry_concurrency.sh $<TARGET_FILE:rosetta> 8 50)
+set_tests_properties(registry_concurrency PROPERTIES LABELS registry TIMEOUT 600)
