@@ -332,7 +332,8 @@ int cmd_runs(int argc, char **argv)
         print_table(doc);
     goto done;
 fail:
-    code = cli_fail(&err);
+    /* a bad --by / --since value is a bad command line, not bad input */
+    code = err.code == RS_EINVAL ? (cli_print_error(&err), RS_EXIT_USAGE) : cli_fail(&err);
 done:
     cJSON_Delete(doc);
     rs_free(text);

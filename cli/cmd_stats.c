@@ -177,7 +177,8 @@ int cmd_stats(int argc, char **argv)
     }
     goto done;
 fail:
-    code = cli_fail(&err);
+    /* a bad --by / --since value is a bad command line, not bad input */
+    code = err.code == RS_EINVAL ? (cli_print_error(&err), RS_EXIT_USAGE) : cli_fail(&err);
 done:
     rs_free(text);
     rs_free(report);

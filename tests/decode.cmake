@@ -26,3 +26,7 @@ rs_test(test_runlog SOURCES unit/test_runlog.c ${RS_RUNLOG_SRCS} MODULES rs_util
 # 8 processes x 200 runs into one database at once: 1,600 rows, no "database is locked".
 rs_test(test_runlog_concurrency SOURCES unit/test_runlog_concurrency.c ${RS_RUNLOG_SRCS}
         MODULES rs_util LIBS PkgConfig::SQLITE ARGS 8 200 LABELS decode)
+
+# rosetta runs / stats over a real log written by `rosetta run` with the offline mock.
+add_test(NAME runs_stats COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/runs_stats.sh $<TARGET_FILE:rosetta>)
+set_tests_properties(runs_stats PROPERTIES TIMEOUT 120 LABELS decode)
