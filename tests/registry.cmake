@@ -9,3 +9,14 @@ set_tests_properties(registry_cli PROPERTIES LABELS registry TIMEOUT 300)
 add_test(NAME registry_concurrency
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/registry_concurrency.sh $<TARGET_FILE:rosetta> 8 50)
 set_tests_properties(registry_concurrency PROPERTIES LABELS registry TIMEOUT 600)
+# The example links through pkg-config against an installed copy of this build (sanitizer flags
+# passed along when the library was built with them).
+if(RS_SANITIZE)
+  set(RS_EXAMPLE_CFLAGS "-fsanitize=address,undefined")
+else()
+  set(RS_EXAMPLE_CFLAGS "")
+endif()
+add_test(NAME registry_example
+  COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/registry_example.sh ${PROJECT_SOURCE_DIR}
+          ${PROJECT_BINARY_DIR} $<TARGET_FILE:rosetta> "${RS_EXAMPLE_CFLAGS}")
+set_tests_properties(registry_example PROPERTIES LABELS registry TIMEOUT 300)

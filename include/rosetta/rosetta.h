@@ -10,6 +10,7 @@
 #include "rosetta/runlog.h"
 #include "rosetta/runner.h"
 #include "rosetta/compare.h"
+#include "rosetta/registry.h"
 
 #ifdef __cplusplus
 extern "C" {
