@@ -23,7 +23,7 @@ static int js_bool(const cJSON *v)
 
 /* Handlebars calls helpers with `this` = the context, or an empty object (container.nullContext)
  * when the context is null or undefined; {{#path}} sections get the context as it is. */
-static const cJSON null_context = {NULL, NULL, NULL, cJSON_Object, NULL, 0, 0, NULL};
+const cJSON hbs_null_context = {NULL, NULL, NULL, cJSON_Object, NULL, 0, 0, NULL};
 
 static const cJSON *raw_this(const rs_hbs_call *c)
 {
@@ -33,7 +33,7 @@ static const cJSON *raw_this(const rs_hbs_call *c)
 const cJSON *hbs_helper_this(const rs_hbs_call *c)
 {
     const cJSON *v = raw_this(c);
-    return v && !cJSON_IsNull(v) ? v : &null_context;
+    return v && !cJSON_IsNull(v) ? v : &hbs_null_context;
 }
 
 static const cJSON *this_of(const rs_hbs_call *c)
@@ -41,17 +41,17 @@ static const cJSON *this_of(const rs_hbs_call *c)
     return c->node && c->node->kind == ND_SECTION ? raw_this(c) : hbs_helper_this(c);
 }
 
+/* The frame's value nodes start zeroed; only these fields change per iteration. */
 static void set_number(cJSON *n, double v)
 {
-    memset(n, 0, sizeof *n);
     n->type = cJSON_Number;
+    n->valuestring = NULL;
     n->valuedouble = v;
     n->valueint = (int)v;
 }
 
 static void set_bool(cJSON *n, int b)
 {
-    memset(n, 0, sizeof *n);
     n->type = b ? cJSON_True : cJSON_False;
 }
 
@@ -87,7 +87,6 @@ static int iterate(rs_str *out, rs_hbs_call *c, const cJSON *v, hbs_val *res)
             if (!keys)
                 ch = ch->next;
             set_number(&fr.index, (double)i);
-            memset(&fr.key, 0, sizeof fr.key);
             fr.key.type = cJSON_String;
             fr.key.valuestring = item->string ? item->string : (char *)empty_string.valuestring;
             set_bool(&fr.first, i == 0);

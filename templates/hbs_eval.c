@@ -153,7 +153,8 @@ static int setup_call(call_frame *cf, rs_str *out, hbs_state *st, const hbs_call
                       const hbs_scope *sc, const hbs_node *node)
 {
     rs_hbs_call *c = &cf->c;
-    memset(c, 0, sizeof *c);
+    c->fn = c->inverse = NULL;
+    c->is_block = 0;
     c->st = st;
     c->call = call;
     c->scope = sc;
@@ -283,7 +284,10 @@ int hbs_run_with(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_sco
     st->depth++;
     hbs_ctx_frame f;
     hbs_scope s = *sc;
-    if (!sc->ctx || !same_value(ctx, sc->ctx->v)) {
+    /* wrapProgram: a new depth when the context changes, except nullContext standing in for
+     * a null one */
+    if (!sc->ctx || (!same_value(ctx, sc->ctx->v) &&
+                     !(ctx == &hbs_null_context && sc->ctx->v && cJSON_IsNull(sc->ctx->v)))) {
         f.v = ctx;
         f.up = sc->ctx;
         s.ctx = &f;
@@ -482,7 +486,7 @@ int hbs_val_print(rs_str *out, const hbs_val *v)
         return v->b ? rs_str_append(out, "true", 4) : rs_str_append(out, "false", 5);
     if (v->kind == HV_NUM) {
         char buf[RS_JSNUM_MAX];
-        size_t n = rs_jsnum_format(v->num, buf);
+        size_t n = hbs_format_number(v->num, buf);
         return rs_str_append(out, buf, n);
     }
     return rs_str_error(out);
@@ -545,7 +549,7 @@ static int exec_node(rs_str *out, hbs_state *st, const hbs_node *n, const hbs_sc
     r->kind = HV_STR;
     switch (n->kind) {
     case ND_CONTENT:
-        return rs_str_append(out, n->text, n->olen);
+        return hbs_put(out, n->text, n->olen);
     case ND_VALUE: {
         int oom_flag = 0;
         const cJSON *v = resolve(st, &n->path, sc, &oom_flag);
@@ -604,9 +608,36 @@ static int run_program(rs_str *out, hbs_state *st, const hbs_program *p, const h
     enum { EMPTY, PENDING, STRING } mode = EMPTY;
     hbs_val pend = {HV_STR, 0, 0};
     for (uint32_t i = 0; i < p->n && !rc; i++) {
+        const hbs_node *n = &p->nodes[i];
+        /* the common cases inline: text, and a plain {{path}} holding a string */
+        if (n->kind == ND_CONTENT) {
+            if (mode == PENDING)
+                hbs_val_print(out, &pend);
+            mode = STRING;
+            if (hbs_put(out, n->text, n->olen))
+                rc = out->error;
+            continue;
+        }
         size_t mark = out->len;
         hbs_val r;
-        rc = exec_node(out, st, &p->nodes[i], sc, &r);
+        if (n->kind == ND_VALUE) {
+            int oom_flag = 0;
+            const cJSON *v = resolve(st, &n->path, sc, &oom_flag);
+            if (oom_flag) {
+                rc = oom(st);
+                break;
+            }
+            if (v && (v->type & 0xFF) == cJSON_String && v->valuestring && !n->escape &&
+                mode != PENDING) {
+                mode = STRING;
+                if (hbs_put(out, v->valuestring, strlen(v->valuestring)))
+                    rc = out->error;
+                continue;
+            }
+            rc = hbs_emit_value(out, v, n->escape, &r);
+        } else {
+            rc = exec_node(out, st, n, sc, &r);
+        }
         if (!rc && out->error)
             rc = out->error;
         if (rc)
@@ -658,7 +689,10 @@ int rs_hbs_render(rs_str *out, const rs_hbs_template *tpl, const cJSON *context,
     rs_error local = RS_ERROR_INIT;
     if (!err)
         err = &local;
-    rs_error_clear(err);
+    /* every failure sets the error afresh; only what decides "already set" is reset here (a
+     * full clear would cost more than a small render) */
+    err->code = 0;
+    err->line = 0;
     size_t entry_len = out->len, entry_max = out->max;
     if (tpl->max_output < entry_max && entry_len <= entry_max - tpl->max_output)
         out->max = entry_len + tpl->max_output;

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ---- lexer ---- */
 
@@ -207,9 +208,23 @@ int hbs_parse_unit(rs_hbs_template *tpl, hbs_unit *unit, const rs_hbs_options *o
 int hbs_error_at(rs_error *err, int code, const rs_hbs_template *tpl, const hbs_unit *unit,
                  size_t off, const char *fmt, ...) RS_PRINTF(6, 7);
 
+/* rs_str_append with the common case (room left, no error) inline: rendering appends a lot. */
+static inline int hbs_put(rs_str *out, const char *p, size_t n)
+{
+    if (!out->error && out->cap - out->len > n && n <= out->max - out->len) {
+        memcpy(out->ptr + out->len, p, n);
+        out->len += n;
+        out->ptr[out->len] = '\0';
+        return 0;
+    }
+    return rs_str_append(out, p, n);
+}
+
 /* Is the C string cstr equal to (s, n)? Safe when s holds NUL bytes. */
 static inline int hbs_key_eq(const char *cstr, const char *s, size_t n)
 {
+    if (n && cstr[0] != s[0])
+        return 0;
     for (size_t i = 0; i < n; i++) {
         if (cstr[i] == '\0' || cstr[i] != s[i])
             return 0;
@@ -223,6 +238,9 @@ static inline int hbs_key_eq(const char *cstr, const char *s, size_t n)
  * have length and indexes). Synthesized values (a length, a character) come from arena.
  * Returns NULL (undefined) when absent. *oom is set when the arena ran out. */
 const cJSON *hbs_lookup(const cJSON *obj, const char *key, size_t klen, rs_arena *arena, int *oom);
+
+/* JavaScript's String(number) into buf (RS_JSNUM_MAX bytes); returns the length. */
+size_t hbs_format_number(double v, char *buf);
 
 /* Handlebars' isEmpty: undefined, null, false, "", 0 is NOT empty, NaN, [] */
 int hbs_is_empty(const cJSON *v);
@@ -314,6 +332,9 @@ int hbs_call_run_fn(rs_str *out, rs_hbs_call *c, const cJSON *ctx, const hbs_dat
 int hbs_call_run_inverse(rs_str *out, rs_hbs_call *c, const cJSON *ctx, hbs_val *res);
 /* Report an error raised at a call's location (when the error has none yet). */
 int hbs_call_error(const rs_hbs_call *c, int code, const char *fmt, ...) RS_PRINTF(3, 4);
+
+/* Handlebars' container.nullContext: the empty object helpers get as `this` for a null context. */
+extern const cJSON hbs_null_context;
 
 /* `this` inside a helper: the context, or {} when it is null or undefined (Handlebars). */
 const cJSON *hbs_helper_this(const rs_hbs_call *c);

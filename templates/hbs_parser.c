@@ -361,7 +361,7 @@ static int parse_args(parser *P, hbs_call *call, int *has_hash)
     *has_hash = 0;
     while (is_param_start(P->tok.type)) {
         if (P->tok.type == TK_ID) {
-            const hbs_token *nx;
+            const hbs_token *nx = NULL;
             if ((rc = peek(P, &nx)))
                 goto done;
             if (nx->type == TK_EQUALS) {
@@ -771,10 +771,11 @@ static int parse_close(parser *P, hbs_node *n, int inverted, hbs_strip *strip)
 {
     char label[300];
     int line, col;
-    block_label(n, inverted, label, sizeof label);
-    loc_of(P, n->off, &line, &col);
-    if (P->tok.type == TK_EOF)
+    if (P->tok.type == TK_EOF) {
+        block_label(n, inverted, label, sizeof label);
+        loc_of(P, n->off, &line, &col);
         return perr(P, RS_ESYNTAX, P->unit->len, "unclosed %s opened at %d:%d", label, line, col);
+    }
     if (P->tok.type != TK_OPEN_ENDBLOCK)
         return unexpected(P, "a closing tag");
     hbs_token open = P->tok;
@@ -788,9 +789,12 @@ static int parse_close(parser *P, hbs_node *n, int inverted, hbs_strip *strip)
         return rc;
     if (P->tok.type != TK_CLOSE)
         return unexpected(P, "'}}'");
-    if (strcmp(name.u.path.orig, n->call.name) != 0)
+    if (strcmp(name.u.path.orig, n->call.name) != 0) {
+        block_label(n, inverted, label, sizeof label);
+        loc_of(P, n->off, &line, &col);
         return perr(P, RS_ESYNTAX, open.start, "{{/%s}} does not match %s opened at %d:%d",
                     name.u.path.orig, label, line, col);
+    }
     *strip = strip_flags(P, &open, &P->tok);
     return advance(P);
 }
@@ -916,7 +920,7 @@ static int parse_program(parser *P, hbs_program **out)
 {
     rs_vec nodes = RS_VEC_INIT(hbs_node);
     int rc = 0;
-    hbs_node *n;
+    hbs_node *n = NULL;
     for (;;) {
         hbs_tok_type t = P->tok.type;
         if (t == TK_EOF || t == TK_INVERSE || t == TK_OPEN_INVERSE_CHAIN || t == TK_OPEN_ENDBLOCK)

@@ -44,6 +44,28 @@ cJSON *hbs_new_bool(rs_arena *a, int b)
 
 /* ---- String(v) ---- */
 
+/* Number to string as JavaScript prints it. Integers below 2^53 (indexes, counts, ids: most
+ * numbers in templates) are printed directly; the rest go through rs_jsnum_format. */
+size_t hbs_format_number(double v, char *buf)
+{
+    if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(long long)v) {
+        unsigned long long u = v < 0 ? (unsigned long long)-(long long)v : (unsigned long long)v;
+        char tmp[24];
+        size_t n = 0, o = 0;
+        do {
+            tmp[n++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (v < 0)
+            buf[o++] = '-';
+        while (n)
+            buf[o++] = tmp[--n];
+        buf[o] = '\0';
+        return o;
+    }
+    return rs_jsnum_format(v, buf);
+}
+
 static int append_array(rs_str *out, const cJSON *arr);
 
 int rs_hbs_append_value(rs_str *out, const cJSON *v)
@@ -57,12 +79,13 @@ int rs_hbs_append_value(rs_str *out, const cJSON *v)
         return rs_str_append(out, "true", 4);
     case cJSON_Number: {
         char buf[RS_JSNUM_MAX];
-        size_t n = rs_jsnum_format(v->valuedouble, buf);
+        size_t n = hbs_format_number(v->valuedouble, buf);
         return rs_str_append(out, buf, n);
     }
     case cJSON_String:
     case cJSON_Raw:
-        return v->valuestring ? rs_str_puts(out, v->valuestring) : rs_str_error(out);
+        return v->valuestring ? hbs_put(out, v->valuestring, strlen(v->valuestring))
+                              : rs_str_error(out);
     case cJSON_Array:
         return append_array(out, v);
     case cJSON_Object:
@@ -295,7 +318,8 @@ long hbs_object_keys(const cJSON *obj, rs_arena *arena, const cJSON ***out)
     }
     if (nint == 0)
         return n;
-    keyed *ints = rs_arena_alloc(arena, (size_t)nint * sizeof *ints);
+    keyed small[32];
+    keyed *ints = nint <= 32 ? small : rs_arena_alloc(arena, (size_t)nint * sizeof *ints);
     const cJSON **all = rs_arena_alloc(arena, (size_t)n * sizeof *all);
     if (!ints || !all)
         return -1;
