@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Random differential testing: generate templates from a grammar of what Dotprompt uses (text with
+whitespace and unicode, paths, @data variables, every helper, nested blocks with else, ~ control,
+standalone lines, comments, frontmatter, CRLF), render each with the reference (one node process,
+random_ref.mjs) and with `rosetta render`, and report every case whose results differ, or where one
+fails and the other does not. Not a ctest (it needs node); a tool to find cases the hand-written
+corpus misses. Each mismatch is saved as a case directory (prompt.prompt, data.json, expected.json
+or expected-error.txt) ready to be reviewed and promoted to cases/.
+
+    random.py ROSETTA [--count N] [--seed S] [--out DIR]
+"""
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from run import first_difference  # noqa: E402
+
+HISTORY = [{"role": "user", "content": [{"text": "earlier"}]},
+           {"role": "model", "content": [{"text": "reply"}]}]
+DATA = {
+    "input": {
+        "name": "Ana", "n": 3, "zero": 0, "f": 0.1, "big": 1e21, "neg": -0.0, "frac": 0.30000000000000004,
+        "t": True, "no": False, "nil": None, "s": "a b  c", "u": "h\u00e9llo \U0001F44B \u05e2\u05d1",
+        "ws": "  \n ", "xs": [1, "two", {"k": "v"}], "empty": [], "eo": {},
+        "obj": {"b": 1, "10": 2, "a": [3, 4], "2": {"deep": "d"}},
+        "people": [{"name": "A", "age": 1, "tags": ["x"]}, {"name": "B", "age": 2, "tags": []}],
+        "url": "https://x.test/a.png", "role": "model", "k": "a",
+    },
+    "context": {"state": {"user": "u1"}},
+    "messages": HISTORY,
+}
+PATHS = ["name", "n", "zero", "f", "big", "neg", "frac", "t", "no", "nil", "s", "u", "ws", "xs",
+         "empty", "eo", "obj", "obj.a", "obj.[2].deep", "obj.b", "people", "people.[0].name",
+         "missing", "this", ".", "@root.name", "@root.n", "@index", "@key", "@first", "@last",
+         "@state.user", "../name", "name.length", "k", "this.name", "tags", "age"]
+ITERABLES = ["xs", "empty", "eo", "obj", "people", "obj.a", "missing", "s", "n", "tags", "@root.xs"]
+TEXTS = ["Hello ", " ", "\n", "  \n", "\t", "x", "\u00e9", "\U0001F44B", "\u00a0", "\r\n", "word word",
+         ": ", "<b>&", "\n\n", "  ", "}", "{", "\\", "\u3000", "\u05e9\u05dc\u05d5\u05dd", "\u2028",
+         "\ufeff", "\u180e", "\u200b", "e\u0301", "\r", "\v\f"]
+LITERALS = ['"a"', "'A'", "1", "0", "true", "false", "null", '"model"', "3", '""']
+
+
+class Gen:
+    def __init__(self, rng):
+        self.r = rng
+
+    def tilde(self):
+        return "~" if self.r.random() < 0.2 else ""
+
+    def path(self):
+        return self.r.choice(PATHS)
+
+    def arg(self):
+        return self.r.choice(PATHS) if self.r.random() < 0.7 else self.r.choice(LITERALS)
+
+    def mustache(self):
+        r = self.r.random()
+        t1, t2 = self.tilde(), self.tilde()
+        if r < 0.55:
+            return "{{%s%s%s}}" % (t1, self.path(), t2)
+        if r < 0.65:
+            return "{{{%s}}}" % self.path()
+        if r < 0.72:
+            return "{{%s! note %s}}" % (t1, t2)
+        if r < 0.78:
+            return "{{%sjson %s%s%s}}" % (t1, self.arg(), self.r.choice(["", " indent=2", " indent=1"]), t2)
+        if r < 0.84:
+            return '{{role "%s"}}' % self.r.choice(["system", "user", "model", "tool"])
+        if r < 0.87:
+            return "{{history}}"
+        if r < 0.91:
+            return self.r.choice(['{{media url=url}}', '{{media url="https://x.test/b.jpg" contentType="image/jpeg"}}'])
+        if r < 0.94:
+            return '{{section "%s"}}' % self.r.choice(["output", "ctx"])
+        if r < 0.97:
+            return "{{lookup %s %s}}" % (self.r.choice(["obj", "people", "this", "xs"]), self.arg())
+        return "{{json (lookup %s %s)}}" % (self.r.choice(["obj", "people", "this", "xs"]), self.arg())
+
+    def block(self, depth):
+        r = self.r.random()
+        if r < 0.08:  # a bare section or an inverted section over a value
+            p, c = self.r.choice(ITERABLES + ["t", "no", "nil", "zero", "name"]), self.r.choice("#^")
+            return "{{%s%s}}%s{{/%s}}" % (c, p, self.seq(depth + 1), p)
+        if r < 0.14:  # else-if chains and {{^}} as else
+            return "{{#if %s}}%s{{else if %s}}%s{{^}}%s{{/if}}" % (
+                self.arg(), self.seq(depth + 1), self.arg(), self.seq(depth + 1), self.seq(depth + 1))
+        if r < 0.19:  # block params and parent data
+            return "{{#each %s as |it i|}}{{i}}={{it}}{{@../index}}%s{{/each}}" % (
+                self.r.choice(ITERABLES), self.seq(depth + 1))
+        kind = self.r.choice(["if", "unless", "each", "with", "ifEquals", "unlessEquals", "if", "each"])
+        if kind in ("each", "with"):
+            args = self.r.choice(ITERABLES)
+        elif kind in ("ifEquals", "unlessEquals"):
+            args = "%s %s" % (self.arg(), self.arg())
+        else:
+            args = self.arg()
+        standalone = self.r.random() < 0.4
+        indent = self.r.choice(["", "  ", "\t"]) if standalone else ""
+        nl = "\n" if standalone else ""
+        open_ = "%s{{%s#%s %s%s}}%s" % (indent, self.tilde(), kind, args, self.tilde(), nl)
+        body = self.seq(depth + 1)
+        els = ""
+        if self.r.random() < 0.35:
+            els = "%s{{%selse%s}}%s%s" % (indent, self.tilde(), self.tilde(), nl, self.seq(depth + 1))
+        close = "%s{{%s/%s%s}}%s" % (indent, self.tilde(), kind, self.tilde(), nl)
+        return (nl if standalone else "") + open_ + body + (nl if standalone and not body.endswith("\n") else "") + els + close
+
+    def seq(self, depth):
+        out = []
+        for _ in range(self.r.randint(0, 5 if depth < 3 else 2)):
+            r = self.r.random()
+            if r < 0.4:
+                out.append(self.r.choice(TEXTS))
+            elif r < 0.8 or depth >= 4:
+                out.append(self.mustache())
+            else:
+                out.append(self.block(depth))
+        return "".join(out)
+
+    def source(self):
+        body = self.seq(0)
+        if self.r.random() < 0.3:
+            fm = self.r.choice(["model: m/x\nconfig: {t: 1}\n", "ext.k: v\n", "input:\n  schema:\n    name: string\n",
+                                "a.b.c: [yes, no, 1.0, ~, 0x10, '07']\nconfig:\n  s: |\n    two\n    lines\n",
+                                "output:\n  schema:\n    x?(enum, e): [a, b]\n    y(array): {z: integer}\n"])
+            src = "---\n" + fm + "---\n" + body
+        else:
+            src = body
+        if self.r.random() < 0.1:
+            src = src.replace("\r\n", "\n").replace("\n", "\r\n")
+        return src
+
+
+def render_ours(rosetta, tmp, i, source, data):
+    sp, dp = os.path.join(tmp, "%d.prompt" % i), os.path.join(tmp, "%d.json" % i)
+    with open(sp, "w", encoding="utf-8", newline="") as f:
+        f.write(source)
+    with open(dp, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+    p = subprocess.run([rosetta, "render", "--source", sp, "--data", dp], capture_output=True, timeout=30)
+    if p.returncode != 0:
+        return None, p.stderr.decode("utf-8", "replace").split("\n")[0]
+    return json.loads(p.stdout.decode("utf-8")), None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("rosetta")
+    ap.add_argument("--count", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "rosetta-random-diff"))
+    a = ap.parse_args()
+    gen = Gen(random.Random(a.seed))
+    cases = [{"source": gen.source(), "data": DATA} for _ in range(a.count)]
+    mismatches = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        inp, outp = os.path.join(tmp, "in.json"), os.path.join(tmp, "out.json")
+        with open(inp, "w", encoding="utf-8") as f:
+            json.dump(cases, f)
+        subprocess.run(["node", os.path.join(HERE, "random_ref.mjs"), inp, outp], check=True)
+        with open(outp, encoding="utf-8") as f:
+            refs = json.load(f)
+        for i, (c, ref) in enumerate(zip(cases, refs)):
+            got, err = render_ours(a.rosetta, tmp, i, c["source"], c["data"])
+            why = None
+            if "error" in ref and err is None:
+                why = "reference fails (%s), rosetta renders" % ref["error"].split("\n")[0]
+            elif "ok" in ref and err is not None:
+                why = "reference renders, rosetta fails: %s" % err
+            elif "ok" in ref:
+                d = first_difference(ref["ok"], got)
+                why = d and "%s: %s" % d
+            if why:
+                mismatches += 1
+                d = os.path.join(a.out, "random-%d-%d" % (a.seed, i))
+                os.makedirs(d, exist_ok=True)
+                with open(os.path.join(d, "prompt.prompt"), "w", encoding="utf-8", newline="") as f:
+                    f.write(c["source"])
+                with open(os.path.join(d, "data.json"), "w", encoding="utf-8") as f:
+                    json.dump(c["data"], f, ensure_ascii=False, indent=1)
+                if "ok" in ref:
+                    with open(os.path.join(d, "expected.json"), "w", encoding="utf-8") as f:
+                        json.dump(ref["ok"], f, ensure_ascii=False, indent=2)
+                else:
+                    with open(os.path.join(d, "expected-error.txt"), "w", encoding="utf-8") as f:
+                        f.write(ref["error"] + "\n")
+                print("MISMATCH %s: %s\n    source: %r" % (d, why, c["source"][:300]))
+    print("%d generated, %d agree, %d differ (seed %d)" % (a.count, a.count - mismatches, mismatches, a.seed))
+    return 1 if mismatches else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
