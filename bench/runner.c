@@ -2,7 +2,7 @@
  * bench/runner.c - provider calls per second through Rosetta, against the fake provider.
  *
  * usage: bench_runner FAKE_PROVIDER [--calls N] [--concurrency C] [--latency MS,...]
- *                     [--mode transport|runner|both]
+ *                     [--mode transport|runner|curl-cli|both]
  *
  * For each latency L the fake server answers every request after L ms (OpenAI dialect, not
  * streamed). Two layers are measured:
@@ -13,6 +13,8 @@
  * getrusage; the fake server runs in its own process and is not counted), the requests the fake
  * answered, peak RSS (ru_maxrss), and the
  * efficiency against the ideal wall time calls x latency / concurrency (L > 0 only).
+ * The peer beside ours: curl's command line in parallel mode (curl -Z --parallel-max C) sending
+ * the same requests to the same fake (--mode curl-cli, included in "both").
  * Targets (issue 5): >= 2,000 calls/s at 0 ms on 2 cores, >= 95 % of ideal at 50 ms, < 50 MB.
  */
 #include "providers/provider.h"
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 
 static double now_s(void)
@@ -146,6 +149,50 @@ static void r_done(void *ud, const rs_run_outcome *o)
 
 static int no_log;
 
+/*
+ * The peer: curl's own command line in parallel mode (-Z) sending the same requests to the
+ * same fake: what a shell script or a thin wrapper around the curl tool would get. Measured
+ * with wait4's rusage of the curl process.
+ */
+static int bench_curl_cli(int calls, int conc, int port, const char *dir, double *wall,
+                          double *cpu, long *maxrss_kb)
+{
+    char cfg[512];
+    snprintf(cfg, sizeof cfg, "%s/curl.cfg", dir);
+    FILE *f = fopen(cfg, "w");
+    if (!f)
+        return 1;
+    for (int i = 0; i < calls; i++)
+        fprintf(f, "%surl = \"http://127.0.0.1:%d/v1/chat/completions\"\n"
+                   "data = \"{\\\"model\\\":\\\"gpt-4o-mini\\\",\\\"messages\\\":[{\\\"role\\\":"
+                   "\\\"user\\\",\\\"content\\\":\\\"my invoice is wrong\\\"}]}\"\n"
+                   "header = \"Content-Type: application/json\"\noutput = \"/dev/null\"\n",
+                i ? "next\n" : "", port);
+    fclose(f);
+    char par[16];
+    snprintf(par, sizeof par, "%d", conc);
+    const char *argv[] = {"curl", "-s", "-Z", "--parallel-max", par, "-K", cfg, NULL};
+    pid_t pid;
+    double t0 = now_s();
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", 01 /* O_WRONLY */, 0);
+    int src = posix_spawnp(&pid, "curl", &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (src != 0)
+        return 1;
+    int st = 0;
+    struct rusage ru;
+    if (wait4(pid, &st, 0, &ru) < 0)
+        return 1;
+    *wall = now_s() - t0;
+    *cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    *maxrss_kb = ru.ru_maxrss;
+    unlink(cfg);
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}
+
 static int bench_runner(int calls, int conc, const char *prompt_path, const char *log_path, int *ok)
 {
     rs_error err = RS_ERROR_INIT;
@@ -191,7 +238,7 @@ int main(int argc, char **argv)
     const char *mode = "both", *lat_list = "0,50";
     if (argc < 2) {
         fprintf(stderr, "usage: bench_runner FAKE_PROVIDER [--calls N] [--concurrency C] "
-                        "[--latency MS,...] [--mode transport|runner|both]\n");
+                        "[--latency MS,...] [--mode transport|runner|curl-cli|both]\n");
         return 2;
     }
     for (int i = 2; i + 1 < argc; i += 2) {
@@ -252,6 +299,23 @@ int main(int argc, char **argv)
         char url[128];
         snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", f.port);
         setenv("OPENAI_BASE_URL", url, 1);
+        if (strcmp(mode, "both") == 0 || strcmp(mode, "curl-cli") == 0) {
+            double wall = 0, cpu = 0;
+            long rss = 0;
+            fake_reset(&f);
+            if (bench_curl_cli(calls, conc, f.port, dir, &wall, &cpu, &rss) == 0) {
+                char eff[32] = "n/a";
+                if (lat > 0)
+                    snprintf(eff, sizeof eff, "%.1f%%",
+                             100.0 * ((double)calls * (double)lat / 1000.0 / conc) / wall);
+                printf("%-9s %6d %4d %7ld %9.3f %10.0f %12.1f %10ld %9.1f %11s\n", "curl-cli",
+                       calls, conc, lat, wall, calls / wall, cpu * 1e6 / calls, fake_requests(&f),
+                       rss / 1024.0, eff);
+            } else {
+                printf("curl-cli  (the curl command is not available)\n");
+            }
+            fake_reset(&f);
+        }
         for (int layer = 0; layer < 2; layer++) {
             const char *name = layer ? "runner" : "transport";
             if (strcmp(mode, "both") != 0 && strcmp(mode, name) != 0)
