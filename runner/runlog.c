@@ -274,7 +274,8 @@ static int secret_name(const char *name, size_t n)
 
 static void collect_secrets(rs_runlog *log)
 {
-    for (char **e = environ; e && *e && log->n_secrets < MAX_SECRETS; e++) {
+    /* leave room for rs_runlog_add_secret() */
+    for (char **e = environ; e && *e && log->n_secrets < MAX_SECRETS - 16; e++) {
         const char *eq = strchr(*e, '=');
         if (!eq || !secret_name(*e, (size_t)(eq - *e)) || strlen(eq + 1) < 8)
             continue;
@@ -311,6 +312,22 @@ static char *scrub_with(char *const *secrets, size_t n, const char *text)
     }
     char *s = rs_str_detach(&out, NULL);
     return s ? s : rs_strdup("");
+}
+
+int rs_runlog_add_secret(rs_runlog *log, const char *value, rs_error *err)
+{
+    if (!value || strlen(value) < 8)
+        return 0;
+    for (size_t i = 0; i < log->n_secrets; i++)
+        if (strcmp(log->secrets[i], value) == 0)
+            return 0;
+    if (log->n_secrets == MAX_SECRETS)
+        return rs_error_set(err, RS_ELIMIT, "more than %d secrets to scrub", MAX_SECRETS);
+    char *v = rs_strdup(value);
+    if (!v)
+        return rs_error_set(err, RS_ENOMEM, "out of memory");
+    log->secrets[log->n_secrets++] = v;
+    return 0;
 }
 
 char *rs_scrub_secrets(const char *text)

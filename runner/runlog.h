@@ -16,6 +16,11 @@ int rs_runlog_open_at_version(rs_runlog **out, const char *path, int version, rs
 /* Run SQL on the log (tests: seed an old-schema log; tools: maintenance). */
 int rs_runlog_exec(rs_runlog *log, const char *sql, rs_error *err);
 
+/* Also scrub this value from every text written through log (a key read from rosetta.yaml's
+ * key_file rather than the environment). Values shorter than 8 bytes are ignored (they would
+ * redact ordinary words). 0, or RS_ENOMEM / RS_ELIMIT (more than 64 secrets). */
+int rs_runlog_add_secret(rs_runlog *log, const char *value, rs_error *err);
+
 /* Replace the values of *_API_KEY / *_TOKEN / *_SECRET environment variables (8+ characters)
  * found in text with "[REDACTED]". Returns a new string (rs_free) or NULL when out of memory.
  * Exposed for tests and for the transport's --verbose traces. */

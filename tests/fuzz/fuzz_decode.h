@@ -1,13 +1,14 @@
 /*
  * tests/fuzz/fuzz_decode.h - the body shared by the per-dialect decoder fuzz targets
  * (fuzz_decode_<dialect>.c): one target per dialect covers its response decoder, its stream
- * decoder (SSE or NDJSON framing + stream_event) and its error classifier, chosen by the first
- * input byte, so CI runs 6 targets instead of 18.
+ * decoder (SSE or NDJSON framing + stream_event), its error classifier and the retry-hint header
+ * parser, chosen by the first input byte, so CI runs 6 targets instead of 24.
  *
- *   byte 0 % 3 == 0   the rest is a complete response body: dialect->decode
- *   byte 0 % 3 == 1   byte 1 seeds the chunk sizes, the rest is a stream body fed in chunks
- *   byte 0 % 3 == 2   bytes 1-2 pick an HTTP status 300..599, the rest is the error body:
+ *   byte 0 % 4 == 0   the rest is a complete response body: dialect->decode
+ *   byte 0 % 4 == 1   byte 1 seeds the chunk sizes, the rest is a stream body fed in chunks
+ *   byte 0 % 4 == 2   bytes 1-2 pick an HTTP status 300..599, the rest is the error body:
  *                     classify_error
+ *   byte 0 % 4 == 3   the rest is response header lines: retry_hint (and HTTP-date) parsing
  *
  * Invariants checked (abort() on violation, so libFuzzer reports them): a success leaves a
  * NUL-terminated text and tool calls whose arguments are JSON objects; a failure carries a
@@ -17,6 +18,7 @@
 #define RS_FUZZ_DECODE_H
 
 #include "providers/decode.h"
+#include "providers/retry_hint.h"
 #include "providers/sse.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -62,7 +64,7 @@ static int fuzz_decode_one(const char *dialect, const uint8_t *data, size_t size
     const rs_dialect *d = rs_dialect_find(dialect);
     if (!d || size < 1)
         return 0;
-    int mode = data[0] % 3;
+    int mode = data[0] % 4;
     rs_result res;
     rs_provider_error pe;
     rs_error err = RS_ERROR_INIT;
@@ -103,6 +105,20 @@ static int fuzz_decode_one(const char *dialect, const uint8_t *data, size_t size
         d->classify_error(&pe, status, (const char *)data + 3, size - 3, -1);
         if (pe.cls == RS_FAIL_NONE || pe.http_status != status || !memchr(pe.message, 0, 512) ||
             strchr(pe.message, '\n'))
+            abort();
+    } else if (mode == 3) {
+        rs_retry_hint h;
+        rs_retry_hint_init(&h);
+        const char *p = (const char *)data + 1, *end = (const char *)data + size;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+            rs_retry_hint_header(&h, p, n);
+            (void)rs_http_date_parse(p, n);
+            p += n + (nl ? 1 : 0);
+        }
+        long ms = rs_retry_hint_ms(&h, (time_t)1763785873);
+        if (ms < -1 || ms > RS_RETRY_HINT_MAX_MS || h.should_retry < -1 || h.should_retry > 1)
             abort();
     }
     rs_result_free(&res);

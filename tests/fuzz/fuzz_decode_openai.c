@@ -1,6 +1,7 @@
 /*
- * tests/fuzz/fuzz_decode_openai.c - libFuzzer target for the "openai" dialect's decoders:
- * responses, streams (SSE framing + events) and error bodies (see fuzz_decode.h).
+ * tests/fuzz/fuzz_decode_openai.c - libFuzzer target for the "openai" dialect: its response
+ * decoder, its stream decoder (SSE framing + events), its error classifier and the retry-hint
+ * header parser, chosen by the first input byte (see fuzz_decode.h).
  * Seeds: tests/fuzz/corpus/decode_openai/ (the recorded transcripts, mode byte prepended).
  */
 #include "fuzz_decode.h"

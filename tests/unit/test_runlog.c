@@ -395,6 +395,16 @@ static void test_secrets_scrubbed(void **state)
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "cat '%s'* | grep -c '%s' >/dev/null", path, key);
     assert_int_not_equal(system(cmd), 0);
+    /* a key that never was in the environment (rosetta.yaml key_file) */
+    assert_rs_ok(rs_runlog_open(&log, path, &err), &err);
+    assert_rs_ok(rs_runlog_add_secret(log, "kf-secret-from-a-key-file", &err), &err);
+    assert_rs_ok(rs_runlog_add_secret(log, "short", &err), &err); /* ignored */
+    r.output = "leak kf-secret-from-a-key-file? no, and short stays";
+    assert_rs_ok(rs_runlog_insert(log, &r, &id, &err), &err);
+    assert_rs_ok(rs_runlog_show_json(log, id, &json, &err), &err);
+    assert_non_null(strstr(json, "leak [REDACTED]? no, and short stays"));
+    rs_free(json);
+    rs_runlog_close(log);
     char *s = rs_scrub_secrets("x sk-test-0123456789abcdefSECRET y");
     assert_string_equal(s, "x [REDACTED] y");
     rs_free(s);
