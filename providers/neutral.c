@@ -5,10 +5,12 @@
 #include "providers/neutral.h"
 
 #include "util/alloc.h"
+#include "util/arena.h"
 #include "util/json.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *rs_nrole_name(rs_nrole r)
@@ -342,7 +344,7 @@ static int want_number(const cJSON *v, const char *key, double *out, rs_error *e
 
 static int want_integer(const cJSON *v, const char *key, double lo, double *out, rs_error *err)
 {
-    double d;
+    double d = 0;
     int rc = want_number(v, key, &d, err);
     if (rc)
         return rc;
@@ -436,7 +438,7 @@ static int walk_config(rs_neutral *n, const cJSON *config, rs_error *err)
     rs_nconfig *c = &n->cfg;
     const cJSON *v;
     int rc = 0;
-    double d;
+    double d = 0;
     if (!config || cJSON_IsNull(config))
         return 0;
     if (!cJSON_IsObject(config))
@@ -642,170 +644,406 @@ int rs_header_add(rs_vec *headers, const char *name, const char *prefix, const c
 
 /* ---------- the sticky builder ---------- */
 
-void rs_jb_add(rs_jb *b, cJSON *parent, const char *key, cJSON *item)
+/*
+ * Nodes live in the builder's arena, not one malloc each: an encode makes a hundred or more nodes,
+ * and allocating and freeing them one by one cost more than everything else it does. They are
+ * ordinary cJSON nodes linked with cJSON's own (non-allocating) add functions, never given to
+ * cJSON_Delete; rs_jb_free releases them all at once.
+ */
+void rs_jb_init(rs_jb *b)
 {
-    if (!item) {
+    b->oom = 0;
+    rs_arena_init(&b->arena, 8192);
+}
+
+void rs_jb_free(rs_jb *b)
+{
+    rs_arena_free(&b->arena);
+}
+
+static cJSON *node(rs_jb *b, int type)
+{
+    cJSON *n;
+    if (b->oom)
+        return NULL;
+    n = rs_arena_calloc(&b->arena, 1, sizeof *n);
+    if (!n) {
         b->oom = 1;
-        return;
+        return NULL;
     }
-    if (!parent || b->oom) {
-        cJSON_Delete(item);
+    n->type = type;
+    return n;
+}
+
+cJSON *rs_jb_root(rs_jb *b)
+{
+    return node(b, cJSON_Object);
+}
+
+/* Link item under parent (by key when parent is an object; keys are never copied or freed). */
+static cJSON *attach(rs_jb *b, cJSON *parent, const char *key, cJSON *item)
+{
+    if (!item || !parent || b->oom) {
         b->oom = 1;
-        return;
+        return NULL;
     }
     int ok = cJSON_IsArray(parent) ? cJSON_AddItemToArray(parent, item)
                                    : cJSON_AddItemToObjectCS(parent, key, item);
     if (!ok) {
-        cJSON_Delete(item);
         b->oom = 1;
+        return NULL;
     }
+    return item;
 }
 
 cJSON *rs_jb_obj(rs_jb *b, cJSON *parent, const char *key)
 {
-    if (!parent || b->oom) {
-        b->oom = 1;
-        return NULL;
-    }
-    cJSON *o = cJSON_CreateObject();
-    rs_jb_add(b, parent, key, o);
-    return b->oom ? NULL : o;
+    return attach(b, parent, key, node(b, cJSON_Object));
 }
 
 cJSON *rs_jb_arr(rs_jb *b, cJSON *parent, const char *key)
 {
-    if (!parent || b->oom) {
-        b->oom = 1;
-        return NULL;
-    }
-    cJSON *a = cJSON_CreateArray();
-    rs_jb_add(b, parent, key, a);
-    return b->oom ? NULL : a;
-}
-
-void rs_jb_str(rs_jb *b, cJSON *parent, const char *key, const char *s)
-{
-    if (!b->oom)
-        rs_jb_add(b, parent, key, cJSON_CreateString(s));
+    return attach(b, parent, key, node(b, cJSON_Array));
 }
 
 void rs_jb_strn(rs_jb *b, cJSON *parent, const char *key, const char *s, size_t n)
 {
-    if (b->oom)
+    cJSON *v = node(b, cJSON_String);
+    if (!v)
         return;
-    char *tmp = rs_strndup(s, n);
-    if (!tmp) {
+    v->valuestring = rs_arena_strndup(&b->arena, s, n);
+    if (!v->valuestring) {
         b->oom = 1;
         return;
     }
-    rs_jb_add(b, parent, key, cJSON_CreateString(tmp));
-    rs_free(tmp);
+    attach(b, parent, key, v);
+}
+
+void rs_jb_str(rs_jb *b, cJSON *parent, const char *key, const char *s)
+{
+    rs_jb_strn(b, parent, key, s, strlen(s));
 }
 
 void rs_jb_ref(rs_jb *b, cJSON *parent, const char *key, const char *s)
 {
-    if (!b->oom)
-        rs_jb_add(b, parent, key, cJSON_CreateStringReference(s));
+    cJSON *v = node(b, cJSON_String | cJSON_IsReference);
+    if (!v)
+        return;
+    v->valuestring = (char *)s; /* borrowed: the RenderedPrompt outlives the tree */
+    attach(b, parent, key, v);
 }
 
-void rs_jb_num(rs_jb *b, cJSON *parent, const char *key, double v)
+void rs_jb_num(rs_jb *b, cJSON *parent, const char *key, double d)
 {
-    if (!b->oom)
-        rs_jb_add(b, parent, key, cJSON_CreateNumber(v));
+    cJSON *v = node(b, cJSON_Number);
+    if (!v)
+        return;
+    v->valuedouble = d;
+    v->valueint = d >= 2147483647.0 ? 2147483647 : d <= -2147483648.0 ? -2147483647 - 1 : (int)d;
+    attach(b, parent, key, v);
 }
 
-void rs_jb_bool(rs_jb *b, cJSON *parent, const char *key, int v)
+void rs_jb_bool(rs_jb *b, cJSON *parent, const char *key, int t)
 {
-    if (!b->oom)
-        rs_jb_add(b, parent, key, cJSON_CreateBool(v));
+    attach(b, parent, key, node(b, t ? cJSON_True : cJSON_False));
 }
 
 void rs_jb_null(rs_jb *b, cJSON *parent, const char *key)
 {
-    if (!b->oom)
-        rs_jb_add(b, parent, key, cJSON_CreateNull());
+    attach(b, parent, key, node(b, cJSON_NULL));
 }
 
+/* A reference to a borrowed value: objects and arrays share their children (printed in place,
+ * copied before a merge changes them); scalars are small and copied. */
 void rs_jb_tree(rs_jb *b, cJSON *parent, const char *key, const cJSON *v)
 {
-    if (b->oom)
-        return;
-    /* A reference to a borrowed object/array: printed in place, never freed with the tree. */
-    cJSON *r = cJSON_IsObject(v)  ? cJSON_CreateObjectReference(v->child)
-               : cJSON_IsArray(v) ? cJSON_CreateArrayReference(v->child)
-                                  : cJSON_Duplicate(v, 1);
-    rs_jb_add(b, parent, key, r);
+    cJSON *r;
+    if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+        r = node(b, (v->type & 0xFF) | cJSON_IsReference);
+        if (r)
+            r->child = v->child;
+        attach(b, parent, key, r);
+    } else {
+        rs_jb_copy(b, parent, key, v);
+    }
+}
+
+/* A deep copy of v in the arena, under key (copied too, as it comes from the input). */
+static cJSON *copy_node(rs_jb *b, const cJSON *v)
+{
+    cJSON *c = node(b, v->type & 0xFF);
+    const cJSON *k;
+    if (!c)
+        return NULL;
+    c->valuedouble = v->valuedouble;
+    c->valueint = v->valueint;
+    if (v->valuestring && !(c->valuestring = rs_arena_strndup(&b->arena, v->valuestring,
+                                                              strlen(v->valuestring)))) {
+        b->oom = 1;
+        return NULL;
+    }
+    for (k = v->child; k; k = k->next) {
+        cJSON *ck = copy_node(b, k);
+        if (!ck)
+            return NULL;
+        if (cJSON_IsObject(c)) {
+            char *key = rs_arena_strndup(&b->arena, k->string ? k->string : "",
+                                         k->string ? strlen(k->string) : 0);
+            if (!key || !attach(b, c, key, ck))
+                return NULL;
+        } else if (!attach(b, c, NULL, ck)) {
+            return NULL;
+        }
+    }
+    return c;
 }
 
 void rs_jb_copy(rs_jb *b, cJSON *parent, const char *key, const cJSON *v)
 {
-    if (!b->oom)
-        rs_jb_add(b, parent, key, cJSON_Duplicate(v, 1));
+    attach(b, parent, key, copy_node(b, v));
 }
 
-/* Replace a borrowed (reference) item in place by a deep copy, so merging may change it. */
-static cJSON *own_item(cJSON *parent, cJSON *item)
+/* Put replacement where item is in parent, as cJSON_ReplaceItemViaPointer does, without freeing
+ * item (arena nodes are never freed one by one). */
+static void relink(cJSON *parent, cJSON *item, cJSON *replacement)
 {
-    if (!(item->type & cJSON_IsReference))
-        return item;
-    cJSON *copy = cJSON_Duplicate(item, 1); /* drops the reference flag, keeps the key */
-    if (!copy)
-        return NULL;
-    if (!cJSON_ReplaceItemViaPointer(parent, item, copy)) {
-        cJSON_Delete(copy);
-        return NULL;
+    replacement->string = item->string;
+    replacement->type |= item->type & cJSON_StringIsConst;
+    replacement->next = item->next;
+    replacement->prev = item->prev;
+    if (replacement->next)
+        replacement->next->prev = replacement;
+    if (parent->child == item) {
+        if (parent->child->prev == parent->child)
+            replacement->prev = replacement;
+        parent->child = replacement;
+    } else {
+        if (replacement->prev)
+            replacement->prev->next = replacement;
+        if (!replacement->next)
+            parent->child->prev = replacement;
     }
-    return copy;
+    item->next = item->prev = NULL;
 }
 
-int rs_json_merge(cJSON *dst, const cJSON *src)
+/* src's members over dst's: objects merge key by key, anything else replaces. A borrowed
+ * (reference) object in dst is copied first, so the RenderedPrompt is never changed. */
+static int merge(rs_jb *b, cJSON *dst, const cJSON *src)
 {
     const cJSON *s;
     cJSON_ArrayForEach(s, src)
     {
         cJSON *d = cJSON_GetObjectItemCaseSensitive(dst, s->string);
         if (d && cJSON_IsObject(d) && cJSON_IsObject(s)) {
-            d = own_item(dst, d);
-            if (!d || rs_json_merge(d, s) != 0)
+            if (d->type & cJSON_IsReference) {
+                cJSON tmp = *d;
+                tmp.type &= ~cJSON_IsReference;
+                cJSON *own = copy_node(b, &tmp);
+                if (!own)
+                    return RS_ENOMEM;
+                relink(dst, d, own);
+                d = own;
+            }
+            if (merge(b, d, s) != 0)
                 return RS_ENOMEM;
             continue;
         }
-        cJSON *copy = cJSON_Duplicate(s, 1);
+        cJSON *copy = copy_node(b, s);
         if (!copy)
             return RS_ENOMEM;
-        int ok = d ? cJSON_ReplaceItemInObjectCaseSensitive(dst, s->string, copy)
-                   : cJSON_AddItemToObject(dst, s->string, copy);
-        if (!ok) {
-            cJSON_Delete(copy);
-            return RS_ENOMEM;
+        if (d) {
+            relink(dst, d, copy);
+        } else {
+            char *key = rs_arena_strndup(&b->arena, s->string, strlen(s->string));
+            if (!key || !attach(b, dst, key, copy))
+                return RS_ENOMEM;
         }
     }
     return 0;
 }
 
+/* The output buffer of print_json: grown by doubling, one copy into the body at the end. */
+typedef struct jbuf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} jbuf;
+
+static int jb_grow(jbuf *b, size_t more)
+{
+    size_t cap = b->cap ? b->cap : 1024;
+    if (b->oom)
+        return -1;
+    while (cap - b->len < more) {
+        if (cap > ((size_t)-1) / 2) {
+            b->oom = 1;
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *np = rs_realloc(b->p, cap);
+    if (!np) {
+        b->oom = 1;
+        return -1;
+    }
+    b->p = np;
+    b->cap = cap;
+    return 0;
+}
+
+static void jb_put(jbuf *b, const char *s, size_t n)
+{
+    if (n == 0)
+        return;
+    if (b->cap - b->len < n && jb_grow(b, n) != 0)
+        return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void jb_putc(jbuf *b, char c)
+{
+    if (b->cap == b->len && jb_grow(b, 1) != 0)
+        return;
+    b->p[b->len++] = c;
+}
+
+/* A JSON string literal, escaped as cJSON escapes (", \, the C escapes, other controls as \u00XX;
+ * UTF-8 passes through). Safe runs are copied whole. */
+/* 1 for the bytes a JSON string cannot hold as they are (controls, '"', '\\'; and NUL ends). */
+static const unsigned char needs_escape[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0};
+
+static void jb_string(jbuf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    size_t run = 0, i = 0;
+    jb_putc(b, '"');
+    for (;; i++) {
+        unsigned char c = u[i];
+        if (!needs_escape[c])
+            continue;
+        jb_put(b, s + run, i - run);
+        if (c == '\0')
+            break;
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+        }
+        jb_put(b, esc, n);
+        run = i + 1;
+    }
+    jb_putc(b, '"');
+}
+
+/* A number as cJSON prints it (so bodies read the same either way), without a printf for the
+ * common case: integers below 1e15 print as integers ("%1.15g" gives the same digits). */
+static void jb_number(jbuf *b, double d)
+{
+    char buf[32];
+    if (d != d || d - d != 0) { /* NaN or infinite: cJSON prints null */
+        jb_put(b, "null", 4);
+    } else if (d > -1e15 && d < 1e15 && d == (double)(long long)d) {
+        long long v = (long long)d;
+        unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+        size_t n = sizeof buf;
+        do {
+            buf[--n] = (char)('0' + m % 10);
+            m /= 10;
+        } while (m);
+        if (v < 0)
+            buf[--n] = '-';
+        jb_put(b, buf + n, sizeof buf - n);
+    } else {
+        int n = snprintf(buf, sizeof buf, "%1.15g", d);
+        if (strtod(buf, NULL) != d)
+            n = snprintf(buf, sizeof buf, "%1.17g", d);
+        jb_put(b, buf, (size_t)n);
+    }
+}
+
+/*
+ * Compact JSON for the tree, byte for byte what cJSON_PrintUnformatted gives (the golden test
+ * checks it): cJSON's printer measures its whole buffer (strlen) after every token and printf's
+ * every number, which made printing the larger half of an encode.
+ */
+static void print_json(jbuf *b, const cJSON *v)
+{
+    const cJSON *c;
+    switch (v->type & 0xFF) {
+    case cJSON_False: jb_put(b, "false", 5); break;
+    case cJSON_True: jb_put(b, "true", 4); break;
+    case cJSON_NULL: jb_put(b, "null", 4); break;
+    case cJSON_Number: jb_number(b, v->valuedouble); break;
+    case cJSON_Raw:
+        if (v->valuestring)
+            jb_put(b, v->valuestring, strlen(v->valuestring));
+        break;
+    case cJSON_String: jb_string(b, v->valuestring ? v->valuestring : ""); break;
+    case cJSON_Array:
+        jb_putc(b, '[');
+        for (c = v->child; c; c = c->next) {
+            print_json(b, c);
+            if (c->next)
+                jb_putc(b, ',');
+        }
+        jb_putc(b, ']');
+        break;
+    case cJSON_Object:
+        jb_putc(b, '{');
+        for (c = v->child; c; c = c->next) {
+            jb_string(b, c->string ? c->string : "");
+            jb_putc(b, ':');
+            print_json(b, c);
+            if (c->next)
+                jb_putc(b, ',');
+        }
+        jb_putc(b, '}');
+        break;
+    default: jb_put(b, "null", 4); break;
+    }
+}
+
 int rs_jb_finish(rs_str *body, cJSON *root, rs_jb *b, const rs_neutral *n, rs_error *err)
 {
-    int rc = 0;
-    char *text = NULL;
-    if (b->oom || !root) {
-        rc = rs_error_set(err, RS_ENOMEM, "out of memory while encoding the request body");
-        goto done;
+    if (b->oom || !root)
+        return rs_error_set(err, RS_ENOMEM, "out of memory while encoding the request body");
+    if (n && n->passthrough && merge(b, root, n->passthrough) != 0)
+        return rs_error_set(err, RS_ENOMEM, "out of memory while merging config.%s",
+                            n->svc->name);
+    /* print straight into the body's own buffer (both grow with rs_realloc): a caller that
+     * reuses its rs_str encodes without allocating for the text at all */
+    jbuf out = {body->ptr, 0, body->cap, 0};
+    body->ptr = NULL;
+    body->len = body->cap = 0;
+    body->error = 0;
+    print_json(&out, root);
+    jb_putc(&out, '\0');
+    if (out.oom) {
+        rs_free(out.p);
+        return rs_error_set(err, RS_ENOMEM, "out of memory while printing the request body");
     }
-    if (n && n->passthrough && rs_json_merge(root, n->passthrough) != 0) {
-        rc = rs_error_set(err, RS_ENOMEM, "out of memory while merging config.%s",
-                          n->svc->name);
-        goto done;
+    if (out.len - 1 > body->max) {
+        rs_free(out.p);
+        return rs_error_set(err, RS_ELIMIT, "the request body would exceed %zu bytes", body->max);
     }
-    text = cJSON_PrintUnformatted(root);
-    if (!text) {
-        rc = rs_error_set(err, RS_ENOMEM, "out of memory while printing the request body");
-        goto done;
-    }
-    rs_str_reset(body);
-    rs_str_puts(body, text);
-    rc = rs_str_report(body, err, "the request body");
-done:
-    cJSON_free(text);
-    cJSON_Delete(root);
-    return rc;
+    body->ptr = out.p;
+    body->len = out.len - 1;
+    body->cap = out.cap;
+    return 0;
 }

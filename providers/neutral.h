@@ -14,6 +14,7 @@
 #define RS_PROVIDERS_NEUTRAL_H
 
 #include "providers/provider.h"
+#include "util/arena.h"
 #include "util/json.h"
 
 #include <cjson/cJSON.h>
@@ -136,9 +137,17 @@ int rs_header_add(rs_vec *headers, const char *name, const char *prefix, const c
 
 /* ---------- cJSON building with a sticky failure flag ---------- */
 
+/* A tree under construction: nodes in an arena, a sticky out-of-memory flag. */
 typedef struct rs_jb {
     int oom;
+    rs_arena arena;
 } rs_jb;
+
+void rs_jb_init(rs_jb *b);
+/* Free every node of the tree at once. */
+void rs_jb_free(rs_jb *b);
+/* The root object. */
+cJSON *rs_jb_root(rs_jb *b);
 
 /* Add to parent (an object: under key; an array: key is ignored). key must be a string literal
  * (or otherwise outlive the tree): keys are not copied. Return the new item or NULL. */
@@ -152,17 +161,12 @@ void rs_jb_bool(rs_jb *b, cJSON *parent, const char *key, int v);
 void rs_jb_null(rs_jb *b, cJSON *parent, const char *key);
 void rs_jb_tree(rs_jb *b, cJSON *parent, const char *key, const cJSON *v); /* borrowed subtree */
 void rs_jb_copy(rs_jb *b, cJSON *parent, const char *key, const cJSON *v); /* deep copy */
-/* Attach an item made elsewhere (taken over; deleted when it cannot be attached). */
-void rs_jb_add(rs_jb *b, cJSON *parent, const char *key, cJSON *item);
 
 /*
  * Finish an encoder: merge n->passthrough over root (objects merged key by key, recursively;
- * anything else replaces), print root compactly into body, and delete root. Returns RS_ENOMEM
- * when b saw a failure.
+ * anything else replaces; borrowed parts are copied, never changed) and print root compactly
+ * into body (reusing its buffer). RS_ENOMEM when b saw a failure. The tree stays b's.
  */
 int rs_jb_finish(rs_str *body, cJSON *root, rs_jb *b, const rs_neutral *n, rs_error *err);
-
-/* Merge src over dst as rs_jb_finish does (exposed for tests). */
-int rs_json_merge(cJSON *dst, const cJSON *src);
 
 #endif

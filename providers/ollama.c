@@ -24,9 +24,39 @@ static const char *role_name(rs_nrole r)
 static int add_message(rs_jb *b, cJSON *msgs, const rs_neutral *n, const rs_nmsg *m, rs_str *s,
                        rs_error *err)
 {
-    cJSON *images = NULL, *calls = NULL, *msg = NULL;
-    int texts = 0;
+    cJSON *images = NULL, *calls = NULL, *msg;
+    int texts = 0, nimages = 0, ncalls = 0;
     rs_str_reset(s);
+    /* first what cannot be sent, and what the message holds */
+    for (size_t k = 0; k < m->count; k++) {
+        const rs_npart *p = rs_neutral_part(n, m->first + k);
+        if (p->kind == RS_NPART_TEXT) {
+            rs_str_puts(s, p->text);
+            texts++;
+        } else if (p->kind == RS_NPART_MEDIA) {
+            if (!rs_npart_is_image(p))
+                return rs_error_set(err, RS_EUNSUPPORTED,
+                                    "message %d: ollama takes images only; media of type '%s' "
+                                    "cannot be sent",
+                                    m->index, p->mime[0] ? p->mime : "(unknown)");
+            if (!p->b64)
+                return rs_error_set(err, RS_EUNSUPPORTED,
+                                    "message %d: ollama takes images only as base64 data "
+                                    "(images[]) and cannot fetch the URL %.200s; inline the "
+                                    "image as a data: URL",
+                                    m->index, p->url);
+            nimages++;
+        } else if (p->kind == RS_NPART_TOOL_CALL) {
+            if (p->value && !cJSON_IsNull(p->value) && !cJSON_IsObject(p->value))
+                return rs_error_set(err, RS_EUNSUPPORTED,
+                                    "message %d: toolRequest '%s' has a non-object input; "
+                                    "ollama's tool-call arguments must be an object",
+                                    m->index, p->name);
+            ncalls++;
+        }
+    }
+    if (rs_str_error(s))
+        return rs_str_report(s, err, "message text");
     /* tool results become one tool message each, named by their tool */
     for (size_t k = 0; k < m->count; k++) {
         const rs_npart *p = rs_neutral_part(n, m->first + k);
@@ -42,55 +72,20 @@ static int add_message(rs_jb *b, cJSON *msgs, const rs_neutral *n, const rs_nmsg
         else if (p->value && !cJSON_IsString(p->value) && !cJSON_IsNull(p->value))
             b->oom = 1;
     }
+    if (texts == 0 && nimages == 0 && ncalls == 0)
+        return 0; /* a message of tool results only */
+    msg = rs_jb_obj(b, msgs, NULL);
+    rs_jb_ref(b, msg, "role", role_name(m->role));
+    rs_jb_strn(b, msg, "content", s->ptr ? s->ptr : "", s->len);
+    if (nimages)
+        images = rs_jb_arr(b, msg, "images");
+    if (ncalls)
+        calls = rs_jb_arr(b, msg, "tool_calls");
     for (size_t k = 0; k < m->count; k++) {
         const rs_npart *p = rs_neutral_part(n, m->first + k);
-        if (p->kind == RS_NPART_TEXT) {
-            rs_str_puts(s, p->text);
-            texts++;
-        } else if (p->kind == RS_NPART_MEDIA) {
-            if (!rs_npart_is_image(p)) {
-                cJSON_Delete(images);
-                cJSON_Delete(calls);
-                return rs_error_set(err, RS_EUNSUPPORTED,
-                                    "message %d: ollama takes images only; media of type '%s' "
-                                    "cannot be sent",
-                                    m->index, p->mime[0] ? p->mime : "(unknown)");
-            }
-            if (!p->b64) {
-                cJSON_Delete(images);
-                cJSON_Delete(calls);
-                return rs_error_set(err, RS_EUNSUPPORTED,
-                                    "message %d: ollama takes images only as base64 data "
-                                    "(images[]) and cannot fetch the URL %.200s; inline the "
-                                    "image as a data: URL",
-                                    m->index, p->url);
-            }
-            if (!images)
-                images = cJSON_CreateArray();
-            if (!images) {
-                cJSON_Delete(calls);
-                b->oom = 1;
-                return 0;
-            }
-            cJSON *ref = cJSON_CreateStringReference(p->b64);
-            if (!ref || !cJSON_AddItemToArray(images, ref)) {
-                cJSON_Delete(ref);
-                cJSON_Delete(images);
-                cJSON_Delete(calls);
-                b->oom = 1;
-                return 0;
-            }
+        if (p->kind == RS_NPART_MEDIA) {
+            rs_jb_ref(b, images, NULL, p->b64); /* base64 without the data: prefix */
         } else if (p->kind == RS_NPART_TOOL_CALL) {
-            if (p->value && !cJSON_IsNull(p->value) && !cJSON_IsObject(p->value)) {
-                cJSON_Delete(images);
-                cJSON_Delete(calls);
-                return rs_error_set(err, RS_EUNSUPPORTED,
-                                    "message %d: toolRequest '%s' has a non-object input; "
-                                    "ollama's tool-call arguments must be an object",
-                                    m->index, p->name);
-            }
-            if (!calls)
-                calls = cJSON_CreateArray();
             cJSON *f = rs_jb_obj(b, rs_jb_obj(b, calls, NULL), "function");
             rs_jb_ref(b, f, "name", p->name);
             if (p->value && cJSON_IsObject(p->value))
@@ -99,20 +94,6 @@ static int add_message(rs_jb *b, cJSON *msgs, const rs_neutral *n, const rs_nmsg
                 rs_jb_obj(b, f, "arguments");
         }
     }
-    if (rs_str_error(s)) {
-        cJSON_Delete(images);
-        cJSON_Delete(calls);
-        return rs_str_report(s, err, "message text");
-    }
-    if (texts == 0 && !images && !calls)
-        return 0; /* a message of tool results only */
-    msg = rs_jb_obj(b, msgs, NULL);
-    rs_jb_ref(b, msg, "role", role_name(m->role));
-    rs_jb_strn(b, msg, "content", s->ptr ? s->ptr : "", s->len);
-    if (images)
-        rs_jb_add(b, msg, "images", images);
-    if (calls)
-        rs_jb_add(b, msg, "tool_calls", calls);
     return 0;
 }
 
@@ -148,17 +129,14 @@ int rs_ollama_encode(rs_str *body, const rs_service *svc, const char *model,
                      const cJSON *rendered, const rs_encode_opts *o, rs_error *err)
 {
     rs_neutral n;
-    rs_jb b = {0};
+    rs_jb b;
     rs_str s = RS_STR_INIT;
     cJSON *root = NULL;
     int rc = rs_neutral_build(&n, svc, model, rendered, err);
     if (rc)
         return rc;
-    root = cJSON_CreateObject();
-    if (!root) {
-        rc = rs_error_set(err, RS_ENOMEM, "out of memory");
-        goto done;
-    }
+    rs_jb_init(&b);
+    root = rs_jb_root(&b);
     rs_jb_ref(&b, root, "model", model);
     cJSON *msgs = rs_jb_arr(&b, root, "messages");
     for (size_t i = 0; i < n.msgs.len; i++)
@@ -199,9 +177,8 @@ int rs_ollama_encode(rs_str *body, const rs_service *svc, const char *model,
         goto done;
     rs_jb_bool(&b, root, "stream", o && o->stream);
     rc = rs_jb_finish(body, root, &b, &n, err);
-    root = NULL;
 done:
-    cJSON_Delete(root);
+    rs_jb_free(&b);
     rs_str_free(&s);
     rs_neutral_free(&n);
     return rc;

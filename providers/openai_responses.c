@@ -235,16 +235,13 @@ int rs_openai_responses_encode(rs_str *body, const rs_service *svc, const char *
                                const cJSON *rendered, const rs_encode_opts *o, rs_error *err)
 {
     rs_neutral n;
-    rs_jb b = {0};
+    rs_jb b;
     cJSON *root = NULL;
     int rc = rs_neutral_build(&n, svc, model, rendered, err);
     if (rc)
         return rc;
-    root = cJSON_CreateObject();
-    if (!root) {
-        rc = rs_error_set(err, RS_ENOMEM, "out of memory");
-        goto done;
-    }
+    rs_jb_init(&b);
+    root = rs_jb_root(&b);
     rs_jb_ref(&b, root, "model", model);
     if ((rc = add_input(&b, root, &n, err)) != 0)
         goto done;
@@ -255,9 +252,8 @@ int rs_openai_responses_encode(rs_str *body, const rs_service *svc, const char *
     if (o && o->stream)
         rs_jb_bool(&b, root, "stream", 1);
     rc = rs_jb_finish(body, root, &b, &n, err);
-    root = NULL;
 done:
-    cJSON_Delete(root);
+    rs_jb_free(&b);
     rs_neutral_free(&n);
     return rc;
 }

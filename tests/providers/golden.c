@@ -255,6 +255,14 @@ int main(int argc, char **argv)
                             targets[t].service, err.message);
                     failures++;
                 } else {
+                    /* our printer writes exactly what cJSON's compact printer would */
+                    char *compact = cJSON_PrintUnformatted(parsed);
+                    if (!compact || strcmp(compact, body.ptr) != 0) {
+                        fprintf(stderr, "%s x %s: the body is not canonical compact JSON\n",
+                                names[i], targets[t].service);
+                        failures++;
+                    }
+                    cJSON_free(compact);
                     rs_str text = RS_STR_INIT;
                     rs_str_puts(&text, pretty);
                     rs_str_putc(&text, '\n');
