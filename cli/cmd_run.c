@@ -3,6 +3,7 @@
  */
 #include "cli/cli.h"
 
+#include "rosetta/compare.h"
 #include "rosetta/memory.h"
 #include "rosetta/runner.h"
 #include "util/error.h"
@@ -37,6 +38,12 @@ static const char usage_text[] =
     "  --deadline MS     the whole run, retries and fallbacks included (default 600000)\n"
     "  --seed N          seed of the backoff jitter (reproducible waits)\n"
     "  --verbose         trace HTTP to stderr (keys redacted) and print a summary\n"
+    "  --split ARMS      live traffic split, e.g. \"v3=50,v4=50\": REF@ARM is run for an arm chosen\n"
+    "                    by a sticky hash of --key (the same key always gets the same arm), logged\n"
+    "                    with --experiment (default split-NAME) and the arm; compare the arms with\n"
+    "                    `rosetta feedback RUN_ID --score X` and `rosetta stats --experiment EXP`\n"
+    "  --key K           the unit of assignment (a user id, a session id) for --split\n"
+    "  --experiment EXP  the experiment id of a --split\n"
     "\n"
     "Keys come from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, ...) or\n"
     "the key_file named in rosetta.yaml; they are never printed or logged.\n"
@@ -169,6 +176,8 @@ int cmd_run(int argc, char **argv)
     stream_out so = {0};
     struct sigaction sa, old_sa;
     int sa_set = 0;
+    const char *split = NULL, *split_key = NULL, *split_exp = NULL;
+    char split_arm[64], split_exp_buf[300], split_ref[600];
 
     vars = cJSON_CreateObject();
     if (!vars) {
@@ -230,6 +239,15 @@ int cmd_run(int argc, char **argv)
                 ro.max_attempts = n > 20 ? 20 : (int)n;
             else
                 ro.seed = n;
+        } else if (strcmp(a, "--split") == 0 || strcmp(a, "--key") == 0 ||
+                   strcmp(a, "--experiment") == 0) {
+            NEEDS_VALUE;
+            if (a[2] == 's')
+                split = v;
+            else if (a[2] == 'k')
+                split_key = v;
+            else
+                split_exp = v;
         } else if (strcmp(a, "--no-log") == 0) {
             ro.no_log = 1;
         } else if (strcmp(a, "--stream") == 0) {
@@ -252,6 +270,40 @@ int cmd_run(int argc, char **argv)
     if (q.target && q.route) {
         rc = cli_usage_error("run", "--target and --route exclude each other");
         goto done;
+    }
+    if ((split || split_key) && (!split || !split_key || !q.ref || strchr(q.ref, '@'))) {
+        rc = cli_usage_error("run", "--split needs --key and a prompt NAME without @ (the arms "
+                                    "are its versions or labels: --split \"v3=50,v4=50\")");
+        goto done;
+    }
+    if (split) {
+        /* sticky assignment (rosetta/compare.h): the same key always gets the same arm */
+        int n = split_exp ? snprintf(split_exp_buf, sizeof split_exp_buf, "%s", split_exp)
+                          : snprintf(split_exp_buf, sizeof split_exp_buf, "split-%s", q.ref);
+        if (n < 0 || (size_t)n >= sizeof split_exp_buf) {
+            rc = cli_usage_error("run", "experiment id too long");
+            goto done;
+        }
+        for (char *c = split_exp_buf; *c; c++)
+            if (*c == '/')
+                *c = '.';
+        if (rs_split_choose(split_arm, sizeof split_arm, split, split_exp_buf, split_key,
+                            &err) != 0) {
+            rc = cli_fail(&err);
+            goto done;
+        }
+        n = snprintf(split_ref, sizeof split_ref, "%s@%s", q.ref, split_arm);
+        if (n < 0 || (size_t)n >= sizeof split_ref) {
+            rc = cli_usage_error("run", "prompt reference too long");
+            goto done;
+        }
+        q.ref = split_ref;
+        q.experiment = split_exp_buf;
+        q.arm = split_arm;
+        q.case_id = split_key;
+        if (verbose)
+            fprintf(stderr, "rosetta: split %s: key -> arm %s (experiment %s)\n", split, split_arm,
+                    split_exp_buf);
     }
     if (!q.ref && !q.source) {
         rc = cli_usage_error("run", "give a prompt reference or --source FILE");

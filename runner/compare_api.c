@@ -436,7 +436,8 @@ int rs_compare_experiment_report(char **report_json, const char *experiment,
         goto done;
     }
     rs_error merr = RS_ERROR_INIT;
-    if (rs_compare_meta_read(&meta, state, experiment, &merr) != 0 && merr.code != RS_ENOTFOUND) {
+    if (rs_compare_meta_read(&meta, state, experiment, &merr) != 0 && merr.code != RS_ENOTFOUND &&
+        merr.code != RS_EINVAL) {
         *err = merr;
         rc = merr.code;
         goto done;

@@ -1,10 +1,12 @@
 /*
  * runner/split.c - sticky, deterministic assignment of live traffic to arms (rosetta/compare.h).
  *
- * FNV-1a 64 over experiment, a NUL byte and the key; the top 53 bits as a fraction in [0, 1)
- * pick the arm whose cumulative weight interval contains it. FNV-1a is not cryptographic and
- * does not need to be: keys are not adversarial here, and it is stable across platforms and
- * languages, so an app can reproduce the assignment itself.
+ * FNV-1a 64 over experiment, a NUL byte and the key, then MurmurHash3's fmix64 finalizer; the
+ * top 53 bits as a fraction in [0, 1) pick the arm whose cumulative weight interval contains it.
+ * The finalizer matters: FNV-1a's high bits hardly move when only the last bytes of the key
+ * change ("user-1" .. "user-60" all landed in one arm without it). Neither is cryptographic and
+ * neither needs to be: keys are not adversarial here, and both are a few lines in any language,
+ * so an app can reproduce the assignment itself.
  */
 #include "rosetta/compare.h"
 
@@ -72,6 +74,11 @@ int rs_split_choose(char *arm, size_t size, const char *split, const char *exper
                             experiment ? strlen(experiment) : 0);
     h = rs_fnv1a64(h, "", 1);
     h = rs_fnv1a64(h, key ? key : "", key ? strlen(key) : 0);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
     double u = (double)(h >> 11) / 9007199254740992.0; /* 2^53 */
     double acc = 0;
     size_t pick = n - 1;

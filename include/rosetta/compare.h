@@ -83,9 +83,9 @@ int rs_compare_format_html(char **out, const char *report_json, rs_error *err);
 
 /*
  * Live traffic split: the arm for key under split "v3=50,v4=50" (names with positive weights).
- * Sticky and deterministic: FNV-1a 64 of experiment, a NUL and key picks a point in [0, 1) of the
- * cumulative weights, so the same user always gets the same arm, and a different experiment
- * reshuffles users. arm (size >= 64) receives the name. RS_EINVAL on a malformed split.
+ * Sticky and deterministic: FNV-1a 64 of experiment, a NUL and key, mixed by MurmurHash3's
+ * fmix64, picks a point in [0, 1) (its top 53 bits) of the cumulative weights, so the same
+ * user always gets the same arm, and a different experiment reshuffles users. arm (size >= 64) receives the name. RS_EINVAL on a malformed split.
  */
 int rs_split_choose(char *arm, size_t size, const char *split, const char *experiment,
                     const char *key, rs_error *err);

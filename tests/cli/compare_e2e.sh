@@ -155,4 +155,29 @@ grep -q "datasets/bad.jsonl:2:1: \"vars\" must be an object (the prompt's input)
   fail "bad dataset message: $(cat bad.err)"
 expect_eq "$(q "select count(*) from runs where case_id in ('a','b')")" "0" "nothing ran on a bad dataset"
 
+# live traffic split: sticky arms by key, feedback later, unpaired statistics from the log
+unset OPENAI_BASE_URL OPENAI_API_KEY
+for i in $(seq 1 60); do
+  "$R" run support/triage --split "v1=50,v2=50" --key "user-$i" --target mock/echo \
+    --var ticket="ticket $i" --var area=bug --json > run.json
+  id=$(jq -r .run_id run.json)
+  ver=$(jq -r .version run.json)
+  # v2 satisfies every user, v1 every other one
+  if [ "$ver" = v2 ] || [ $((i % 2)) = 0 ]; then s=1; else s=0; fi
+  "$R" feedback "$id" --score "$s" --label thumbs > /dev/null
+done
+again=$("$R" run support/triage --split "v1=50,v2=50" --key user-7 --target mock/echo \
+  --var ticket=x --var area=bug --json | jq -r .version)
+expect_eq "$again" "$(q "select version from runs where case_id='user-7' order by id limit 1")" "sticky arm"
+n1=$(q "select count(*) from runs where experiment='split-support.triage' and arm='v1'")
+[ "$n1" -ge 15 ] && [ "$n1" -le 45 ] || fail "split far from 50/50: $n1 of 61 in v1"
+"$R" stats --experiment split-support.triage --json > live.json
+expect_eq "$(jq -r .compare.design live.json)" "unpaired" "live design"
+expect_eq "$(jq -r .compare.winner live.json)" "v2" "live winner"
+set +e
+"$R" feedback 999999 --score 1 > /dev/null 2>&1
+code=$?
+set -e
+[ "$code" != 0 ] || fail "feedback on a missing run accepted"
+
 echo ok

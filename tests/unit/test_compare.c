@@ -5,6 +5,7 @@
  */
 #include "test_helpers.h"
 
+#include "rosetta/compare.h"
 #include "runner/compare.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -591,6 +592,33 @@ static void reports_render(void **state)
     rs_free(m);
 }
 
+/* Live split: sticky, close to the weights, different experiments reshuffle, bad splits refused. */
+static void split_assignment(void **state)
+{
+    (void)state;
+    char arm[64], again[64];
+    rs_error err = RS_ERROR_INIT;
+    int v4 = 0, heavy = 0, moved = 0;
+    for (int i = 0; i < 10000; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "user-%d", i);
+        assert_rs_ok(rs_split_choose(arm, sizeof arm, "v3=50,v4=50", "exp", key, &err), &err);
+        assert_rs_ok(rs_split_choose(again, sizeof again, "v3=50,v4=50", "exp", key, &err), &err);
+        assert_string_equal(arm, again);
+        v4 += strcmp(arm, "v4") == 0;
+        assert_rs_ok(rs_split_choose(again, sizeof again, "v3=50,v4=50", "exp2", key, &err), &err);
+        moved += strcmp(arm, again) != 0;
+        assert_rs_ok(rs_split_choose(arm, sizeof arm, "a=1,b=9", "exp", key, &err), &err);
+        heavy += strcmp(arm, "b") == 0;
+    }
+    assert_true(v4 > 4800 && v4 < 5200);      /* binomial sd = 50 */
+    assert_true(heavy > 8880 && heavy < 9120); /* sd = 30 */
+    assert_true(moved > 4800 && moved < 5200); /* another experiment: independent */
+    const char *bad[] = {"", "v3", "v3=0,v4=1", "v3=x", "=5", "v3=5,v3=5", "v3=-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(rs_split_choose(arm, sizeof arm, bad[i], "e", "k", &err), RS_EINVAL);
+}
+
 int main(void)
 {
     cJSON_Hooks hooks = {rs_malloc, rs_free};
@@ -606,6 +634,7 @@ int main(void)
         cmocka_unit_test(repeats_use_case_means),
         cmocka_unit_test(live_split_unpaired),
         cmocka_unit_test(reports_render),
+        cmocka_unit_test(split_assignment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
