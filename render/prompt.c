@@ -93,6 +93,15 @@ static int js_assign(cJSON *target, const cJSON *src)
     return rc;
 }
 
+/* A reference to item's members (objects, arrays) or a copy (scalars): for trees that only
+ * live while item does. NULL when out of memory. */
+static cJSON *make_ref(const cJSON *item)
+{
+    return cJSON_IsObject(item)  ? cJSON_CreateObjectReference(item->child)
+           : cJSON_IsArray(item) ? cJSON_CreateArrayReference(item->child)
+                                 : cJSON_Duplicate(item, 1);
+}
+
 static const char *kind_with_article(const cJSON *v)
 {
     if (cJSON_IsArray(v))
@@ -127,7 +136,7 @@ static int add_ext(cJSON *ext, const char *key, const cJSON *value)
             goto done;
         }
     }
-    rc = js_set(obj, dot + 1, cJSON_Duplicate(value, 1));
+    rc = js_set(obj, dot + 1, make_ref(value)); /* parsed holds raw, which holds value */
 done:
     rs_free(ns);
     return rc;
@@ -174,7 +183,7 @@ static int parse_document(rs_prompt *p, rs_error *err)
     }
     for (const cJSON *m = raw->child; m && rc == 0; m = m->next) {
         if (is_reserved(m->string))
-            rc = js_set(parsed, m->string, cJSON_Duplicate(m, 1));
+            rc = js_set(parsed, m->string, make_ref(m)); /* raw ends up in parsed too */
         else if (strchr(m->string, '.'))
             rc = add_ext(ext, m->string, m);
     }
@@ -431,7 +440,8 @@ static void compute_hash(rs_prompt *p)
     rs_sha256 h;
     rs_sha256_init(&h);
     rs_sha256_update(&h, "rosetta-prompt-1", 17);
-    rs_sha256_update(&h, p->src, p->len);
+    /* the frontmatter as written; the template and its partials are in the engine's hash */
+    rs_sha256_update(&h, p->src, p->fm.body_off);
     const char *tpl_hash = rs_hbs_content_hash(p->tpl);
     if (tpl_hash)
         rs_sha256_update(&h, tpl_hash, strlen(tpl_hash) + 1);
@@ -480,12 +490,21 @@ int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,
         goto done;
     if ((rc = resolve_metadata(&p->metadata, p, NULL, err)) != 0)
         goto done;
-    p->render_base = cJSON_Duplicate(p->metadata, 1);
+    p->render_base = cJSON_CreateObject();
+    for (const cJSON *m = p->metadata->child; p->render_base && m; m = m->next) {
+        if (strcmp(m->string, "input") == 0)
+            continue;
+        cJSON *d = cJSON_Duplicate(m, 1);
+        if (!d || !cJSON_AddItemToObject(p->render_base, m->string, d)) {
+            cJSON_Delete(d);
+            cJSON_Delete(p->render_base);
+            p->render_base = NULL;
+        }
+    }
     if (!p->render_base) {
         rc = oom(err);
         goto done;
     }
-    cJSON_DeleteItemFromObjectCaseSensitive(p->render_base, "input");
     const cJSON *in = cJSON_GetObjectItemCaseSensitive(p->parsed, "input");
     const cJSON *def = cJSON_IsObject(in) ? cJSON_GetObjectItemCaseSensitive(in, "default") : NULL;
     p->fm_default = rs_js_truthy(def) ? def : NULL;
@@ -559,14 +578,26 @@ int rs_prompt_render_metadata(cJSON **out, const rs_prompt *p, const cJSON *opti
 
 /* object[key] = a reference to item (no copy; cJSON_AddItemReferenceToObject leaks the
  * reference when the key cannot be copied). Scalars are copied. */
+
 static int add_ref(cJSON *object, const char *key, const cJSON *item)
 {
-    cJSON *r = cJSON_IsObject(item)  ? cJSON_CreateObjectReference(item->child)
-               : cJSON_IsArray(item) ? cJSON_CreateArrayReference(item->child)
-                                     : cJSON_Duplicate(item, 1);
+    cJSON *r = make_ref(item);
     if (!r || !cJSON_AddItemToObject(object, key, r)) {
         cJSON_Delete(r);
         return RS_ENOMEM;
+    }
+    return 0;
+}
+
+/* Object.assign(target, {...src}) without copying: target's members refer to src's (which must
+ * outlive target). Non-objects are spread by copy (rare: data.input as a list or a string). */
+static int js_assign_ref(cJSON *target, const cJSON *src)
+{
+    if (!cJSON_IsObject(src))
+        return js_assign(target, src);
+    for (const cJSON *m = src->child; m; m = m->next) {
+        if (js_set(target, m->string, make_ref(m)) != 0)
+            return RS_ENOMEM;
     }
     return 0;
 }
@@ -630,15 +661,15 @@ int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const c
     context = cJSON_CreateObject();
     if (!context)
         goto nomem;
-    if (ro->apply_input_default && p->fm_default && js_assign(context, p->fm_default) != 0)
+    if (ro->apply_input_default && p->fm_default && js_assign_ref(context, p->fm_default) != 0)
         goto nomem;
     const cJSON *oin = options ? cJSON_GetObjectItemCaseSensitive(options, "input") : NULL;
     const cJSON *odef = cJSON_IsObject(oin) ? cJSON_GetObjectItemCaseSensitive(oin, "default")
                                             : NULL;
-    if (rs_js_truthy(odef) && js_assign(context, odef) != 0)
+    if (rs_js_truthy(odef) && js_assign_ref(context, odef) != 0)
         goto nomem;
     const cJSON *input = data ? cJSON_GetObjectItemCaseSensitive(data, "input") : NULL;
-    if (input && js_assign(context, input) != 0)
+    if (input && js_assign_ref(context, input) != 0)
         goto nomem;
 
     if (ro->strict && p->input_schema) {

@@ -254,8 +254,13 @@ static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *v
         rc = parse_pico(&r, c, value);
         if (rc)
             goto done;
-        prop = rs_js_spread(r);
-        cJSON_Delete(r);
+        /* {...r}: r is a fresh object (or a copy of a named schema), so it can be used as is */
+        if (cJSON_IsObject(r)) {
+            prop = r;
+        } else {
+            prop = rs_js_spread(r);
+            cJSON_Delete(r);
+        }
         if (!prop) {
             rc = oom(c);
             goto done;
