@@ -548,7 +548,8 @@ static int insert_rows(rs_runlog *log, const rs_run_record *r, long long *id, rs
     return 0;
 }
 
-int rs_runlog_insert(rs_runlog *log, const rs_run_record *r, long long *id, rs_error *err)
+int rs_runlog_insert_batch(rs_runlog *log, const rs_run_record *runs, size_t n, long long *ids,
+                           rs_error *err)
 {
     if (!log->ins_run &&
         (sqlite3_prepare_v2(log->db, ins_run_sql, -1, &log->ins_run, NULL) != SQLITE_OK ||
@@ -557,7 +558,8 @@ int rs_runlog_insert(rs_runlog *log, const rs_run_record *r, long long *id, rs_e
     int rc = begin(log, err);
     if (rc)
         return rc;
-    rc = insert_rows(log, r, id, err);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = insert_rows(log, &runs[i], ids ? &ids[i] : NULL, err);
     sqlite3_reset(log->ins_run);
     sqlite3_reset(log->ins_attempt);
     if (rc) {
@@ -565,6 +567,11 @@ int rs_runlog_insert(rs_runlog *log, const rs_run_record *r, long long *id, rs_e
         return rc;
     }
     return commit(log, err);
+}
+
+int rs_runlog_insert(rs_runlog *log, const rs_run_record *r, long long *id, rs_error *err)
+{
+    return rs_runlog_insert_batch(log, r, 1, id, err);
 }
 
 int rs_runlog_feedback(rs_runlog *log, long long run_id, double score, const char *label,

@@ -98,6 +98,12 @@ int rs_runlog_schema_version(rs_runlog *log);
  * Waits out concurrent writers (busy timeout + retried BEGIN IMMEDIATE); RS_EDB otherwise. */
 int rs_runlog_insert(rs_runlog *log, const rs_run_record *run, long long *id, rs_error *err);
 
+/* Insert n runs in one transaction (all or none): for batches (compare, concurrent runs) that
+ * finish many calls at once; much cheaper per run than n single inserts. ids (may be NULL)
+ * gets the n run ids. */
+int rs_runlog_insert_batch(rs_runlog *log, const rs_run_record *runs, size_t n, long long *ids,
+                           rs_error *err);
+
 /* Attach a score/label to a run (issue 6: human or judge feedback). */
 int rs_runlog_feedback(rs_runlog *log, long long run_id, double score, const char *label,
                        rs_error *err);

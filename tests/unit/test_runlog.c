@@ -454,6 +454,44 @@ static void test_paths_and_since(void **state)
         assert_int_equal(rs_runlog_since(buf, sizeof buf, bad[i], now, &err), RS_EINVAL);
 }
 
+/* A batch is one transaction: all its runs land, or none (a failing row rolls back the rest). */
+static void test_batch(void **state)
+{
+    (void)state;
+    char path[512];
+    rs_error err = RS_ERROR_INIT;
+    rs_runlog *log = NULL;
+    db_path(path, sizeof path, "batch");
+    assert_rs_ok(rs_runlog_open(&log, path, &err), &err);
+    rs_run_record runs[50];
+    long long ids[50];
+    for (int i = 0; i < 50; i++) {
+        rs_run_record_init(&runs[i]);
+        runs[i].prompt = "batch";
+        runs[i].ok = 1;
+    }
+    assert_rs_ok(rs_runlog_insert_batch(log, runs, 50, ids, &err), &err);
+    for (int i = 1; i < 50; i++)
+        assert_true(ids[i] == ids[i - 1] + 1);
+    /* two attempts with the same n cannot both be stored: the whole batch is refused */
+    rs_attempt_record a = {"x/y", 1, 200, NULL, NULL, 1, -1};
+    runs[10].attempts = &a;
+    runs[10].n_attempts = 1;
+    assert_rs_ok(rs_runlog_exec(log, "CREATE TRIGGER no_x BEFORE INSERT ON attempts"
+                                     " BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                                &err),
+                 &err);
+    assert_int_equal(rs_runlog_insert_batch(log, runs, 50, NULL, &err), RS_EDB);
+    assert_non_null(strstr(err.message, "refused"));
+    rs_runlog_query q = RS_RUNLOG_QUERY_INIT;
+    rs_runstats *s = NULL;
+    q.prompt = "batch";
+    assert_rs_ok(rs_runlog_stats(log, &q, &s, &err), &err);
+    assert_int_equal(s->groups[0].count, 50); /* not 60 or 100 */
+    rs_runstats_free(s);
+    rs_runlog_close(log);
+}
+
 static void test_open_errors(void **state)
 {
     (void)state;
@@ -481,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_open_insert_show), cmocka_unit_test(test_stats),
         cmocka_unit_test(test_migration),        cmocka_unit_test(test_secrets_scrubbed),
         cmocka_unit_test(test_paths_and_since),  cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_batch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
