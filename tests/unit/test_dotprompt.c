@@ -9,6 +9,7 @@
 #include "render/js_json.h"
 #include "render/messages.h"
 #include "render/prompt.h"
+#include "rosetta/prompt.h"
 #include "templates/frontmatter.h"
 #include "templates/jsonschema_validate.h"
 #include "templates/picoschema.h"
@@ -556,6 +557,44 @@ static void prompt_data_shape_errors(void **state)
     rs_prompt_free(p);
 }
 
+/* The public API: JSON text in, JSON text out. */
+static void public_api_text_round_trip(void **state)
+{
+    (void)state;
+    rs_prompt *p = NULL;
+    rs_error err = RS_ERROR_INIT;
+    rs_prompt_options po = RS_PROMPT_OPTIONS_INIT;
+    po.filename = "t.prompt";
+    po.schemas_json = "{\"Who\": {\"type\": \"string\"}}";
+    const char *src = "---\ninput:\n  schema: {name: Who}\n  default: {name: World}\n---\n"
+                      "Hello {{name}}!";
+    assert_rs_ok(rs_prompt_open(&p, src, strlen(src), &po, &err), &err);
+    char *out = NULL;
+    size_t len = 0;
+    rs_prompt_render_options ro = RS_PROMPT_RENDER_OPTIONS_INIT;
+    ro.indent = 0;
+    assert_rs_ok(rs_prompt_render_json(&out, &len, p, NULL, NULL, &ro, &err), &err);
+    assert_int_equal(len, strlen(out));
+    assert_non_null(strstr(out, "\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":"
+                                "\"Hello World!\"}]}]"));
+    rs_free(out);
+    ro.reference = 1;
+    assert_rs_ok(rs_prompt_render_json(&out, NULL, p, "{\"input\": {}}", NULL, &ro, &err), &err);
+    assert_non_null(strstr(out, "\"Hello !\""));
+    rs_free(out);
+    assert_rs_ok(rs_prompt_metadata_json(&out, NULL, p, "{\"model\": \"x/y\"}", &ro, &err), &err);
+    assert_non_null(strstr(out, "\"model\":\"x/y\""));
+    assert_non_null(strstr(out, "\"properties\":{\"name\":{\"type\":\"string\"}}"));
+    rs_free(out);
+    ro.data_name = "d.json";
+    assert_int_equal(rs_prompt_render_json(&out, NULL, p, "{\"input\": }", NULL, &ro, &err),
+                     RS_ESYNTAX);
+    assert_null(out);
+    assert_string_equal(err.file, "d.json");
+    assert_int_equal(err.line, 1);
+    rs_prompt_free(p);
+}
+
 /* Fail every allocation in turn: each run must fail cleanly (ASan checks for leaks) or pass. */
 static void prompt_allocation_failures(void **state)
 {
@@ -600,6 +639,7 @@ int main(void)
         cmocka_unit_test(prompt_render_end_to_end),
         cmocka_unit_test(prompt_errors_point_into_the_file),
         cmocka_unit_test(prompt_data_shape_errors),
+        cmocka_unit_test(public_api_text_round_trip),
         cmocka_unit_test(prompt_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
