@@ -564,7 +564,8 @@ int rs_transport_step(rs_transport *t, long wait_ms, rs_error *err)
     int running = 0;
     CURLMcode mc = curl_multi_perform(t->multi, &running);
     /* Completions first: never sleep in poll while finished work waits to be handed back. */
-    if (mc == CURLM_OK && reap(t) == 0 && running > 0 && wait_ms > 0) {
+    /* With nothing in flight the poll still sleeps until wait_ms or rs_transport_wakeup. */
+    if (mc == CURLM_OK && reap(t) == 0 && wait_ms > 0) {
         mc = curl_multi_poll(t->multi, NULL, 0, (int)(wait_ms > 60000 ? 60000 : wait_ms), NULL);
         if (mc == CURLM_OK)
             mc = curl_multi_perform(t->multi, &running);

@@ -100,7 +100,8 @@ int rs_transport_add(rs_transport *t, rs_exchange *x, rs_error *err);
 void rs_transport_remove(rs_transport *t, rs_exchange *x);
 
 /*
- * Drive the engine: wait at most wait_ms for network activity (0 = just poll), move every
+ * Drive the engine: wait at most wait_ms for network activity or rs_transport_wakeup (also
+ * when nothing is in flight: then it is the caller's timer; 0 = just poll), move every
  * transfer forward and run the `done` callbacks of the exchanges that completed. Returns the
  * number of exchanges still in flight (>= 0), or RS_EHTTP with err set when the multi handle
  * failed. Callbacks may add new exchanges.

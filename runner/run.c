@@ -29,6 +29,7 @@
 #include "util/json.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -279,7 +280,7 @@ typedef struct attempt_row {
     long retry_after_ms;
 } attempt_row;
 
-enum phase { P_NEW, P_HTTP, P_MOCK, P_WAIT, P_DONE };
+enum phase { P_NEW, P_HTTP, P_MOCK, P_WAIT, P_LOGGING, P_DONE };
 
 typedef struct run_state {
     rs_runner *r;
@@ -316,6 +317,18 @@ typedef struct run_state {
     char err_class[24];
     double ttft_ms;
     int input_error;  /* failed before anything was sent */
+    /* the outcome and its log record, alive until delivered */
+    rs_run_outcome out;
+    rs_run_record rec;
+    rs_attempt_record *ar;
+    char *tools, *input;
+    char hash[20];
+    char warning[256];
+    rs_target last;
+    long long run_id;
+    int logged_rc;
+    rs_error log_err;
+    struct run_state *log_next;
 } run_state;
 
 static void state_init(run_state *st, rs_runner *r, const rs_run_request *req, size_t index)
@@ -344,6 +357,9 @@ static void target_clear(run_state *st)
 
 static void state_free(run_state *st)
 {
+    rs_free(st->tools);
+    rs_free(st->input);
+    rs_free(st->ar);
     target_clear(st);
     rs_exchange_reset(&st->x);
     rs_result_free(&st->x.result);
@@ -757,6 +773,15 @@ static void record_attempt(run_state *st, int ok, int http, rs_fail_class cls, c
     a->retry_after_ms = retry_after;
 }
 
+typedef struct logger {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    run_state *pending, *pending_tail; /* to write */
+    run_state *done, *done_tail;       /* written, to deliver */
+    int stop, running;
+} logger;
+
 typedef struct batch batch;
 static void run_finish(batch *b, run_state *st);
 static void refill(batch *b);
@@ -775,6 +800,7 @@ struct batch {
     size_t n, next;    /* requests, and the next one to start */
     size_t concurrency, active;
     int refilling;
+    logger lg;
 };
 
 static void on_text(void *ud, const char *text, size_t len)
@@ -974,122 +1000,237 @@ static uint64_t fnv1a(const char *p, size_t n)
     return h;
 }
 
+/* Hand the outcome to the caller, free what the record borrowed, free the slot. */
+static void deliver(batch *b, run_state *st)
+{
+    rs_runner *r = b->r;
+    if (st->logged_rc != 0) {
+        FILE *w = r->o.warnings ? r->o.warnings : stderr;
+        fprintf(w, "rosetta: warning: the run could not be logged: %s\n", st->log_err.message);
+    }
+    st->out.run_id = st->logged_rc == 0 ? st->run_id : -1;
+    if (b->err_out && !st->ok)
+        *b->err_out = st->err;
+    if (b->done)
+        b->done(b->ud, &st->out);
+    rs_free(st->tools);
+    rs_free(st->input);
+    rs_free(st->ar);
+    st->tools = st->input = NULL;
+    st->ar = NULL;
+    st->phase = P_DONE;
+    b->active--;
+    refill(b);
+}
+
+/*
+ * The run is over: compute its outcome and its log record (both kept in st, which stays alive
+ * until delivered), then log it - on the logger thread when there is one, so the network loop
+ * never waits for the disk - and deliver it.
+ */
 static void run_finish(batch *b, run_state *st)
 {
     rs_runner *r = b->r;
-    rs_run_outcome o;
-    memset(&o, 0, sizeof o);
-    st->phase = P_DONE;
-    char *tools = tool_calls_json(&st->final);
-    char *input = rs_json_print(cJSON_GetObjectItemCaseSensitive(st->data, "input"), 0);
-    char warning[256] = "";
-    char hash[20] = "";
+    rs_run_outcome *o = &st->out;
+    memset(o, 0, sizeof *o);
+    st->phase = P_LOGGING;
+    st->tools = tool_calls_json(&st->final);
+    st->input = rs_json_print(cJSON_GetObjectItemCaseSensitive(st->data, "input"), 0);
     if (st->have_req)
-        snprintf(hash, sizeof hash, "%016llx",
+        snprintf(st->hash, sizeof st->hash, "%016llx",
                  (unsigned long long)fnv1a(st->http.body.ptr ? st->http.body.ptr : "",
                                            st->http.body.len));
     double cost = 0;
     int cost_known = 0;
     if (st->ok)
         cost_known = rs_pricing_cost(r->pricing, st->tgt.provider, st->tgt.model,
-                                     &st->final.usage, &cost, warning, sizeof warning);
-    o.index = st->index;
-    o.ok = st->ok;
-    o.rc = st->ok ? 0 : st->rc ? st->rc : RS_EPROVIDER;
-    o.run_id = -1;
-    o.text = rs_str_cstr(&st->final.text);
-    o.tool_calls_json = tools;
-    o.error = st->ok ? NULL : st->err.message;
-    o.error_class = st->ok ? NULL : st->err_class;
-    o.prompt = st->name;
-    o.version = st->version[0] ? st->version : NULL;
-    o.commit = st->commit;
-    o.variant = st->variant;
-    char route_target[320] = "";
+                                     &st->final.usage, &cost, st->warning, sizeof st->warning);
+    o->index = st->index;
+    o->ok = st->ok;
+    o->rc = st->ok ? 0 : st->rc ? st->rc : RS_EPROVIDER;
+    o->run_id = -1;
+    o->text = rs_str_cstr(&st->final.text);
+    o->tool_calls_json = st->tools;
+    o->error = st->ok ? NULL : st->err.message;
+    o->error_class = st->ok ? NULL : st->err_class;
+    o->prompt = st->name;
+    o->version = st->version[0] ? st->version : NULL;
+    o->commit = st->commit;
+    o->variant = st->variant;
+    memset(&st->last, 0, sizeof st->last);
     if (st->route.n) {
         size_t last = st->ti < st->route.n ? st->ti : st->route.n - 1;
-        snprintf(route_target, sizeof route_target, "%s", st->route.targets[last].target);
+        rs_target_parse(&st->last, st->route.targets[last].target, NULL);
     }
-    rs_target lt;
-    memset(&lt, 0, sizeof lt);
-    if (route_target[0])
-        rs_target_parse(&lt, route_target, NULL);
-    o.provider = lt.provider[0] ? lt.provider : NULL;
-    o.model = lt.model[0] ? lt.model : NULL;
-    o.route = st->route.name[0] ? st->route.name : NULL;
-    o.finish = st->ok ? rs_finish_name(st->final.finish) : NULL;
-    o.input_tokens = st->final.usage.input;
-    o.output_tokens = st->final.usage.output;
-    o.cached_tokens = st->final.usage.cached;
-    o.reasoning_tokens = st->final.usage.reasoning;
-    o.cost_known = cost_known;
-    o.cost_usd = cost;
-    o.latency_ms = now_ms() - st->t0;
-    o.ttft_ms = st->ttft_ms;
-    o.attempts = (int)st->attempts.len;
-    o.warning = warning[0] ? warning : NULL;
+    o->provider = st->last.provider[0] ? st->last.provider : NULL;
+    o->model = st->last.model[0] ? st->last.model : NULL;
+    o->route = st->route.name[0] ? st->route.name : NULL;
+    o->finish = st->ok ? rs_finish_name(st->final.finish) : NULL;
+    o->input_tokens = st->final.usage.input;
+    o->output_tokens = st->final.usage.output;
+    o->cached_tokens = st->final.usage.cached;
+    o->reasoning_tokens = st->final.usage.reasoning;
+    o->cost_known = cost_known;
+    o->cost_usd = cost;
+    o->latency_ms = now_ms() - st->t0;
+    o->ttft_ms = st->ttft_ms;
+    o->attempts = (int)st->attempts.len;
+    o->warning = st->warning[0] ? st->warning : NULL;
+    st->logged_rc = -1; /* not logged unless the insert below succeeds */
+    rs_error_set(&st->log_err, RS_EDB, "not logged");
+    if (!r->log || st->input_error) {
+        st->logged_rc = 0;
+        st->run_id = -1;
+        deliver(b, st);
+        return;
+    }
+    st->ar = st->attempts.len ? rs_calloc(st->attempts.len, sizeof *st->ar) : NULL;
+    for (size_t i = 0; st->ar && i < st->attempts.len; i++) {
+        const attempt_row *a = &RS_VEC_AT(&st->attempts, attempt_row, i);
+        st->ar[i].target = a->target;
+        st->ar[i].ok = a->ok;
+        st->ar[i].http_status = a->http_status;
+        st->ar[i].error_class = a->ok ? NULL : a->cls_name;
+        st->ar[i].error = a->ok ? NULL : a->error;
+        st->ar[i].latency_ms = a->latency_ms;
+        st->ar[i].retry_after_ms = a->retry_after_ms;
+    }
+    rs_run_record *rec = &st->rec;
+    rs_run_record_init(rec);
+    rec->prompt = st->name;
+    rec->version = o->version;
+    rec->commit = st->commit;
+    rec->variant = st->variant;
+    rec->provider = o->provider;
+    rec->model = o->model;
+    rec->route = o->route;
+    rec->ok = st->ok;
+    rec->error = o->error;
+    rec->error_class = o->error_class;
+    rec->input_tokens = o->input_tokens;
+    rec->output_tokens = o->output_tokens;
+    rec->cached_tokens = o->cached_tokens;
+    rec->reasoning_tokens = o->reasoning_tokens;
+    rec->cost_known = cost_known;
+    rec->cost_usd = cost;
+    rec->latency_ms = o->latency_ms;
+    rec->ttft_ms = o->ttft_ms;
+    rec->experiment = st->req->experiment;
+    rec->arm = st->req->arm;
+    rec->case_id = st->req->case_id;
+    rec->input_json = st->input;
+    rec->output = st->ok ? o->text : NULL;
+    rec->tool_calls_json = st->tools;
+    rec->finish = o->finish;
+    rec->finish_raw = st->ok ? st->final.finish_raw : NULL;
+    rec->response_model = st->final.response_model[0] ? st->final.response_model : NULL;
+    rec->request_hash = st->hash[0] ? st->hash : NULL;
+    rec->attempts = st->ar;
+    rec->n_attempts = st->ar ? st->attempts.len : 0;
+    if (b->lg.running) {
+        pthread_mutex_lock(&b->lg.mu);
+        st->log_next = NULL;
+        if (b->lg.pending_tail)
+            b->lg.pending_tail->log_next = st;
+        else
+            b->lg.pending = st;
+        b->lg.pending_tail = st;
+        pthread_cond_signal(&b->lg.cv);
+        pthread_mutex_unlock(&b->lg.mu);
+        return; /* delivered by collect_logged once written */
+    }
+    st->logged_rc = rs_runlog_insert(r->log, rec, &st->run_id, &st->log_err);
+    deliver(b, st);
+}
 
-    if (r->log && !st->input_error) {
-        rs_attempt_record *ar = st->attempts.len ? rs_calloc(st->attempts.len, sizeof *ar) : NULL;
-        for (size_t i = 0; ar && i < st->attempts.len; i++) {
-            const attempt_row *a = &RS_VEC_AT(&st->attempts, attempt_row, i);
-            ar[i].target = a->target;
-            ar[i].ok = a->ok;
-            ar[i].http_status = a->http_status;
-            ar[i].error_class = a->ok ? NULL : a->cls_name;
-            ar[i].error = a->ok ? NULL : a->error;
-            ar[i].latency_ms = a->latency_ms;
-            ar[i].retry_after_ms = a->retry_after_ms;
+/* ---------- the logger thread ---------- */
+
+/*
+ * One thread per batch owns the log connection while the batch runs: it writes finished runs
+ * (one transaction each, in completion order) and hands them back; the network loop delivers
+ * them. The network never waits for the disk, the disk never for the network.
+ */
+static void *logger_main(void *arg)
+{
+    batch *b = arg;
+    logger *lg = &b->lg;
+    pthread_mutex_lock(&lg->mu);
+    for (;;) {
+        while (!lg->pending && !lg->stop)
+            pthread_cond_wait(&lg->cv, &lg->mu);
+        if (!lg->pending && lg->stop)
+            break;
+        run_state *list = lg->pending;
+        lg->pending = lg->pending_tail = NULL;
+        pthread_mutex_unlock(&lg->mu);
+        run_state *head = list, *tail = NULL;
+        for (run_state *st = list; st; st = st->log_next) {
+            st->logged_rc = rs_runlog_insert(b->r->log, &st->rec, &st->run_id, &st->log_err);
+            tail = st;
         }
-        rs_run_record rec = RS_RUN_RECORD_INIT;
-        rec.prompt = st->name;
-        rec.version = o.version;
-        rec.commit = st->commit;
-        rec.variant = st->variant;
-        rec.provider = o.provider;
-        rec.model = o.model;
-        rec.route = o.route;
-        rec.ok = st->ok;
-        rec.error = o.error;
-        rec.error_class = o.error_class;
-        rec.input_tokens = o.input_tokens;
-        rec.output_tokens = o.output_tokens;
-        rec.cached_tokens = o.cached_tokens;
-        rec.reasoning_tokens = o.reasoning_tokens;
-        rec.cost_known = cost_known;
-        rec.cost_usd = cost;
-        rec.latency_ms = o.latency_ms;
-        rec.ttft_ms = o.ttft_ms;
-        rec.experiment = st->req->experiment;
-        rec.arm = st->req->arm;
-        rec.case_id = st->req->case_id;
-        rec.input_json = input;
-        rec.output = st->ok ? o.text : NULL;
-        rec.tool_calls_json = tools;
-        rec.finish = o.finish;
-        rec.finish_raw = st->ok ? st->final.finish_raw : NULL;
-        rec.response_model = st->final.response_model[0] ? st->final.response_model : NULL;
-        rec.request_hash = hash[0] ? hash : NULL;
-        rec.attempts = ar;
-        rec.n_attempts = ar ? st->attempts.len : 0;
-        long long id = -1;
-        rs_error lerr = RS_ERROR_INIT;
-        if (rs_runlog_insert(r->log, &rec, &id, &lerr) == 0) {
-            o.run_id = id;
-        } else {
-            FILE *w = r->o.warnings ? r->o.warnings : stderr;
-            fprintf(w, "rosetta: warning: the run could not be logged: %s\n", lerr.message);
+        pthread_mutex_lock(&lg->mu);
+        if (tail) {
+            if (lg->done_tail)
+                lg->done_tail->log_next = head;
+            else
+                lg->done = head;
+            lg->done_tail = tail;
         }
-        rs_free(ar);
+        rs_transport_wakeup(b->r->t);
     }
-    if (b->err_out && !st->ok)
-        *b->err_out = st->err;
-    if (b->done)
-        b->done(b->ud, &o);
-    rs_free(tools);
-    rs_free(input);
-    b->active--;
-    refill(b);
+    pthread_mutex_unlock(&lg->mu);
+    return NULL;
+}
+
+/* Deliver the runs the logger has written. */
+static void collect_logged(batch *b)
+{
+    if (!b->lg.running)
+        return;
+    pthread_mutex_lock(&b->lg.mu);
+    run_state *list = b->lg.done;
+    b->lg.done = b->lg.done_tail = NULL;
+    pthread_mutex_unlock(&b->lg.mu);
+    while (list) {
+        run_state *next = list->log_next;
+        deliver(b, list);
+        list = next;
+    }
+}
+
+static void logger_start(batch *b)
+{
+    logger *lg = &b->lg;
+    if (!b->r->log || b->n < 2)
+        return; /* a single run is logged inline: no thread for `rosetta run` */
+    if (pthread_mutex_init(&lg->mu, NULL) != 0)
+        return;
+    if (pthread_cond_init(&lg->cv, NULL) != 0) {
+        pthread_mutex_destroy(&lg->mu);
+        return;
+    }
+    if (pthread_create(&lg->th, NULL, logger_main, b) != 0) {
+        pthread_cond_destroy(&lg->cv);
+        pthread_mutex_destroy(&lg->mu);
+        return; /* log inline instead */
+    }
+    lg->running = 1;
+}
+
+static void logger_stop(batch *b)
+{
+    logger *lg = &b->lg;
+    if (!lg->running)
+        return;
+    pthread_mutex_lock(&lg->mu);
+    lg->stop = 1;
+    pthread_cond_signal(&lg->cv);
+    pthread_mutex_unlock(&lg->mu);
+    pthread_join(lg->th, NULL);
+    collect_logged(b);
+    lg->running = 0;
+    pthread_cond_destroy(&lg->cv);
+    pthread_mutex_destroy(&lg->mu);
 }
 
 /* ---------- the loop ---------- */
@@ -1114,7 +1255,7 @@ static void interrupt_all(batch *b)
 {
     for (size_t i = 0; i < b->nslots; i++) {
         run_state *st = b->slots[i];
-        if (!st || st->phase == P_DONE)
+        if (!st || st->phase == P_DONE || st->phase == P_LOGGING)
             continue;
         if (st->phase == P_HTTP)
             rs_transport_remove(b->r->t, &st->x);
@@ -1173,6 +1314,7 @@ static int batch_run(rs_runner *r, const rs_run_request *reqs, size_t n, int con
     b.slots = b.nslots ? rs_calloc(b.nslots, sizeof *b.slots) : NULL;
     if (b.nslots && !b.slots)
         return rs_error_set(err, RS_ENOMEM, "out of memory starting a batch");
+    logger_start(&b);
     for (;;) {
         if (r->o.cancel && *r->o.cancel) {
             b.rc = rs_error_set(err, RS_EINTERRUPTED, "interrupted"); /* first: no refill */
@@ -1215,18 +1357,22 @@ static int batch_run(rs_runner *r, const rs_run_request *reqs, size_t n, int con
         long wait = (long)(wake - now_ms() + 0.999);
         if (wait < 0)
             wait = 0;
-        if (rs_transport_pending(r->t) > 0) {
-            int s = rs_transport_step(r->t, wait, err);
-            if (s < 0) {
-                b.rc = s;
-                interrupt_all(&b);
-                break;
-            }
-        } else if (wait > 0) {
-            struct timespec ts = {wait / 1000, (wait % 1000) * 1000000L};
-            nanosleep(&ts, NULL);
+        /* Network, timers and the logger all wake this one wait. */
+        int s = rs_transport_step(r->t, wait, err);
+        if (s < 0) {
+            b.rc = s;
+            interrupt_all(&b);
+            break;
         }
+        collect_logged(&b);
     }
+    /* Runs still being written (after an interruption or a failure): wait for them. */
+    while (b.lg.running && b.active > 0) {
+        if (rs_transport_step(r->t, 50, NULL) < 0)
+            break;
+        collect_logged(&b);
+    }
+    logger_stop(&b);
     for (size_t i = 0; i < b.nslots; i++) {
         if (b.slots[i]) {
             state_free(b.slots[i]);
