@@ -154,6 +154,32 @@ expect_eq "$code" "3" "bad dataset exit code"
 grep -q "datasets/bad.jsonl:2:1: \"vars\" must be an object (the prompt's input) (1 more bad line: 3)" bad.err ||
   fail "bad dataset message: $(cat bad.err)"
 expect_eq "$(q "select count(*) from runs where case_id in ('a','b')")" "0" "nothing ran on a bad dataset"
+rm datasets/bad.jsonl
+
+# LLM judge through the runner: a rubric prompt from the registry, judged by mock/fixed
+mkdir -p prompts/rubrics
+cat > prompts/rubrics/helpful.prompt <<'EOF'
+---
+input:
+  schema: {input: any, output: string, expected?: any}
+---
+{{role "system"}}Grade the answer from 0 to 1. Reply with JSON {"score": S, "reason": "..."}.
+{{role "user"}}Answer: {{output}}
+Expected: {{expected}}
+EOF
+"$R" save -m rubric > /dev/null
+"$R" compare $A1 $A2 --dataset six --scorer 'judge:rubrics/helpful@mock/fixed:{"score":0.75}' \
+  --json --experiment e-judge > judge.json
+expect_eq "$(jq -c '[.arms[].score.mean]' judge.json)" "[0.75,0.75]" "judge scores"
+expect_eq "$(q "select count(*) from runs where experiment='e-judge#judge'")" "12" "judge calls logged"
+"$R" compare --resume e-judge --json > /dev/null
+expect_eq "$(q "select count(*) from runs where experiment='e-judge#judge'")" "12" "judge not asked twice"
+"$R" compare $A1 $A2 --dataset six --scorer 'judge:rubrics/helpful@mock/fixed:four/5' --json \
+  --experiment e-judge-bad > judge-bad.json
+expect_eq "$(jq -c '[.arms[] | .scored, .score_errors]' judge-bad.json)" "[0,6,0,6]" \
+  "a malformed judge answer is an error, not a zero"
+jq -r '.results[0].arms[0].scores[0].error' judge-bad.json | grep -q "malformed judge answer" ||
+  fail "judge error message"
 
 # live traffic split: sticky arms by key, feedback later, unpaired statistics from the log
 unset OPENAI_BASE_URL OPENAI_API_KEY
