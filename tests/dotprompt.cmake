@@ -4,5 +4,6 @@ rs_test(dotprompt_conformance SOURCES conformance/dotprompt_runner.c
         MODULES rs_util rs_templates rs_render LIBS PkgConfig::YAML PkgConfig::CJSON
         LABELS conformance dotprompt)
 rs_test(test_dotprompt SOURCES unit/test_dotprompt.c
-        MODULES rs_util rs_templates rs_render LIBS PkgConfig::YAML PkgConfig::CJSON CMOCKA
+        MODULES rs_util rs_templates rs_render LIBS PkgConfig::YAML PkgConfig::CJSON Threads::Threads
+        CMOCKA
         LABELS dotprompt)

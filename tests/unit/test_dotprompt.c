@@ -17,6 +17,8 @@
 #include "util/alloc.h"
 #include "util/json.h"
 
+#include <pthread.h>
+
 /* ---- helpers ---- */
 
 static cJSON *json(const char *text)
@@ -557,6 +559,63 @@ static void prompt_data_shape_errors(void **state)
     rs_prompt_free(p);
 }
 
+/* One compiled prompt rendered from many threads at once gives the same result everywhere. */
+typedef struct thread_job {
+    const rs_prompt *p;
+    const cJSON *data;
+    const char *want;
+    int failures;
+} thread_job;
+
+static void *render_many(void *arg)
+{
+    thread_job *job = arg;
+    for (int i = 0; i < 200; i++) {
+        cJSON *out = NULL;
+        rs_error err = RS_ERROR_INIT;
+        if (rs_prompt_render(&out, job->p, job->data, NULL, NULL, &err) != 0) {
+            job->failures++;
+            continue;
+        }
+        rs_str s = RS_STR_INIT;
+        rs_js_stringify(&s, out, "");
+        if (strcmp(rs_str_cstr(&s), job->want) != 0)
+            job->failures++;
+        rs_str_free(&s);
+        cJSON_Delete(out);
+    }
+    return NULL;
+}
+
+static void prompt_renders_concurrently(void **state)
+{
+    (void)state;
+    rs_prompt *p = NULL;
+    rs_error err = RS_ERROR_INIT;
+    assert_rs_ok(rs_prompt_compile(&p, triage, strlen(triage), NULL, &err), &err);
+    cJSON *data = json("{\"input\":{\"ticket\":\"t\",\"tier\":\"pro\"},\"context\":{\"auth\":"
+                       "{\"u\":1}},\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":"
+                       "\"h\"}]}]}");
+    cJSON *first = NULL;
+    assert_rs_ok(rs_prompt_render(&first, p, data, NULL, NULL, &err), &err);
+    char *want = js(first);
+    cJSON_Delete(first);
+    enum { NTHREADS = 8 };
+    pthread_t threads[NTHREADS];
+    thread_job jobs[NTHREADS];
+    for (int i = 0; i < NTHREADS; i++) {
+        jobs[i] = (thread_job){p, data, want, 0};
+        assert_int_equal(pthread_create(&threads[i], NULL, render_many, &jobs[i]), 0);
+    }
+    for (int i = 0; i < NTHREADS; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(jobs[i].failures, 0);
+    }
+    rs_free(want);
+    cJSON_Delete(data);
+    rs_prompt_free(p);
+}
+
 /* The public API: JSON text in, JSON text out. */
 static void public_api_text_round_trip(void **state)
 {
@@ -640,6 +699,7 @@ int main(void)
         cmocka_unit_test(prompt_errors_point_into_the_file),
         cmocka_unit_test(prompt_data_shape_errors),
         cmocka_unit_test(public_api_text_round_trip),
+        cmocka_unit_test(prompt_renders_concurrently),
         cmocka_unit_test(prompt_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
