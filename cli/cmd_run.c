@@ -369,14 +369,20 @@ int cmd_run(int argc, char **argv)
         print_json(o);
     else if (o && o->ok && !so.any)
         printf("%s\n", o->text ? o->text : "");
-    if (verbose && o)
+    if (verbose && o) {
+        char ttft[32] = "n/a", cost[32] = "unknown";
+        if (o->ttft_ms >= 0)
+            snprintf(ttft, sizeof ttft, "%.0f ms", o->ttft_ms);
+        if (o->cost_known)
+            snprintf(cost, sizeof cost, "$%.6f", o->cost_usd);
         fprintf(stderr,
-                "rosetta: run %lld: %s/%s%s%s, %d attempt%s, %.0f ms, ttft %.0f ms, tokens %ld in "
-                "/ %ld out\n",
+                "rosetta: run %lld: %s/%s%s%s, %d attempt%s, %.0f ms, ttft %s, tokens %ld in / "
+                "%ld out, cost %s\n",
                 o->run_id, o->provider ? o->provider : "?", o->model ? o->model : "?",
                 o->variant ? " variant " : "", o->variant ? o->variant : "", o->attempts,
-                o->attempts == 1 ? "" : "s", o->latency_ms, o->ttft_ms, o->input_tokens,
-                o->output_tokens);
+                o->attempts == 1 ? "" : "s", o->latency_ms, ttft, o->input_tokens,
+                o->output_tokens, cost);
+    }
     if (rrc != 0) {
         if (rrc == RS_EINTERRUPTED) {
             fprintf(stderr, "rosetta: interrupted; the run was logged as interrupted\n");

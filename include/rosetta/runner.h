@@ -103,7 +103,8 @@ typedef struct rs_run_outcome {
 int rs_run(rs_runner *r, const rs_run_request *req, rs_run_outcome **out, rs_error *err);
 void rs_run_outcome_free(rs_run_outcome *o);
 
-/* Called once per request of a batch, in completion order; out is borrowed for the call. */
+/* Called once per request of a batch, in completion order, on the calling thread, after the
+ * run was written to the log (out->run_id is set); out is borrowed for the call. */
 typedef void (*rs_run_done_fn)(void *ud, const rs_run_outcome *out);
 
 /*
