@@ -110,9 +110,12 @@ static int do_request(void *c)
 
 static const struct {
     const char *service, *model;
-} services[] = {{"openai", "gpt-4o-mini"},         {"openai-responses", "gpt-4.1-mini"},
-                {"anthropic", "claude-sonnet-4-5"}, {"gemini", "gemini-2.5-flash"},
-                {"ollama", "llama3.2"},             {"mistral", "mistral-small-latest"}};
+} services[] = {{"openai", "gpt-4o-mini"},
+                {"openai-responses", "gpt-4.1-mini"},
+                {"anthropic", "claude-sonnet-4-5"},
+                {"gemini", "gemini-2.5-flash"},
+                {"ollama", "llama3.2"},
+                {"mistral", "mistral-small-latest"}};
 
 static int bench_prompt(const char *dir, const char *name)
 {

@@ -204,14 +204,15 @@ static int add_tools(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *err)
         const rs_ntool *t = rs_neutral_tool(n, i);
         size_t len = strlen(t->name);
         if (len > 64 || strspn(t->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                         "0123456789_-") != len)
+                                        "0123456789_-") != len)
             return rs_error_set(err, RS_EUNSUPPORTED,
                                 "tool '%s': anthropic tool names must match ^[a-zA-Z0-9_-]{1,64}$",
                                 t->name);
         const char *type = t->schema ? rs_json_string(t->schema, "type") : NULL;
         if (t->schema && (!type || strcmp(type, "object") != 0))
             return rs_error_set(err, RS_EUNSUPPORTED,
-                                "tool '%s': anthropic needs an inputSchema of type object", t->name);
+                                "tool '%s': anthropic needs an inputSchema of type object",
+                                t->name);
         cJSON *o = rs_jb_obj(b, tools, NULL);
         rs_jb_ref(b, o, "name", t->name);
         if (t->description)

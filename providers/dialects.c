@@ -8,14 +8,14 @@
 #include <string.h>
 
 #define RS_DIALECT(var, label, prefix, ndjson)                                                     \
-    static const rs_dialect var = {label,                                                         \
-                                   ndjson,                                                        \
-                                   prefix##_encode,                                               \
-                                   prefix##_endpoint,                                             \
-                                   prefix##_headers,                                              \
-                                   prefix##_decode,                                               \
-                                   prefix##_stream_event,                                         \
-                                   prefix##_stream_free,                                          \
+    static const rs_dialect var = {label,                                                          \
+                                   ndjson,                                                         \
+                                   prefix##_encode,                                                \
+                                   prefix##_endpoint,                                              \
+                                   prefix##_headers,                                               \
+                                   prefix##_decode,                                                \
+                                   prefix##_stream_event,                                          \
+                                   prefix##_stream_free,                                           \
                                    prefix##_classify_error};
 
 RS_DIALECT(openai, "openai", rs_openai, 0)
@@ -25,8 +25,8 @@ RS_DIALECT(gemini, "gemini", rs_gemini, 0)
 RS_DIALECT(ollama, "ollama", rs_ollama, 1)
 RS_DIALECT(mock, "mock", rs_mock, 0)
 
-const rs_dialect *const rs_dialects[] = {&openai, &openai_responses, &anthropic, &gemini,
-                                         &ollama, &mock, NULL};
+const rs_dialect *const rs_dialects[] = {
+    &openai, &openai_responses, &anthropic, &gemini, &ollama, &mock, NULL};
 
 const rs_dialect *rs_dialect_find(const char *name)
 {

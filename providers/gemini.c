@@ -130,13 +130,13 @@ static int add_tools(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *err)
 {
     if (n->tools.len == 0)
         return 0;
-    cJSON *decls = rs_jb_arr(b, rs_jb_obj(b, rs_jb_arr(b, root, "tools"), NULL),
-                             "functionDeclarations");
+    cJSON *decls =
+        rs_jb_arr(b, rs_jb_obj(b, rs_jb_arr(b, root, "tools"), NULL), "functionDeclarations");
     for (size_t i = 0; i < n->tools.len; i++) {
         const rs_ntool *t = rs_neutral_tool(n, i);
         size_t len = strlen(t->name);
         if (len > 64 || strspn(t->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                         "0123456789_.-") != len)
+                                        "0123456789_.-") != len)
             return rs_error_set(err, RS_EUNSUPPORTED,
                                 "tool '%s': gemini function names may contain only a-z, A-Z, 0-9, "
                                 "'_', '.', '-' (at most 64)",
@@ -193,8 +193,7 @@ static int add_generation_config(rs_jb *b, cJSON *root, const rs_neutral *n, rs_
         rs_jb_num(b, g, "presencePenalty", c->presence_penalty);
     }
     if (c->has & RS_NCFG_FREQUENCY) {
-        if ((rc = rs_neutral_check_range(n, "frequencyPenalty", c->frequency_penalty, -2, 2,
-                                         err)))
+        if ((rc = rs_neutral_check_range(n, "frequencyPenalty", c->frequency_penalty, -2, 2, err)))
             return rc;
         rs_jb_num(b, g, "frequencyPenalty", c->frequency_penalty);
     }
@@ -206,8 +205,8 @@ static int add_generation_config(rs_jb *b, cJSON *root, const rs_neutral *n, rs_
     return 0;
 }
 
-int rs_gemini_encode(rs_str *body, const rs_service *svc, const char *model,
-                     const cJSON *rendered, const rs_encode_opts *o, rs_error *err)
+int rs_gemini_encode(rs_str *body, const rs_service *svc, const char *model, const cJSON *rendered,
+                     const rs_encode_opts *o, rs_error *err)
 {
     rs_neutral n;
     rs_jb b;
@@ -252,8 +251,7 @@ int rs_gemini_endpoint(rs_str *url, const rs_service *svc, const char *model, in
     return rs_str_report(url, err, "the endpoint URL");
 }
 
-int rs_gemini_headers(rs_vec *headers, const rs_service *svc, const char *key_value,
-                      rs_error *err)
+int rs_gemini_headers(rs_vec *headers, const rs_service *svc, const char *key_value, rs_error *err)
 {
     int rc = 0;
     if (key_value && (rc = rs_header_add(headers, "x-goog-api-key", "", key_value, err)) != 0)

@@ -2,7 +2,8 @@
  * providers/mock.c - the offline mock provider's request: a plain JSON echo of the neutral request
  * (the runner answers it without a network; see the transport). It shows exactly what every
  * dialect starts from, so it is also how to debug an encoding:
- *   {"model", "messages":[{"role","parts":[{"text"}|{"media":{"url","contentType"}}|
+ *   {"model", "messages":[{"role"
+ * (system|user|assistant|tool),"parts":[{"text"}|{"media":{"url","contentType"}}|
  *     {"toolCall":{"id","name","input"}}|{"toolResult":{"id","name","output"}}]}],
  *    "tools":[{"name","description","inputSchema"}], "config":{...}, "output":{"format","schema"},
  *    "stream"}
@@ -14,7 +15,9 @@ static void add_part(rs_jb *b, cJSON *parts, const rs_npart *p)
 {
     cJSON *o = rs_jb_obj(b, parts, NULL), *x;
     switch (p->kind) {
-    case RS_NPART_TEXT: rs_jb_ref(b, o, "text", p->text); break;
+    case RS_NPART_TEXT:
+        rs_jb_ref(b, o, "text", p->text);
+        break;
     case RS_NPART_MEDIA:
         x = rs_jb_obj(b, o, "media");
         rs_jb_ref(b, x, "url", p->url);
@@ -75,7 +78,8 @@ int rs_mock_encode(rs_str *body, const rs_service *svc, const char *model, const
     for (size_t i = 0; i < n.msgs.len; i++) {
         const rs_nmsg *m = rs_neutral_msg(&n, i);
         cJSON *mo = rs_jb_obj(&b, msgs, NULL);
-        rs_jb_ref(&b, mo, "role", rs_nrole_name(m->role));
+        rs_jb_ref(&b, mo, "role",
+                  m->role == RS_NROLE_ASSISTANT ? "assistant" : rs_nrole_name(m->role));
         cJSON *parts = rs_jb_arr(&b, mo, "parts");
         for (size_t k = 0; k < m->count; k++)
             add_part(&b, parts, rs_neutral_part(&n, m->first + k));

@@ -16,10 +16,14 @@
 const char *rs_nrole_name(rs_nrole r)
 {
     switch (r) {
-    case RS_NROLE_SYSTEM: return "system";
-    case RS_NROLE_USER: return "user";
-    case RS_NROLE_ASSISTANT: return "model";
-    case RS_NROLE_TOOL: return "tool";
+    case RS_NROLE_SYSTEM:
+        return "system";
+    case RS_NROLE_USER:
+        return "user";
+    case RS_NROLE_ASSISTANT:
+        return "model";
+    case RS_NROLE_TOOL:
+        return "tool";
     }
     return "?";
 }
@@ -58,9 +62,9 @@ static const char *mime_from_extension(const char *url)
     static const struct {
         const char *ext;
         const char *mime;
-    } table[] = {{".png", "image/png"},   {".jpg", "image/jpeg"},       {".jpeg", "image/jpeg"},
-                 {".gif", "image/gif"},   {".webp", "image/webp"},      {".pdf", "application/pdf"},
-                 {".mp3", "audio/mpeg"},  {".wav", "audio/wav"},        {".mp4", "video/mp4"},
+    } table[] = {{".png", "image/png"},  {".jpg", "image/jpeg"},  {".jpeg", "image/jpeg"},
+                 {".gif", "image/gif"},  {".webp", "image/webp"}, {".pdf", "application/pdf"},
+                 {".mp3", "audio/mpeg"}, {".wav", "audio/wav"},   {".mp4", "video/mp4"},
                  {".txt", "text/plain"}};
     size_t end = strcspn(url, "?#");
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
@@ -108,8 +112,7 @@ static int parse_media(rs_npart *p, const cJSON *media, int msg_index, rs_error 
             ctype = mime_from_extension(url);
     }
     if (ctype && copy_field(p->mime, sizeof p->mime, ctype, strlen(ctype)) != 0)
-        return rs_error_set(err, RS_EINVAL, "message %d: media contentType is too long",
-                            msg_index);
+        return rs_error_set(err, RS_EINVAL, "message %d: media contentType is too long", msg_index);
     return 0;
 }
 
@@ -267,8 +270,7 @@ static int walk_messages(rs_neutral *n, const cJSON *messages, rs_error *err)
                                 rname ? rname : "(missing)");
         const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
         if (!cJSON_IsArray(content))
-            return rs_error_set(err, RS_EINVAL, "message %d: content must be an array of parts",
-                                i);
+            return rs_error_set(err, RS_EINVAL, "message %d: content must be an array of parts", i);
         rs_nmsg msg = {role, n->parts.len, 0, i};
         const cJSON *part;
         cJSON_ArrayForEach(part, content)
@@ -312,8 +314,7 @@ static int walk_tools(rs_neutral *n, const cJSON *rendered, rs_error *err)
         if (!t.name || !*t.name)
             return rs_error_set(err, RS_EINVAL, "a toolDefs entry has no name");
         if (t.schema && !cJSON_IsObject(t.schema))
-            return rs_error_set(err, RS_EINVAL, "tool '%s': inputSchema must be an object",
-                                t.name);
+            return rs_error_set(err, RS_EINVAL, "tool '%s': inputSchema must be an object", t.name);
         if (find_tool(n, t.name) >= 0)
             return rs_error_set(err, RS_EINVAL, "tool '%s' is defined twice in toolDefs", t.name);
         if (rs_vec_push(&n->tools, &t) != 0)
@@ -358,13 +359,18 @@ static int want_integer(const cJSON *v, const char *key, double lo, double *out,
 /* Known snake_case spellings, to point at the Dotprompt name instead of a bare "unknown". */
 static const char *hint_for(const char *key)
 {
-    static const char *const pairs[][2] = {
-        {"max_tokens", "maxOutputTokens"}, {"maxTokens", "maxOutputTokens"},
-        {"max_output_tokens", "maxOutputTokens"}, {"max_completion_tokens", "maxOutputTokens"},
-        {"top_p", "topP"}, {"top_k", "topK"}, {"stop", "stopSequences"},
-        {"stop_sequences", "stopSequences"}, {"presence_penalty", "presencePenalty"},
-        {"frequency_penalty", "frequencyPenalty"}, {"tool_choice", "toolChoice"},
-        {"random_seed", "seed"}};
+    static const char *const pairs[][2] = {{"max_tokens", "maxOutputTokens"},
+                                           {"maxTokens", "maxOutputTokens"},
+                                           {"max_output_tokens", "maxOutputTokens"},
+                                           {"max_completion_tokens", "maxOutputTokens"},
+                                           {"top_p", "topP"},
+                                           {"top_k", "topK"},
+                                           {"stop", "stopSequences"},
+                                           {"stop_sequences", "stopSequences"},
+                                           {"presence_penalty", "presencePenalty"},
+                                           {"frequency_penalty", "frequencyPenalty"},
+                                           {"tool_choice", "toolChoice"},
+                                           {"random_seed", "seed"}};
     for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
         if (strcmp(pairs[i][0], key) == 0)
             return pairs[i][1];
@@ -386,8 +392,9 @@ static int parse_stop(rs_nconfig *c, const cJSON *v, rs_error *err)
         return 0;
     }
     if (!cJSON_IsArray(v))
-        return rs_error_set(err, RS_EINVAL, "config.stopSequences must be a string or an array "
-                                            "of strings");
+        return rs_error_set(err, RS_EINVAL,
+                            "config.stopSequences must be a string or an array "
+                            "of strings");
     cJSON_ArrayForEach(s, v)
     {
         if (!cJSON_IsString(s) || !s->valuestring[0])
@@ -471,8 +478,8 @@ static int walk_config(rs_neutral *n, const cJSON *config, rs_error *err)
         } else if (strcmp(k, "seed") == 0) {
             rc = want_number(v, k, &c->seed, err);
             if (!rc && (c->seed != floor(c->seed) || fabs(c->seed) > 9007199254740991.0))
-                rc = rs_error_set(err, RS_EINVAL, "config.seed must be an integer, got %g",
-                                  c->seed);
+                rc =
+                    rs_error_set(err, RS_EINVAL, "config.seed must be an integer, got %g", c->seed);
             c->has |= RS_NCFG_SEED;
         } else if (strcmp(k, "stopSequences") == 0) {
             rc = parse_stop(c, v, err);
@@ -548,8 +555,8 @@ void rs_neutral_free(rs_neutral *n)
     memset(n, 0, sizeof *n);
 }
 
-int rs_neutral_build(rs_neutral *n, const rs_service *svc, const char *model,
-                     const cJSON *rendered, rs_error *err)
+int rs_neutral_build(rs_neutral *n, const rs_service *svc, const char *model, const cJSON *rendered,
+                     rs_error *err)
 {
     int rc;
     memset(n, 0, sizeof *n);
@@ -777,8 +784,8 @@ static cJSON *copy_node(rs_jb *b, const cJSON *v)
         return NULL;
     c->valuedouble = v->valuedouble;
     c->valueint = v->valueint;
-    if (v->valuestring && !(c->valuestring = rs_arena_strndup(&b->arena, v->valuestring,
-                                                              strlen(v->valuestring)))) {
+    if (v->valuestring &&
+        !(c->valuestring = rs_arena_strndup(&b->arena, v->valuestring, strlen(v->valuestring)))) {
         b->oom = 1;
         return NULL;
     }
@@ -932,13 +939,27 @@ static void jb_string(jbuf *b, const char *s)
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
         size_t n = 2;
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
         default:
             memcpy(esc + 1, "u00", 3);
             esc[4] = hex[c >> 4];
@@ -986,15 +1007,25 @@ static void print_json(jbuf *b, const cJSON *v)
 {
     const cJSON *c;
     switch (v->type & 0xFF) {
-    case cJSON_False: jb_put(b, "false", 5); break;
-    case cJSON_True: jb_put(b, "true", 4); break;
-    case cJSON_NULL: jb_put(b, "null", 4); break;
-    case cJSON_Number: jb_number(b, v->valuedouble); break;
+    case cJSON_False:
+        jb_put(b, "false", 5);
+        break;
+    case cJSON_True:
+        jb_put(b, "true", 4);
+        break;
+    case cJSON_NULL:
+        jb_put(b, "null", 4);
+        break;
+    case cJSON_Number:
+        jb_number(b, v->valuedouble);
+        break;
     case cJSON_Raw:
         if (v->valuestring)
             jb_put(b, v->valuestring, strlen(v->valuestring));
         break;
-    case cJSON_String: jb_string(b, v->valuestring ? v->valuestring : ""); break;
+    case cJSON_String:
+        jb_string(b, v->valuestring ? v->valuestring : "");
+        break;
     case cJSON_Array:
         jb_putc(b, '[');
         for (c = v->child; c; c = c->next) {
@@ -1015,7 +1046,9 @@ static void print_json(jbuf *b, const cJSON *v)
         }
         jb_putc(b, '}');
         break;
-    default: jb_put(b, "null", 4); break;
+    default:
+        jb_put(b, "null", 4);
+        break;
     }
 }
 
@@ -1024,8 +1057,7 @@ int rs_jb_finish(rs_str *body, cJSON *root, rs_jb *b, const rs_neutral *n, rs_er
     if (b->oom || !root)
         return rs_error_set(err, RS_ENOMEM, "out of memory while encoding the request body");
     if (n && n->passthrough && merge(b, root, n->passthrough) != 0)
-        return rs_error_set(err, RS_ENOMEM, "out of memory while merging config.%s",
-                            n->svc->name);
+        return rs_error_set(err, RS_ENOMEM, "out of memory while merging config.%s", n->svc->name);
     /* print straight into the body's own buffer (both grow with rs_realloc): a caller that
      * reuses its rs_str encodes without allocating for the text at all */
     jbuf out = {body->ptr, 0, body->cap, 0};

@@ -8,7 +8,8 @@
  * rs_neutral (encoders build cJSON string *references* into it, so no text is copied twice).
  *
  * The rs_jb helpers below build a cJSON tree with a sticky out-of-memory flag: every helper is a
- * no-op once an allocation failed or when its parent is NULL, so an encoder checks once, at the end.
+ * no-op once an allocation failed or when its parent is NULL, so an encoder checks once, at the
+ * end.
  */
 #ifndef RS_PROVIDERS_NEUTRAL_H
 #define RS_PROVIDERS_NEUTRAL_H
@@ -22,34 +23,39 @@
 
 typedef enum { RS_NROLE_SYSTEM, RS_NROLE_USER, RS_NROLE_ASSISTANT, RS_NROLE_TOOL } rs_nrole;
 
-typedef enum { RS_NPART_TEXT, RS_NPART_MEDIA, RS_NPART_TOOL_CALL, RS_NPART_TOOL_RESULT } rs_npart_kind;
+typedef enum {
+    RS_NPART_TEXT,
+    RS_NPART_MEDIA,
+    RS_NPART_TOOL_CALL,
+    RS_NPART_TOOL_RESULT
+} rs_npart_kind;
 
 #define RS_NID_MAX 128
 
 typedef struct rs_npart {
     rs_npart_kind kind;
-    const char *text;      /* TEXT (never empty) */
+    const char *text; /* TEXT (never empty) */
     /* MEDIA */
-    const char *url;       /* as given: https://.. or data:..;base64,.. */
-    char mime[128];        /* contentType, the data: URL's type, or guessed from the extension; "" */
-    const char *b64;       /* data: URLs: the base64 payload inside url; NULL for other URLs */
+    const char *url; /* as given: https://.. or data:..;base64,.. */
+    char mime[128];  /* contentType, the data: URL's type, or guessed from the extension; "" */
+    const char *b64; /* data: URLs: the base64 payload inside url; NULL for other URLs */
     /* TOOL_CALL / TOOL_RESULT */
-    const char *name;      /* tool name */
-    char id[RS_NID_MAX];   /* the call id: the part's ref, or synthesized ("call_1", ...) */
-    const cJSON *value;    /* call: input; result: output; NULL when absent */
+    const char *name;    /* tool name */
+    char id[RS_NID_MAX]; /* the call id: the part's ref, or synthesized ("call_1", ...) */
+    const cJSON *value;  /* call: input; result: output; NULL when absent */
 } rs_npart;
 
 typedef struct rs_nmsg {
     rs_nrole role;
-    size_t first;          /* parts[first .. first+count) */
+    size_t first; /* parts[first .. first+count) */
     size_t count;
-    int index;             /* position in the RenderedPrompt's messages, 1-based, for errors */
+    int index; /* position in the RenderedPrompt's messages, 1-based, for errors */
 } rs_nmsg;
 
 typedef struct rs_ntool {
     const char *name;
-    const char *description;  /* may be NULL */
-    const cJSON *schema;      /* inputSchema; NULL when the definition has none */
+    const char *description; /* may be NULL */
+    const cJSON *schema;     /* inputSchema; NULL when the definition has none */
 } rs_ntool;
 
 enum {
@@ -67,38 +73,38 @@ enum {
 typedef enum { RS_TC_AUTO, RS_TC_NONE, RS_TC_REQUIRED, RS_TC_NAMED } rs_tool_choice;
 
 typedef struct rs_nconfig {
-    unsigned has;          /* RS_NCFG_* bits of the keys the prompt set */
+    unsigned has; /* RS_NCFG_* bits of the keys the prompt set */
     double temperature;
     double top_p;
     double presence_penalty;
     double frequency_penalty;
     long top_k;
     long max_tokens;
-    double seed;           /* an integer, kept as double to print it exactly */
-    const cJSON *stop;     /* array of strings (a single string became a one-element array) */
+    double seed;       /* an integer, kept as double to print it exactly */
+    const cJSON *stop; /* array of strings (a single string became a one-element array) */
     size_t nstop;
     rs_tool_choice tool_choice;
     const char *tool_choice_name; /* RS_TC_NAMED */
-    cJSON *stop_owned;     /* the array made for a single-string stopSequences */
+    cJSON *stop_owned;            /* the array made for a single-string stopSequences */
 } rs_nconfig;
 
 typedef struct rs_neutral {
     const rs_service *svc;
     const char *model;
-    const char *prompt_name;    /* the RenderedPrompt's name, may be NULL */
-    rs_vec msgs;                /* of rs_nmsg, in order, empty messages dropped */
-    rs_vec parts;               /* of rs_npart */
-    rs_vec tools;               /* of rs_ntool */
+    const char *prompt_name; /* the RenderedPrompt's name, may be NULL */
+    rs_vec msgs;             /* of rs_nmsg, in order, empty messages dropped */
+    rs_vec parts;            /* of rs_npart */
+    rs_vec tools;            /* of rs_ntool */
     rs_nconfig cfg;
-    int json_output;            /* output.format json (or a schema without a format) */
-    const cJSON *schema;        /* output.schema, may be NULL */
-    const cJSON *passthrough;   /* config.<service name>: merged over the body, may be NULL */
+    int json_output;          /* output.format json (or a schema without a format) */
+    const cJSON *schema;      /* output.schema, may be NULL */
+    const cJSON *passthrough; /* config.<service name>: merged over the body, may be NULL */
 } rs_neutral;
 
 /* Walk rendered into n (zeroed first). RS_EINVAL for a malformed RenderedPrompt or config value,
  * RS_EUNSUPPORTED for what no dialect can send, RS_ENOMEM. On failure n is freed. */
-int rs_neutral_build(rs_neutral *n, const rs_service *svc, const char *model,
-                     const cJSON *rendered, rs_error *err);
+int rs_neutral_build(rs_neutral *n, const rs_service *svc, const char *model, const cJSON *rendered,
+                     rs_error *err);
 void rs_neutral_free(rs_neutral *n);
 
 static inline const rs_nmsg *rs_neutral_msg(const rs_neutral *n, size_t i)
@@ -153,9 +159,9 @@ cJSON *rs_jb_root(rs_jb *b);
  * (or otherwise outlive the tree): keys are not copied. Return the new item or NULL. */
 cJSON *rs_jb_obj(rs_jb *b, cJSON *parent, const char *key);
 cJSON *rs_jb_arr(rs_jb *b, cJSON *parent, const char *key);
-void rs_jb_str(rs_jb *b, cJSON *parent, const char *key, const char *s);    /* copied */
+void rs_jb_str(rs_jb *b, cJSON *parent, const char *key, const char *s); /* copied */
 void rs_jb_strn(rs_jb *b, cJSON *parent, const char *key, const char *s, size_t n);
-void rs_jb_ref(rs_jb *b, cJSON *parent, const char *key, const char *s);    /* borrowed text */
+void rs_jb_ref(rs_jb *b, cJSON *parent, const char *key, const char *s); /* borrowed text */
 void rs_jb_num(rs_jb *b, cJSON *parent, const char *key, double v);
 void rs_jb_bool(rs_jb *b, cJSON *parent, const char *key, int v);
 void rs_jb_null(rs_jb *b, cJSON *parent, const char *key);

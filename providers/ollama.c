@@ -13,10 +13,14 @@
 static const char *role_name(rs_nrole r)
 {
     switch (r) {
-    case RS_NROLE_SYSTEM: return "system";
-    case RS_NROLE_USER: return "user";
-    case RS_NROLE_ASSISTANT: return "assistant";
-    case RS_NROLE_TOOL: return "tool";
+    case RS_NROLE_SYSTEM:
+        return "system";
+    case RS_NROLE_USER:
+        return "user";
+    case RS_NROLE_ASSISTANT:
+        return "assistant";
+    case RS_NROLE_TOOL:
+        return "tool";
     }
     return "user";
 }
@@ -125,8 +129,8 @@ static int add_options(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *err
     return 0;
 }
 
-int rs_ollama_encode(rs_str *body, const rs_service *svc, const char *model,
-                     const cJSON *rendered, const rs_encode_opts *o, rs_error *err)
+int rs_ollama_encode(rs_str *body, const rs_service *svc, const char *model, const cJSON *rendered,
+                     const rs_encode_opts *o, rs_error *err)
 {
     rs_neutral n;
     rs_jb b;
@@ -144,9 +148,8 @@ int rs_ollama_encode(rs_str *body, const rs_service *svc, const char *model,
             goto done;
     if (n.tools.len > 0) {
         if ((n.cfg.has & RS_NCFG_TOOL_CHOICE) && n.cfg.tool_choice != RS_TC_AUTO) {
-            rc = rs_neutral_unsupported(&n, "toolChoice",
-                                        "/api/chat has no tool_choice; only auto can be expressed",
-                                        err);
+            rc = rs_neutral_unsupported(
+                &n, "toolChoice", "/api/chat has no tool_choice; only auto can be expressed", err);
             goto done;
         }
         cJSON *tools = rs_jb_arr(&b, root, "tools");
@@ -192,8 +195,7 @@ int rs_ollama_endpoint(rs_str *url, const rs_service *svc, const char *model, in
     return rs_str_report(url, err, "the endpoint URL");
 }
 
-int rs_ollama_headers(rs_vec *headers, const rs_service *svc, const char *key_value,
-                      rs_error *err)
+int rs_ollama_headers(rs_vec *headers, const rs_service *svc, const char *key_value, rs_error *err)
 {
     int rc = 0;
     if (key_value && (rc = rs_header_add(headers, "Authorization", "Bearer ", key_value, err)))

@@ -48,8 +48,7 @@ static void mistral_id(char out[10], const char *id)
     out[9] = '\0';
 }
 
-static void add_id(rs_jb *b, cJSON *parent, const char *key, const rs_service *svc,
-                   const char *id)
+static void add_id(rs_jb *b, cJSON *parent, const char *key, const rs_service *svc, const char *id)
 {
     if (svc->quirks & RS_QUIRK_TOOL_ID_9) {
         char m[10];
@@ -60,8 +59,7 @@ static void add_id(rs_jb *b, cJSON *parent, const char *key, const rs_service *s
     }
 }
 
-int rs_openai_media_check(const rs_neutral *n, const rs_nmsg *m, const rs_npart *p,
-                          rs_error *err)
+int rs_openai_media_check(const rs_neutral *n, const rs_nmsg *m, const rs_npart *p, rs_error *err)
 {
     const rs_service *svc = n->svc;
     if (svc->quirks & RS_QUIRK_NO_IMAGES)
@@ -107,8 +105,7 @@ static int count_kind(const rs_neutral *n, const rs_nmsg *m, rs_npart_kind k)
 }
 
 /* A user or system message: a string when it is one text part, else an array of parts. */
-static int add_content(rs_jb *b, cJSON *msg, const rs_neutral *n, const rs_nmsg *m,
-                       rs_error *err)
+static int add_content(rs_jb *b, cJSON *msg, const rs_neutral *n, const rs_nmsg *m, rs_error *err)
 {
     int texts = count_kind(n, m, RS_NPART_TEXT), media = count_kind(n, m, RS_NPART_MEDIA);
     if (media == 0 && texts == 1) {
@@ -203,10 +200,10 @@ static int add_assistant(rs_jb *b, cJSON *msgs, const rs_neutral *n, const rs_nm
 static int add_messages(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *err)
 {
     const rs_service *svc = n->svc;
-    const char *sys_role = (!(svc->quirks & RS_QUIRK_NO_DEVELOPER_ROLE) &&
-                            rs_openai_is_reasoning_model(n->model))
-                               ? "developer"
-                               : "system";
+    const char *sys_role =
+        (!(svc->quirks & RS_QUIRK_NO_DEVELOPER_ROLE) && rs_openai_is_reasoning_model(n->model))
+            ? "developer"
+            : "system";
     cJSON *msgs = rs_jb_arr(b, root, "messages");
     rs_str s = RS_STR_INIT;
     int rc = 0;
@@ -273,7 +270,8 @@ int rs_openai_schema_is_object(const rs_neutral *n, const char *what, rs_error *
     return 0;
 }
 
-/* A json_schema name must match [a-zA-Z0-9_-]{1,64}: the prompt's name when it does, else "output". */
+/* A json_schema name must match [a-zA-Z0-9_-]{1,64}: the prompt's name when it does, else "output".
+ */
 void rs_openai_schema_name(char out[65], const rs_neutral *n)
 {
     const char *name = n->prompt_name;
@@ -350,8 +348,12 @@ static int add_tools(rs_jb *b, cJSON *root, const rs_neutral *n)
     }
     if (n->cfg.has & RS_NCFG_TOOL_CHOICE) {
         switch (n->cfg.tool_choice) {
-        case RS_TC_AUTO: rs_jb_ref(b, root, "tool_choice", "auto"); break;
-        case RS_TC_NONE: rs_jb_ref(b, root, "tool_choice", "none"); break;
+        case RS_TC_AUTO:
+            rs_jb_ref(b, root, "tool_choice", "auto");
+            break;
+        case RS_TC_NONE:
+            rs_jb_ref(b, root, "tool_choice", "none");
+            break;
         case RS_TC_REQUIRED:
             rs_jb_ref(b, root, "tool_choice",
                       (n->svc->quirks & RS_QUIRK_TOOL_CHOICE_ANY) ? "any" : "required");
@@ -372,8 +374,8 @@ static int add_sampling(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *er
 {
     const rs_nconfig *c = &n->cfg;
     const rs_service *svc = n->svc;
-    int reasoning = !(svc->quirks & RS_QUIRK_NO_DEVELOPER_ROLE) &&
-                    rs_openai_is_reasoning_model(n->model);
+    int reasoning =
+        !(svc->quirks & RS_QUIRK_NO_DEVELOPER_ROLE) && rs_openai_is_reasoning_model(n->model);
     const char *rwhy = "OpenAI reasoning models (o1, o3, o4, gpt-5) accept only the default";
     int rc = 0;
     if (c->has & RS_NCFG_TEMPERATURE) {
@@ -424,16 +426,15 @@ static int add_sampling(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *er
     if (c->has & RS_NCFG_FREQUENCY) {
         if (reasoning)
             return rs_neutral_unsupported(n, "frequencyPenalty", rwhy, err);
-        if ((rc = rs_neutral_check_range(n, "frequencyPenalty", c->frequency_penalty, -2, 2,
-                                         err)))
+        if ((rc = rs_neutral_check_range(n, "frequencyPenalty", c->frequency_penalty, -2, 2, err)))
             return rc;
         rs_jb_num(b, root, "frequency_penalty", c->frequency_penalty);
     }
     return 0;
 }
 
-int rs_openai_encode(rs_str *body, const rs_service *svc, const char *model,
-                     const cJSON *rendered, const rs_encode_opts *o, rs_error *err)
+int rs_openai_encode(rs_str *body, const rs_service *svc, const char *model, const cJSON *rendered,
+                     const rs_encode_opts *o, rs_error *err)
 {
     rs_neutral n;
     rs_jb b;
@@ -472,8 +473,7 @@ int rs_openai_endpoint(rs_str *url, const rs_service *svc, const char *model, in
     return rs_str_report(url, err, "the endpoint URL");
 }
 
-int rs_openai_headers(rs_vec *headers, const rs_service *svc, const char *key_value,
-                      rs_error *err)
+int rs_openai_headers(rs_vec *headers, const rs_service *svc, const char *key_value, rs_error *err)
 {
     int rc = 0;
     if (key_value && (rc = rs_header_add(headers, "Authorization", "Bearer ", key_value, err)))

@@ -10,8 +10,7 @@
 /* o1/o3/o4/gpt-5 families: developer role, no sampling settings, no stop sequences. */
 int rs_openai_is_reasoning_model(const char *model);
 /* RS_EUNSUPPORTED when media part p of message m cannot be sent to n's service. */
-int rs_openai_media_check(const rs_neutral *n, const rs_nmsg *m, const rs_npart *p,
-                          rs_error *err);
+int rs_openai_media_check(const rs_neutral *n, const rs_nmsg *m, const rs_npart *p, rs_error *err);
 /* name, description, parameters of one tool into fn. */
 void rs_openai_tool_def(rs_jb *b, cJSON *fn, const rs_ntool *t);
 /* RS_EUNSUPPORTED when output.schema's root is not an object (what = service for the message). */

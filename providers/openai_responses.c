@@ -218,8 +218,8 @@ static int add_sampling(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *er
     if (c->has & RS_NCFG_TOP_K)
         return rs_neutral_unsupported(n, "topK", "the Responses API has no top_k", err);
     if (c->has & RS_NCFG_STOP)
-        return rs_neutral_unsupported(n, "stopSequences",
-                                      "the Responses API has no stop sequences", err);
+        return rs_neutral_unsupported(n, "stopSequences", "the Responses API has no stop sequences",
+                                      err);
     if (c->has & RS_NCFG_SEED)
         return rs_neutral_unsupported(n, "seed", "the Responses API has no seed", err);
     if (c->has & RS_NCFG_PRESENCE)
@@ -258,8 +258,8 @@ done:
     return rc;
 }
 
-int rs_openai_responses_endpoint(rs_str *url, const rs_service *svc, const char *model,
-                                 int stream, rs_error *err)
+int rs_openai_responses_endpoint(rs_str *url, const rs_service *svc, const char *model, int stream,
+                                 rs_error *err)
 {
     rs_str_reset(url);
     rs_str_appendf(url, "%s/responses", svc->base_url);

@@ -49,9 +49,8 @@ int rs_request_build(rs_request *req, const rs_service *svc, const char *model,
         if (with_key && have) {
             key = v;
         } else if (with_key && !(svc->quirks & RS_QUIRK_KEY_OPTIONAL)) {
-            return rs_error_set(err, RS_ECONFIG,
-                                "%s is not set: export it with your %s API key", svc->key_env,
-                                svc->name);
+            return rs_error_set(err, RS_ECONFIG, "%s is not set: export it with your %s API key",
+                                svc->key_env, svc->name);
         } else if (!with_key && (have || !(svc->quirks & RS_QUIRK_KEY_OPTIONAL))) {
             size_t n = strlen(svc->key_env);
             placeholder[0] = '$';

@@ -125,8 +125,8 @@ static int set_base_url(rs_service *s, const char *url, const char *from, rs_err
     else
         n = snprintf(buf, sizeof buf, "http://%s", url);
     if (n < 0 || (size_t)n >= sizeof buf)
-        return rs_error_set(err, RS_ECONFIG, "provider '%s': base URL from %s is too long",
-                            s->name, from);
+        return rs_error_set(err, RS_ECONFIG, "provider '%s': base URL from %s is too long", s->name,
+                            from);
     if (strncmp(buf, "http://", 7) != 0 && strncmp(buf, "https://", 8) != 0 &&
         strncmp(buf, "mock://", 7) != 0)
         return rs_error_set(err, RS_ECONFIG,
@@ -257,7 +257,8 @@ int rs_service_lookup(rs_service *out, const char *provider, const cJSON *config
         if (b->url_env[0])
             snprintf(url_env, sizeof url_env, "%s", b->url_env);
     } else {
-        out->dialect = rs_dialect_find("openai"); /* a new service is OpenAI-compatible by default */
+        out->dialect =
+            rs_dialect_find("openai"); /* a new service is OpenAI-compatible by default */
         out->quirks = RS_QUIRK_NO_DEVELOPER_ROLE;
     }
     if (!url_env[0])

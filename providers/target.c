@@ -35,8 +35,7 @@ int rs_target_parse(rs_target *out, const char *spec, rs_error *err)
                             spec, sizeof out->model - 1);
     for (size_t i = 0; i < plen; i++) {
         char c = spec[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c == '.'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
             return rs_error_set(err, RS_EINVAL,
                                 "target '%s': provider '%.*s' may contain only a-z, 0-9, '-', "
                                 "'_' and '.'",

@@ -25,12 +25,16 @@ extern "C" {
 typedef struct rs_provider_request rs_provider_request;
 
 typedef struct rs_provider_options {
-    int stream;              /* ask for a streamed answer (stream fields, Gemini's SSE endpoint) */
-    int with_key;            /* 1: the key's value in the auth header; 0: "$VARIABLE" */
-    const char *config_json; /* rosetta.yaml as JSON (its "providers" section is read); may be NULL */
+    int stream;   /* ask for a streamed answer (stream fields, Gemini's SSE endpoint) */
+    int with_key; /* 1: the key's value in the auth header; 0: "$VARIABLE" */
+    const char
+        *config_json; /* rosetta.yaml as JSON (its "providers" section is read); may be NULL */
 } rs_provider_options;
 
-#define RS_PROVIDER_OPTIONS_INIT {0, 0, NULL}
+#define RS_PROVIDER_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        0, 0, NULL                                                                                 \
+    }
 
 /*
  * Encode rendered_json (len bytes) for target. Errors: RS_EINVAL (bad target, malformed

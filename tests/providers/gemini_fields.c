@@ -16,7 +16,7 @@
 #include <string.h>
 
 typedef struct walker {
-    const cJSON *pkg;   /* the google.ai.generativelanguage.v1beta namespace */
+    const cJSON *pkg; /* the google.ai.generativelanguage.v1beta namespace */
     const char *file;
     int bad;
     int keys;

@@ -41,6 +41,7 @@ typedef struct ecase {
     "'output':'rain'}}]},{'role':'user','content':[{'text':'Umbrella?'}]}]"
 #define PNG "data:image/png;base64,iVBORw0KGgo="
 
+/* clang-format off */
 static const ecase cases[] = {
     /* ---------- OpenAI Chat Completions ---------- */
     {"openai_system_user", "openai", "gpt-4o-mini", 0, "{" SYS_USER "}", 0,
@@ -331,7 +332,7 @@ static const ecase cases[] = {
 
     /* ---------- mock ---------- */
     {"mock_echo", "mock", "echo", 1, "{" TOOL_HISTORY "," WEATHER ",'config':{'seed':2}}", 0,
-     {"{'role':'model','parts':[{'toolCall':{'id':'call_1','name':'get_weather','input':{'city':"
+     {"{'role':'assistant','parts':[{'toolCall':{'id':'call_1','name':'get_weather','input':{'city':"
       "'Oslo'}}}]}",
       "'config':{'seed':2}", "'stream':true"}},
 
@@ -402,6 +403,8 @@ static const ecase cases[] = {
      0, {"café 🎉 日本"}},
 };
 
+/* clang-format on */
+
 #define NCASES (sizeof cases / sizeof cases[0])
 
 /* ' -> " (the table's JSON is written with single quotes; no case text needs a literal '). */
@@ -415,8 +418,8 @@ static char *dq(const char *s)
     return o;
 }
 
-static int encode(rs_str *body, rs_error *err, const char *service, const char *model,
-                  int stream, const char *rendered_text)
+static int encode(rs_str *body, rs_error *err, const char *service, const char *model, int stream,
+                  const char *rendered_text)
 {
     rs_service svc;
     cJSON *rendered = NULL;
@@ -477,14 +480,16 @@ static void mistral_ids_pair(void **state)
     assert_rs_ok(encode(&body, &err, "mistral", "m", 0, "{" TOOL_HISTORY "," WEATHER "}"), &err);
     assert_rs_ok(rs_json_parse(&b, body.ptr, body.len, "body", &err), &err);
     cJSON *msgs = cJSON_GetObjectItem(b, "messages");
-    const char *call_id = cJSON_GetObjectItem(
-        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 1), "tool_calls"), 0),
-        "id")->valuestring;
-    const char *res_id = cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 2), "tool_call_id")
-                             ->valuestring;
+    const char *call_id =
+        cJSON_GetObjectItem(
+            cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 1), "tool_calls"), 0),
+            "id")
+            ->valuestring;
+    const char *res_id =
+        cJSON_GetObjectItem(cJSON_GetArrayItem(msgs, 2), "tool_call_id")->valuestring;
     assert_int_equal(strlen(call_id), 9);
-    assert_int_equal(strspn(call_id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
-                     9);
+    assert_int_equal(
+        strspn(call_id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), 9);
     assert_string_equal(call_id, res_id);
     cJSON_Delete(b);
     rs_str_free(&body);
@@ -502,8 +507,8 @@ static void targets(void **state)
     assert_string_equal(t.model, "anthropic/claude-sonnet-4.5");
     assert_rs_ok(rs_target_parse(&t, "ollama/llama3.2:1b", &err), &err);
     assert_string_equal(t.model, "llama3.2:1b");
-    static const char *const bad[] = {"", "openai", "/gpt", "openai/", "OpenAI/gpt",
-                                      "openai/gpt 4", "a b/c"};
+    static const char *const bad[] = {"",           "openai",       "/gpt", "openai/",
+                                      "OpenAI/gpt", "openai/gpt 4", "a b/c"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(rs_target_parse(&t, bad[i], &err), RS_EINVAL);
     char big[400];
@@ -691,8 +696,8 @@ static void allocation_failures(void **state)
     (void)state;
     cJSON_Hooks hooks = {hook_malloc, rs_free};
     cJSON_InitHooks(&hooks);
-    static const char *const services[] = {"openai", "mistral", "openai-responses", "anthropic",
-                                           "gemini", "ollama", "mock"};
+    static const char *const services[] = {
+        "openai", "mistral", "openai-responses", "anthropic", "gemini", "ollama", "mock"};
     char *text = dq("{" TOOL_HISTORY "," WEATHER ",'config':{'temperature':0.5,'stopSequences':"
                     "'x','openai':{'user':'u'}},'output':{'schema':{'type':'object'}}}");
     for (size_t s = 0; s < sizeof services / sizeof services[0]; s++) {
@@ -710,10 +715,10 @@ static void allocation_failures(void **state)
             rs_alloc_fail_after(-1);
             if (rc == 0)
                 done = 1;
-            else if (rc != RS_ENOMEM && !(strcmp(services[s], "openai-responses") == 0 &&
-                                          rc == RS_EUNSUPPORTED))
-                fail_msg("%s: allocation %ld failed with %s: %s", services[s], n,
-                         rs_error_name(rc), err.message);
+            else if (rc != RS_ENOMEM &&
+                     !(strcmp(services[s], "openai-responses") == 0 && rc == RS_EUNSUPPORTED))
+                fail_msg("%s: allocation %ld failed with %s: %s", services[s], n, rs_error_name(rc),
+                         err.message);
             rs_str_free(&body);
         }
         assert_true(done || strcmp(services[s], "openai-responses") == 0);
@@ -734,9 +739,9 @@ int main(void)
         tests[i].initial_state = (void *)&cases[i];
     }
     const struct CMUnitTest more[] = {
-        cmocka_unit_test(mistral_ids_pair),      cmocka_unit_test(targets),
-        cmocka_unit_test(services_builtin),      cmocka_unit_test(services_env_and_yaml),
-        cmocka_unit_test(requests_and_keys),     cmocka_unit_test(allocation_failures),
+        cmocka_unit_test(mistral_ids_pair),  cmocka_unit_test(targets),
+        cmocka_unit_test(services_builtin),  cmocka_unit_test(services_env_and_yaml),
+        cmocka_unit_test(requests_and_keys), cmocka_unit_test(allocation_failures),
     };
     for (size_t i = 0; i < 6; i++)
         tests[NCASES + i] = more[i];
