@@ -4,7 +4,10 @@
  *   source-to-result  rs_prompt_compile + rs_prompt_render + free everything per render, which is
  *                     what a caller without a compiled-template cache pays.
  * Same template and data as the reference's side (bench/render_ref.mjs); bench/run-render.sh runs
- * both and prints the ratios. Each mode warms up, then runs ROUNDS timed rounds; the median counts.
+ * both and prints the ratios. Each mode warms up, then runs ROUNDS timed rounds; the best round
+ * counts. Time is this process's CPU time (CLOCK_PROCESS_CPUTIME_ID), not wall time: on a shared
+ * machine other processes' load changes wall-clock figures by 2x from run to run, while CPU time
+ * measures the work itself. The reference's side measures the same way (process.cpuUsage()).
  *
  *   bench_render [--seconds S] [--json] [--print] [--only once|full] [PROMPT DATA]
  *     --json    one JSON line {"compile_once": r, "source_to_result": r} instead of the table
@@ -39,7 +42,7 @@ struct bench {
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -69,7 +72,7 @@ static int render_from_source(struct bench *b, rs_error *err)
     return rc;
 }
 
-/* Run fn for about `secs` seconds in batches; *rate is renders per second. */
+/* Run fn for about `secs` CPU seconds in batches; *rate is renders per CPU second. */
 static int rate(double *rate_out, int (*fn)(struct bench *, rs_error *), struct bench *b,
                 double secs, rs_error *err)
 {
@@ -94,7 +97,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Warm up, then the median of ROUNDS rounds. */
+/* Warm up, then the best of ROUNDS rounds. */
 static int measure(double *out, int (*fn)(struct bench *, rs_error *), struct bench *b,
                    double seconds, rs_error *err)
 {
@@ -105,7 +108,7 @@ static int measure(double *out, int (*fn)(struct bench *, rs_error *), struct be
     if (rc != 0)
         return rc;
     qsort(rates, ROUNDS, sizeof(rates[0]), cmp_double);
-    *out = rates[ROUNDS / 2];
+    *out = rates[ROUNDS - 1];
     return 0;
 }
 
@@ -194,7 +197,7 @@ int main(int argc, char **argv)
         printf("{\"impl\": \"rosetta %s\", \"compile_once\": %.1f, \"source_to_result\": %.1f}\n",
                rs_version(), once, full);
     } else {
-        printf("bench_render: %s + %s (median of %d rounds, %.1f s per mode)\n", prompt_path,
+        printf("bench_render: %s + %s (best of %d rounds, %.1f s per mode)\n", prompt_path,
                data_path, ROUNDS, seconds);
         if (run_once)
             printf("  compile-once      %12.0f renders/s  (%8.3f us/render)\n", once, 1e6 / once);
