@@ -378,6 +378,74 @@ static char *dup_or_null(const char *s)
     return s ? rs_strdup(s) : NULL;
 }
 
+/* The base prompt's own `model:` (frontmatter), rs_malloc'd; NULL when it names none. */
+static int prompt_model(char **out, run_state *st, rs_error *err)
+{
+    int rc;
+    char *src = NULL;
+    size_t len = 0;
+    rs_prompt *p = NULL;
+    rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
+    char dir[4096] = ".";
+    *out = NULL;
+    if (st->req->source) {
+        const char *slash = strrchr(st->req->source, '/');
+        if (slash)
+            snprintf(dir, sizeof dir, "%.*s", (int)(slash - st->req->source), st->req->source);
+        co.filename = st->req->source;
+        co.partials_dir = dir;
+        rc = rs_file_read(&src, &len, st->req->source, err);
+    } else {
+        co.resolve = rs_registry_partial_resolver;
+        co.resolve_userdata = st->ref;
+        rc = rs_registry_read(&src, &len, st->r->reg, st->ref, NULL, err);
+    }
+    if (rc == 0)
+        rc = rs_prompt_compile(&p, src, len, &co, err);
+    if (rc == 0) {
+        const char *m = rs_json_string(rs_prompt_metadata(p), "model");
+        if (m && *m && !(*out = rs_strdup(m)))
+            rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+    }
+    rs_prompt_free(p);
+    rs_free(src);
+    return rc;
+}
+
+/* The targets: --route, else --target, else the prompt's model:, else defaults.target;
+ * a target without '/' is a model alias (models: {fast: openai/gpt-4o-mini}). */
+static int choose_route(run_state *st, rs_error *err)
+{
+    int rc = 0;
+    const rs_run_request *q = st->req;
+    rs_runner *r = st->r;
+    char *own = NULL;
+    if (q->route)
+        return rs_route_lookup(&st->route, r->config, q->route, err);
+    const char *target = q->target;
+    if (!target) {
+        if ((rc = prompt_model(&own, st, err)) != 0)
+            return rc;
+        target = own;
+    }
+    if (!target)
+        target = rs_json_string(cJSON_GetObjectItemCaseSensitive(r->config, "defaults"), "target");
+    if (target && !strchr(target, '/')) {
+        const char *alias = rs_json_string(cJSON_GetObjectItemCaseSensitive(r->config, "models"),
+                                           target);
+        if (alias)
+            target = alias;
+    }
+    if (target)
+        rc = rs_route_single(&st->route, target, err);
+    else
+        rc = rs_error_set(err, RS_EINVAL,
+                          "no target: give --target PROVIDER/MODEL or --route NAME, or name a "
+                          "model: in the prompt or defaults.target in rosetta.yaml");
+    rs_free(own);
+    return rc;
+}
+
 /* Resolve the prompt once per run: name, commit, version, the input data, the route. */
 static int run_resolve(run_state *st, rs_error *err)
 {
@@ -387,28 +455,6 @@ static int run_resolve(run_state *st, rs_error *err)
     cJSON *vars = NULL;
     if (q->target && q->route)
         return rs_error_set(err, RS_EINVAL, "give a target or a route, not both");
-    const char *target = q->target;
-    if (!target && !q->route) {
-        const cJSON *defaults = cJSON_GetObjectItemCaseSensitive(r->config, "defaults");
-        target = rs_json_string(defaults, "target");
-    }
-    if (target && !strchr(target, '/')) {
-        /* a model alias from rosetta.yaml (models: {fast: openai/gpt-4o-mini}) */
-        const char *alias = rs_json_string(cJSON_GetObjectItemCaseSensitive(r->config, "models"),
-                                           target);
-        if (alias)
-            target = alias;
-    }
-    if (q->route) {
-        if ((rc = rs_route_lookup(&st->route, r->config, q->route, err)) != 0)
-            return rc;
-    } else if (target) {
-        if ((rc = rs_route_single(&st->route, target, err)) != 0)
-            return rc;
-    } else {
-        return rs_error_set(err, RS_EINVAL, "no target: give --target PROVIDER/MODEL or --route "
-                                            "NAME (or set defaults.target in rosetta.yaml)");
-    }
     if (q->vars_json) {
         rc = rs_json_parse(&vars, q->vars_json, strlen(q->vars_json), "input variables", err);
         if (rc)
@@ -437,7 +483,7 @@ static int run_resolve(run_state *st, rs_error *err)
         st->name = rs_strndup(base, n);
         if (!st->name)
             return rs_error_set(err, RS_ENOMEM, "out of memory");
-        return 0;
+        return choose_route(st, err);
     }
     if (!q->ref)
         return rs_error_set(err, RS_EINVAL, "no prompt: give a registry reference or --source FILE");
@@ -455,7 +501,7 @@ static int run_resolve(run_state *st, rs_error *err)
     st->commit = dup_or_null(rs_registry_ref_commit(st->ref));
     if (!st->name || !st->commit)
         return rs_error_set(err, RS_ENOMEM, "out of memory");
-    return 0;
+    return choose_route(st, err);
 }
 
 /* The rosetta.targets globs of a compiled variant (frontmatter "rosetta.targets"). */
@@ -506,7 +552,8 @@ static void source_entry_free(source_entry *e)
 }
 
 /* Compile one file and add it as a candidate (variant NULL = the base). Takes vname. */
-static int add_candidate(source_entry *e, const char *file, char *vname, rs_error *err)
+static int add_candidate(source_entry *e, const char *file, const char *dir, char *vname,
+                         rs_error *err)
 {
     int rc = 0;
     char *src = NULL;
@@ -515,6 +562,7 @@ static int add_candidate(source_entry *e, const char *file, char *vname, rs_erro
     const char **g = NULL;
     rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
     co.filename = file;
+    co.partials_dir = dir; /* {{> name}} is the sibling _name.prompt, as `render --source` */
     if ((rc = rs_file_read(&src, &len, file, err)) != 0 ||
         (rc = rs_prompt_compile(&p, src, len, &co, err)) != 0)
         goto done;
@@ -566,11 +614,11 @@ static int source_entry_build(source_entry **out, const char *path, const char *
     rs_vec_init(&e->names, sizeof(char *));
     rs_vec_init(&e->globs, sizeof(const char **));
     rs_vec_init(&e->cands, sizeof(rs_variant_candidate));
-    if ((rc = add_candidate(e, path, NULL, err)) != 0)
-        goto done;
     const char *slash = strrchr(path, '/');
     char dir[4096];
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    if ((rc = add_candidate(e, path, dir, NULL, err)) != 0)
+        goto done;
     DIR *d = opendir(dir);
     struct dirent *de;
     size_t nl = strlen(name);
@@ -586,7 +634,7 @@ static int source_entry_build(source_entry **out, const char *path, const char *
         if (!vname || rs_str_error(&fp))
             rc = rs_error_set(err, RS_ENOMEM, "out of memory");
         else
-            rc = add_candidate(e, rs_str_cstr(&fp), vname, err);
+            rc = add_candidate(e, rs_str_cstr(&fp), dir, vname, err);
         if (rc && vname && rs_str_error(&fp))
             rs_free(vname);
         rs_str_free(&fp);

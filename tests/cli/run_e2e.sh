@@ -45,6 +45,8 @@ routes:
 models:
   echo: mock/echo
 EOF
+printf -- '---\nmodel: mock/upper\n---\n{{role "user"}}{{> sig}} {{word}}\n' > prompts/shout.prompt
+printf 'hey' > prompts/_sig.prompt
 "$R" save -m "triage prompt" >/dev/null
 DB=.rosetta/runs.db
 q() { sqlite3 "$DB" "$1"; }
@@ -57,6 +59,13 @@ expect_eq "$out2" "$out" "alias echo -> mock/echo, deterministic"
 expect_eq "$(q "select prompt, version, provider, model, status, attempts, input_tokens, output_tokens from runs order by id limit 1")" \
   "triage|v1|mock|echo|ok|1|7|3" "logged mock run"
 expect_eq "$(q "select count(*) from runs where \"commit\" is not null and length(\"commit\") = 40")" "2" "commit logged"
+out=$("$R" run shout --var word=you)
+expect_eq "$out" "HEY YOU" "the prompt's own model: and a partial"
+mkdir -p "$T/src"
+printf -- '---\nmodel: mock/echo\n---\n{{role "user"}}{{> sig}}, {{who}}\n' > "$T/src/greet.prompt"
+printf 'hello' > "$T/src/_sig.prompt"
+out=$("$R" run --source "$T/src/greet.prompt" --var who=Ada --no-log)
+expect_eq "$out" "hello, Ada" "--source with a sibling partial and its model:"
 out=$("$R" run triage --target mock/upper --stream --var ticket="a b c")
 expect_eq "$out" "A B C" "--stream mock/upper"
 out=$("$R" run triage --route offline --attempts 1 --var ticket=hi)
