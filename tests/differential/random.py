@@ -7,7 +7,11 @@ fails and the other does not. Not a ctest (it needs node); a tool to find cases 
 corpus misses. Each mismatch is saved as a case directory (prompt.prompt, data.json, expected.json
 or expected-error.txt) ready to be reviewed and promoted to cases/.
 
-    random.py ROSETTA [--count N] [--seed S] [--out DIR]
+    random.py ROSETTA [--count N] [--seed S] [--out DIR] [--mutate]
+
+--mutate damages each generated template (deletes, duplicates or inserts a few of `{{ }} # / ~ ( ) " ^ >`
+and such) so many no longer parse: then both must fail, and where the reference still renders,
+Rosetta must render the same.
 """
 import argparse
 import json
@@ -137,6 +141,24 @@ class Gen:
         return src
 
 
+MUTATIONS = ["{{", "}}", "{", "}", "#", "/", "~", "(", ")", '"', "^", ">", "!", "--", "else", "@", ".", "..", "=", " ", "\n", "|", "[", "]", "&", "*"]
+
+
+def mutate(rng, src):
+    for _ in range(rng.randint(1, 3)):
+        i = rng.randint(0, len(src))
+        op = rng.random()
+        if op < 0.4 and src:
+            j = min(len(src), i + rng.randint(1, 3))
+            src = src[:i] + src[j:]
+        elif op < 0.6 and src:
+            j = min(len(src), i + rng.randint(1, 6))
+            src = src[:i] + src[i:j] + src[i:]
+        else:
+            src = src[:i] + rng.choice(MUTATIONS) + src[i:]
+    return src
+
+
 def render_ours(rosetta, tmp, i, source, data):
     sp, dp = os.path.join(tmp, "%d.prompt" % i), os.path.join(tmp, "%d.json" % i)
     with open(sp, "w", encoding="utf-8", newline="") as f:
@@ -155,10 +177,15 @@ def main():
     ap.add_argument("--count", type=int, default=300)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "rosetta-random-diff"))
+    ap.add_argument("--mutate", action="store_true")
     a = ap.parse_args()
-    gen = Gen(random.Random(a.seed))
+    rng = random.Random(a.seed)
+    gen = Gen(rng)
     cases = [{"source": gen.source(), "data": DATA} for _ in range(a.count)]
-    mismatches = 0
+    if a.mutate:
+        for c in cases:
+            c["source"] = mutate(rng, c["source"])
+    mismatches = both_fail = 0
     with tempfile.TemporaryDirectory() as tmp:
         inp, outp = os.path.join(tmp, "in.json"), os.path.join(tmp, "out.json")
         with open(inp, "w", encoding="utf-8") as f:
@@ -176,6 +203,10 @@ def main():
             elif "ok" in ref:
                 d = first_difference(ref["ok"], got)
                 why = d and "%s: %s" % d
+            else:
+                both_fail += 1
+                if not err.startswith("rosetta: ") or "AddressSanitizer" in err or "runtime error" in err:
+                    why = "both fail, but rosetta's message is malformed: %s" % err
             if why:
                 mismatches += 1
                 d = os.path.join(a.out, "random-%d-%d" % (a.seed, i))
@@ -191,7 +222,8 @@ def main():
                     with open(os.path.join(d, "expected-error.txt"), "w", encoding="utf-8") as f:
                         f.write(ref["error"] + "\n")
                 print("MISMATCH %s: %s\n    source: %r" % (d, why, c["source"][:300]))
-    print("%d generated, %d agree, %d differ (seed %d)" % (a.count, a.count - mismatches, mismatches, a.seed))
+    print("%d generated, %d agree (%d of them fail on both sides), %d differ (seed %d%s)" % (
+        a.count, a.count - mismatches, both_fail, mismatches, a.seed, ", mutated" if a.mutate else ""))
     return 1 if mismatches else 0
 
 
