@@ -694,7 +694,17 @@ int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const c
     rc = rs_dotprompt_messages(&messages, rs_str_cstr(&text), text.len, history, err);
     if (rc)
         goto done;
-    result = cJSON_Duplicate(p->render_base, 1);
+    if (ro->share_metadata) {
+        result = cJSON_CreateObject();
+        for (const cJSON *m = p->render_base->child; result && m; m = m->next) {
+            if (add_ref(result, m->string, m) != 0) {
+                cJSON_Delete(result);
+                result = NULL;
+            }
+        }
+    } else {
+        result = cJSON_Duplicate(p->render_base, 1);
+    }
     if (!result)
         goto nomem;
     rc = js_set(result, "messages", messages);

@@ -35,9 +35,14 @@ typedef struct rs_prompt_compile_opts {
 typedef struct rs_prompt_render_opts {
     int strict;               /* validate the input against input.schema; refuse invalid input */
     int apply_input_default;  /* apply frontmatter input.default (1 by default; 0 = reference) */
+    int share_metadata;       /* 1: the result's metadata members (config, output, raw, ...) refer
+                                 to p's instead of being copied, as the reference's shallow
+                                 `{...metadata, messages}` does: faster, but the result must
+                                 not outlive p and those members must not be modified.
+                                 cJSON_Delete on the result stays correct. 0 by default. */
 } rs_prompt_render_opts;
 
-#define RS_PROMPT_RENDER_OPTS_INIT {0, 1}
+#define RS_PROMPT_RENDER_OPTS_INIT {0, 1, 0}
 
 /* Split, parse and compile a .prompt source. The result is immutable and thread-safe to render. */
 int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,

@@ -87,6 +87,7 @@ int rs_prompt_render_json(char **out, size_t *out_len, const rs_prompt *p, const
         goto done;
     io.strict = ro->strict;
     io.apply_input_default = !ro->reference;
+    io.share_metadata = 1; /* printed before p can go away */
     rc = rs_prompt_render(&result, p, data, options, &io, err);
     if (rc) {
         /* data problems (shape, strict) are about the data file */

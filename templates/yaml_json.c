@@ -606,6 +606,10 @@ static int on_start(builder *b, const yaml_event_t *ev, int is_map)
     if (t && t->is_map && !t->key)
         return set_error_at(b, RS_EUNSUPPORTED, ev->start_mark,
                             "invalid frontmatter: a mapping key must be a scalar");
+    /* cJSON frees and copies trees recursively: bound the depth as its own parser does */
+    if (b->stack.len >= RS_YAML_MAX_DEPTH)
+        return set_error_at(b, RS_ELIMIT, ev->start_mark,
+                            "invalid frontmatter: nested deeper than %d levels", RS_YAML_MAX_DEPTH);
     int rc = charge(b, 1, ev->start_mark);
     if (rc)
         return rc;

@@ -33,6 +33,9 @@ typedef struct rs_yaml_opts {
 
 #define RS_YAML_OPTS_INIT {NULL, NULL, 0, 0, 0}
 
+/* Collections nested deeper than this are an error (RS_ELIMIT), as in cJSON's own parser. */
+#define RS_YAML_MAX_DEPTH 512
+
 /* Where a value (and, for a mapping member, its key) starts: libyaml marks, 0-based, in
  * characters, relative to the YAML text. */
 typedef struct rs_yaml_loc {

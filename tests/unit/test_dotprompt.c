@@ -253,6 +253,24 @@ static void yaml_alias_expansion_is_limited(void **state)
     assert_non_null(strstr(err.message, "more than 10000 values"));
 }
 
+static void yaml_nesting_is_limited(void **state)
+{
+    (void)state;
+    size_t n = 100000;
+    char *deep = rs_malloc(2 * n + 8);
+    assert_non_null(deep);
+    memcpy(deep, "a: ", 3);
+    memset(deep + 3, '[', n);
+    memset(deep + 3 + n, ']', n);
+    deep[3 + 2 * n] = '\0';
+    cJSON *v = NULL;
+    rs_error err = RS_ERROR_INIT;
+    assert_int_equal(rs_yaml_to_json(&v, deep, strlen(deep), NULL, &err), RS_ELIMIT);
+    assert_null(v);
+    assert_string_equal(err.message, "invalid frontmatter: nested deeper than 512 levels");
+    rs_free(deep);
+}
+
 /* ---- Picoschema ---- */
 
 static void picoschema_rules(void **state)
@@ -573,7 +591,9 @@ static void *render_many(void *arg)
     for (int i = 0; i < 200; i++) {
         cJSON *out = NULL;
         rs_error err = RS_ERROR_INIT;
-        if (rs_prompt_render(&out, job->p, job->data, NULL, NULL, &err) != 0) {
+        rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
+        ro.share_metadata = i % 2; /* both ways: sharing must not race either */
+        if (rs_prompt_render(&out, job->p, job->data, NULL, &ro, &err) != 0) {
             job->failures++;
             continue;
         }
@@ -691,6 +711,7 @@ int main(void)
         cmocka_unit_test(yaml_core_schema_typing),
         cmocka_unit_test(yaml_errors_with_locations),
         cmocka_unit_test(yaml_alias_expansion_is_limited),
+        cmocka_unit_test(yaml_nesting_is_limited),
         cmocka_unit_test(picoschema_rules),
         cmocka_unit_test(picoschema_errors),
         cmocka_unit_test(schema_validation_messages),
