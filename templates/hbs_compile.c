@@ -69,8 +69,8 @@ static int copy_options(rs_hbs_template *tpl, const rs_hbs_options *opts, rs_err
 static int load_partial(rs_hbs_template *tpl, size_t i, const rs_hbs_options *opts, rs_error *err)
 {
     hbs_unit u = RS_VEC_AT(&tpl->partials, hbs_unit, i);
-    if (!opts->resolve)
-        return 0; /* stays not found: an error if rendering reaches it */
+    if (!opts->resolve || !u.requested)
+        return 0; /* stays not found: an error (or a partial block's fallback) if reached */
     char *src = NULL;
     size_t len = 0;
     int rc = opts->resolve(&src, &len, opts->resolve_userdata, u.name, err);
@@ -95,7 +95,7 @@ static int load_partial(rs_hbs_template *tpl, size_t i, const rs_hbs_options *op
     u.found = 1;
     /* the vector may grow while the partial is parsed: work on a copy, store it back */
     RS_VEC_AT(&tpl->partials, hbs_unit, i) = u;
-    rc = hbs_parse_unit(tpl, &u, opts, err);
+    rc = hbs_parse_unit(tpl, &u, (int32_t)i, opts, err);
     RS_VEC_AT(&tpl->partials, hbs_unit, i) = u;
     return rc;
 }
@@ -177,7 +177,7 @@ int rs_hbs_compile(rs_hbs_template **out, const char *src, size_t len, const rs_
     }
     tpl->main.len = len;
     tpl->main.found = 1;
-    if ((rc = hbs_parse_unit(tpl, &tpl->main, opts, err)))
+    if ((rc = hbs_parse_unit(tpl, &tpl->main, -1, opts, err)))
         goto done;
     for (size_t i = 0; i < tpl->partials.len; i++) {
         if ((rc = load_partial(tpl, i, opts, err)))

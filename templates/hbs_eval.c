@@ -450,31 +450,155 @@ static int indent_output(rs_str *out, hbs_state *st, size_t start, const char *i
     return 0;
 }
 
-static int run_partial(rs_str *out, hbs_state *st, const hbs_node *n, const hbs_scope *sc)
+/* The unit a compiled piece of template belongs to (-1: the main template). */
+static const hbs_unit *unit_at(const rs_hbs_template *tpl, int32_t index)
 {
-    const rs_hbs_template *tpl = st->tpl;
-    const hbs_unit *u = &RS_VEC_AT(&tpl->partials, hbs_unit, n->partial);
-    if (!u->found)
-        return fail_at(st, sc->unit, n->off, RS_ENOTFOUND, "partial '%s' could not be found", u->name);
-    if (st->depth + 1 > tpl->max_depth)
-        return fail_at(st, sc->unit, n->off, RS_ELIMIT,
-                       "partial '%s' nested deeper than %d levels (does it include itself?)",
-                       u->name, tpl->max_depth);
+    return index < 0 ? &tpl->main : &RS_VEC_AT(&tpl->partials, hbs_unit, index);
+}
+
+/* A partial by name: inline partials in effect first (the innermost, the last defined), then the
+ * template's partials. NULL when neither has it. */
+static const hbs_program *find_partial(hbs_state *st, int32_t index, const hbs_unit **unit,
+                                       const hbs_scope **defined_in)
+{
+    const hbs_unit *u = &RS_VEC_AT(&st->tpl->partials, hbs_unit, index);
+    for (const hbs_inline_scope *is = st->inlines; is; is = is->up) {
+        for (uint32_t i = is->program->ninlines; i-- > 0;) {
+            const hbs_inline *in = &is->program->inlines[i];
+            if (strcmp(in->name, u->name) == 0) {
+                *unit = unit_at(st->tpl, in->unit);
+                *defined_in = is->scope;
+                return in->program;
+            }
+        }
+    }
+    *unit = u;
+    *defined_in = NULL;
+    return u->found ? u->program : NULL;
+}
+
+/* Run a partial's program with ctx: a template partial starts a new ../ chain; an inline
+ * partial continues the chain of the program that defined it (it is that program's block). */
+static int run_as_partial(rs_str *out, hbs_state *st, const hbs_program *prog,
+                          const hbs_unit *unit, const hbs_scope *defined_in, const cJSON *ctx,
+                          const hbs_data_frame *data)
+{
+    if (defined_in)
+        return hbs_run_with(out, st, prog, defined_in, ctx, data, NULL, NULL);
+    hbs_ctx_frame f = {ctx, NULL};
+    hbs_scope ps = {&f, data, NULL, unit};
+    return run_program(out, st, prog, &ps, NULL);
+}
+
+/* The @partial-block in effect at data frame f (NULL when none). */
+static const hbs_pblock *find_pblock(const hbs_data_frame *f)
+{
+    for (; f; f = f->parent) {
+        if (f->has_pblock)
+            return f->pblock;
+    }
+    return NULL;
+}
+
+/* The context a partial gets: its argument or the current context, merged with its hash. */
+static int partial_context(rs_str *out, hbs_state *st, const hbs_node *n, const hbs_scope *sc,
+                           const cJSON **ctx)
+{
     call_frame cf;
     int rc = setup_call(&cf, out, st, &n->call, sc, NULL);
     if (rc)
         return rc;
-    const cJSON *ctx = n->call.nparams ? cf.c.args[0] : sc->ctx->v;
-    if (n->call.nhash && (rc = merge_context(st, &cf.c, ctx, &ctx)))
+    *ctx = n->call.nparams ? cf.c.args[0] : sc->ctx->v;
+    if (n->call.nhash)
+        rc = merge_context(st, &cf.c, *ctx, ctx);
+    return rc;
+}
+
+static int too_deep(hbs_state *st, const hbs_scope *sc, const hbs_node *n, const char *name)
+{
+    return fail_at(st, sc->unit, n->off, RS_ELIMIT,
+                   "partial '%s' nested deeper than %d levels (does it include itself?)", name,
+                   st->tpl->max_depth);
+}
+
+/* {{> @partial-block}}: the enclosing partial block's body, in the scope it was written in. */
+static int run_partial_block_ref(rs_str *out, hbs_state *st, const hbs_node *n,
+                                 const hbs_scope *sc, const cJSON *ctx)
+{
+    const hbs_pblock *pb = find_pblock(sc->data);
+    if (!pb)
+        return fail_at(st, sc->unit, n->off, RS_ENOTFOUND,
+                       "partial '@partial-block' could not be found (not inside a partial block)");
+    hbs_data_frame fr;
+    memset(&fr, 0, sizeof fr);
+    fr.parent = sc->data;
+    fr.has_pblock = 1;
+    fr.pblock = pb->outer;
+    return hbs_run_with(out, st, pb->program, pb->scope, ctx, &fr, pb->scope->bp, NULL);
+}
+
+static int run_partial(rs_str *out, hbs_state *st, const hbs_node *n, const hbs_scope *sc)
+{
+    const hbs_unit *u = NULL;
+    const hbs_scope *defined_in = NULL;
+    const hbs_program *prog = NULL;
+    const char *name = "@partial-block";
+    if (n->partial != HBS_PARTIAL_BLOCK_REF) {
+        prog = find_partial(st, n->partial, &u, &defined_in);
+        name = RS_VEC_AT(&st->tpl->partials, hbs_unit, n->partial).name;
+        if (!prog)
+            return fail_at(st, sc->unit, n->off, RS_ENOTFOUND, "partial '%s' could not be found",
+                           name);
+    }
+    if (st->depth + 1 > st->tpl->max_depth)
+        return too_deep(st, sc, n, name);
+    const cJSON *ctx = NULL;
+    int rc = partial_context(out, st, n, sc, &ctx);
+    if (rc)
         return rc;
-    hbs_ctx_frame f = {ctx, NULL};
-    hbs_scope ps = {&f, sc->data, NULL, u};
     size_t start = out->len;
     st->depth++;
-    rc = run_program(out, st, u->program, &ps, NULL);
+    if (!prog)
+        rc = run_partial_block_ref(out, st, n, sc, ctx);
+    else
+        rc = run_as_partial(out, st, prog, u, defined_in, ctx, sc->data);
     st->depth--;
     if (!rc && n->indent_len)
         rc = indent_output(out, st, start, n->indent, n->indent_len);
+    return rc;
+}
+
+/* {{#> name}}fallback{{/name}}: the partial with @partial-block set to the fallback, or, when
+ * there is no such partial, the fallback itself (Handlebars' invokePartial). */
+static int run_partial_block(rs_str *out, hbs_state *st, const hbs_node *n, const hbs_scope *sc)
+{
+    const hbs_unit *u = NULL;
+    const hbs_scope *defined_in = NULL;
+    const hbs_program *prog = find_partial(st, n->partial, &u, &defined_in);
+    if (st->depth + 1 > st->tpl->max_depth)
+        return too_deep(st, sc, n, n->call.name);
+    const cJSON *ctx = NULL;
+    int rc = partial_context(out, st, n, sc, &ctx);
+    if (rc)
+        return rc;
+    hbs_pblock blk = {n->program, sc, find_pblock(sc->data)};
+    hbs_data_frame fr;
+    memset(&fr, 0, sizeof fr);
+    fr.parent = sc->data;
+    fr.has_pblock = 1;
+    fr.pblock = &blk;
+    st->depth++;
+    if (prog) {
+        rc = run_as_partial(out, st, prog, u, defined_in, ctx, &fr);
+    } else {
+        hbs_data_frame inner;
+        memset(&inner, 0, sizeof inner);
+        inner.parent = &fr;
+        inner.has_pblock = 1;
+        inner.pblock = blk.outer;
+        rc = hbs_run_with(out, st, n->program, sc, ctx, &inner, sc->bp, NULL);
+    }
+    st->depth--;
     return rc;
 }
 
@@ -596,6 +720,8 @@ static int exec_node(rs_str *out, hbs_state *st, const hbs_node *n, const hbs_sc
     }
     case ND_PARTIAL:
         return run_partial(out, st, n, sc);
+    case ND_PARTIAL_BLOCK:
+        return run_partial_block(out, st, n, sc);
     default:
         return 0;
     }
@@ -607,6 +733,10 @@ static int run_program(rs_str *out, hbs_state *st, const hbs_program *p, const h
     int rc = 0;
     enum { EMPTY, PENDING, STRING } mode = EMPTY;
     hbs_val pend = {HV_STR, 0, 0};
+    const hbs_inline_scope *saved = st->inlines;
+    hbs_inline_scope is = {p, sc, saved};
+    if (p->ninlines)
+        st->inlines = &is; /* this program's inline partials, while it runs */
     for (uint32_t i = 0; i < p->n && !rc; i++) {
         const hbs_node *n = &p->nodes[i];
         /* the common cases inline: text, and a plain {{path}} holding a string */
@@ -667,6 +797,7 @@ static int run_program(rs_str *out, hbs_state *st, const hbs_program *p, const h
     } else if (res) {
         res->kind = HV_STR;
     }
+    st->inlines = saved;
     if (!rc && out->error)
         rc = out->error;
     if (rc && rc == out->error && st->err && st->err->code == 0) {
@@ -700,6 +831,7 @@ int rs_hbs_render(rs_str *out, const rs_hbs_template *tpl, const cJSON *context,
     st.tpl = tpl;
     st.depth = 0;
     st.err = err;
+    st.inlines = NULL;
     rs_arena_init(&st.arena, 4096);
     hbs_data_frame root;
     memset(&root, 0, sizeof root);

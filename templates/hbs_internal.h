@@ -138,8 +138,13 @@ typedef enum hbs_node_kind {
     ND_CALL,    /* {{helper args}} */
     ND_BLOCK,   /* {{#helper args}}..{{/helper}} */
     ND_SECTION, /* {{#path}}..{{/path}} without a helper: Mustache section semantics */
-    ND_PARTIAL
+    ND_PARTIAL,
+    ND_PARTIAL_BLOCK, /* {{#> name}}fallback{{/name}} */
+    ND_INLINE         /* {{#*inline "name"}}..{{/inline}}: moved to its program's inlines */
 } hbs_node_kind;
+
+/* ND_PARTIAL's partial index for {{> @partial-block}} */
+#define HBS_PARTIAL_BLOCK_REF (-2)
 
 struct hbs_program;
 
@@ -171,10 +176,18 @@ typedef struct hbs_node {
     const hbs_seg *bp;
 } hbs_node;
 
+typedef struct hbs_inline {
+    const char *name;
+    const struct hbs_program *program;
+    int32_t unit; /* where it is written: -1 main template, else a partial's index */
+} hbs_inline;
+
 typedef struct hbs_program {
     hbs_node *nodes;
     uint32_t n;
-    uint8_t chained; /* an {{else if}} chain link */
+    uint8_t chained;          /* an {{else if}} chain link */
+    uint32_t ninlines;        /* inline partials defined in this program, in order */
+    const hbs_inline *inlines;
 } hbs_program;
 
 /* One source: the main template or a partial. */
@@ -184,6 +197,7 @@ typedef struct hbs_unit {
     size_t len;
     hbs_program *program; /* NULL for a partial the resolver did not find */
     int found;
+    int requested;       /* named by a {{> name}} (partial blocks alone do not resolve) */
 } hbs_unit;
 
 struct rs_hbs_template {
@@ -201,8 +215,8 @@ struct rs_hbs_template {
 };
 
 /* Parse one unit into unit->program; partial names are added to tpl->partials. */
-int hbs_parse_unit(rs_hbs_template *tpl, hbs_unit *unit, const rs_hbs_options *opts,
-                   rs_error *err);
+int hbs_parse_unit(rs_hbs_template *tpl, hbs_unit *unit, int32_t unit_index,
+                   const rs_hbs_options *opts, rs_error *err);
 
 /* Error location helper: set err at byte `off` of unit's source, with snippet. */
 int hbs_error_at(rs_error *err, int code, const rs_hbs_template *tpl, const hbs_unit *unit,
@@ -265,8 +279,19 @@ typedef struct hbs_ctx_frame {
     const struct hbs_ctx_frame *up;
 } hbs_ctx_frame;
 
+struct hbs_scope;
+
+/* What {{> @partial-block}} renders: a partial block's body with the scope it was written in. */
+typedef struct hbs_pblock {
+    const struct hbs_program *program;
+    const struct hbs_scope *scope;
+    const struct hbs_pblock *outer; /* the partial-block around the call, for nesting */
+} hbs_pblock;
+
 typedef struct hbs_data_frame {
     const struct hbs_data_frame *parent;
+    int has_pblock;               /* this frame sets @partial-block (possibly to nothing) */
+    const hbs_pblock *pblock;
     int has_iter;
     cJSON index, key, first, last;
     const cJSON *root;  /* root frame only */
@@ -287,11 +312,20 @@ typedef struct hbs_scope {
     const hbs_unit *unit;
 } hbs_scope;
 
+/* Inline partials in effect: one link per running program that defines some (dynamic scope,
+ * as Handlebars' container.partials). */
+typedef struct hbs_inline_scope {
+    const hbs_program *program;
+    const struct hbs_scope *scope; /* where the program runs: an inline partial keeps its ../ */
+    const struct hbs_inline_scope *up;
+} hbs_inline_scope;
+
 typedef struct hbs_state {
     const rs_hbs_template *tpl;
     rs_arena arena;
     int depth;
     rs_error *err;
+    const hbs_inline_scope *inlines;
 } hbs_state;
 
 struct rs_hbs_call {

@@ -34,6 +34,9 @@ typedef struct parser {
     int depth;
     int max_depth;
     const bp_scope *bps;
+    int32_t unit_index; /* -1 main template, else the partial's index */
+    int in_tag;         /* between a tag's opener and its close, for "unclosed '{{'" */
+    size_t tag_start;
 } parser;
 
 int hbs_error_at(rs_error *err, int code, const rs_hbs_template *tpl, const hbs_unit *unit,
@@ -101,8 +104,21 @@ static int oom(parser *P)
     return rs_error_set(P->err, RS_ENOMEM, "out of memory compiling a template");
 }
 
+static int is_opener(hbs_tok_type t)
+{
+    return t == TK_OPEN || t == TK_OPEN_UNESCAPED || t == TK_OPEN_BLOCK || t == TK_OPEN_ENDBLOCK ||
+           t == TK_OPEN_INVERSE || t == TK_OPEN_INVERSE_CHAIN || t == TK_OPEN_PARTIAL ||
+           t == TK_OPEN_PARTIAL_BLOCK;
+}
+
 static int advance(parser *P)
 {
+    if (is_opener(P->tok.type)) {
+        P->in_tag = 1;
+        P->tag_start = P->tok.start;
+    } else if (P->tok.type == TK_CLOSE || P->tok.type == TK_CLOSE_UNESCAPED) {
+        P->in_tag = 0;
+    }
     if (P->have_peek) {
         P->tok = P->peek;
         P->have_peek = 0;
@@ -135,6 +151,13 @@ static int unexpected(parser *P, const char *expected)
                         : "");
     if (P->tok.type == TK_INVALID && P->tok.error == 2)
         return perr(P, RS_ESYNTAX, P->tok.start, "unterminated string literal");
+    if (P->tok.type == TK_INVALID && P->unit->src[P->tok.start] == '[')
+        return perr(P, RS_ESYNTAX, P->tok.start, "unclosed '[' in path");
+    if (P->tok.type == TK_EOF && P->in_tag) {
+        int line, col;
+        rs_location_of(P->unit->src, P->unit->len, P->tag_start, &line, &col);
+        return perr(P, RS_ESYNTAX, P->tok.start, "unclosed '{{' opened at %d:%d", line, col);
+    }
     describe(P, &P->tok, what, sizeof what);
     return perr(P, RS_ESYNTAX, P->tok.start, "expected %s, found %s", expected, what);
 }
@@ -188,6 +211,13 @@ static int parse_path(parser *P, int data, size_t start, hbs_path *path)
     if (data)
         rs_str_putc(&orig, '@');
     for (;;) {
+        if (P->tok.type == TK_NUMBER && parts.len + path->depth > 0 && orig.len > 0 &&
+            ((orig.ptr[0] >= '0' && orig.ptr[0] <= '9') || orig.ptr[0] == '-')) {
+            /* 1.2.3 lexes as the name 1, a separator and the number 2.3 */
+            rc = perr(P, RS_ESYNTAX, start, "invalid number literal '%.*s'",
+                      (int)(P->tok.end - start), P->unit->src + start);
+            goto done;
+        }
         if (P->tok.type != TK_ID) {
             rc = unexpected(P, "a name");
             goto done;
@@ -637,6 +667,8 @@ static int parse_mustache(parser *P, hbs_node *n)
     return advance(P);
 }
 
+static int partial_index(parser *P, const char *name_in, int requested, int32_t *out);
+
 static int parse_partial(parser *P, hbs_node *n)
 {
     hbs_token open = P->tok;
@@ -666,11 +698,24 @@ static int parse_partial(parser *P, hbs_node *n)
     n->strip = strip_flags(P, &open, &P->tok);
     n->call.name = head.u.path.orig;
     n->call.off = (uint32_t)open.start;
-    /* find or add the partial */
+    if (head.u.path.data && strcmp(head.u.path.orig, "@partial-block") == 0) {
+        n->partial = HBS_PARTIAL_BLOCK_REF;
+        return advance(P);
+    }
+    int32_t idx;
+    if ((rc = partial_index(P, head.u.path.orig, 1, &idx)))
+        return rc;
+    n->partial = idx;
+    return advance(P);
+}
+
+/* The partial table entry for `name`, added when new; `requested` asks the resolver for it. */
+static int partial_index(parser *P, const char *name_in, int requested, int32_t *out)
+{
     rs_vec *ps = &P->tpl->partials;
     int32_t idx = -1;
     for (size_t i = 0; i < ps->len; i++) {
-        if (strcmp(RS_VEC_AT(ps, hbs_unit, i).name, head.u.path.orig) == 0) {
+        if (strcmp(RS_VEC_AT(ps, hbs_unit, i).name, name_in) == 0) {
             idx = (int32_t)i;
             break;
         }
@@ -678,7 +723,7 @@ static int parse_partial(parser *P, hbs_node *n)
     if (idx < 0) {
         if (ps->len >= INT32_MAX)
             return oom(P);
-        char *name = rs_strdup(head.u.path.orig);
+        char *name = rs_strdup(name_in);
         hbs_unit *u = name ? rs_vec_push_zero(ps) : NULL;
         if (!u) {
             rs_free(name);
@@ -687,27 +732,46 @@ static int parse_partial(parser *P, hbs_node *n)
         u->name = name;
         idx = (int32_t)(ps->len - 1);
     }
-    n->partial = idx;
-    return advance(P);
+    if (requested)
+        RS_VEC_AT(ps, hbs_unit, idx).requested = 1;
+    *out = idx;
+    return 0;
 }
 
 /* The open tag's text for messages: {{#each}} or {{^x}}. */
 static void block_label(const hbs_node *n, int inverted, char *buf, size_t size)
 {
-    snprintf(buf, size, "{{%c%s}}", inverted ? '^' : '#', n->call.name ? n->call.name : "");
+    const char *name = n->call.name ? n->call.name : "";
+    if (n->kind == ND_PARTIAL_BLOCK)
+        snprintf(buf, size, "{{#> %s}}", name);
+    else if (n->kind == ND_INLINE)
+        snprintf(buf, size, "{{#*inline}}");
+    else
+        snprintf(buf, size, "{{%c%s}}", inverted ? '^' : '#', name);
 }
 
 /* openBlock/openInverseChain: helperName param* hash? blockParams? CLOSE */
 static int parse_open(parser *P, hbs_node *n, hbs_token *open, hbs_expr *head, int *has_hash)
 {
     *open = P->tok;
-    if (P->unit->src[open->end - 1] == '*')
-        return perr(P, RS_EUNSUPPORTED, open->start, "decorators ({{#* ...}}) are not supported");
+    int decorator = P->unit->src[open->end - 1] == '*';
     int rc = advance(P);
     if (rc)
         return rc;
     if ((rc = parse_call_body(P, head, &n->call, has_hash)))
         return rc;
+    if (decorator) {
+        /* {{#*inline "name"}}: an inline partial; other decorators do not exist in Dotprompt */
+        if (strcmp(head->u.path.orig, "inline") != 0)
+            return perr(P, RS_EUNSUPPORTED, open->start,
+                        "decorator '%s' is not supported (only {{#*inline \"name\"}})",
+                        head->u.path.orig);
+        if (n->call.nparams != 1 || *has_hash || n->call.params[0].kind != EX_LITERAL ||
+            !n->call.params[0].u.lit || !cJSON_IsString(n->call.params[0].u.lit))
+            return perr(P, RS_ESYNTAX, open->start,
+                        "{{#*inline}} takes the partial's name as one string, e.g. {{#*inline \"x\"}}");
+        n->kind = ND_INLINE;
+    }
     if (P->tok.type == TK_OPEN_BLOCK_PARAMS) {
         rs_vec names = RS_VEC_INIT(hbs_seg);
         if ((rc = advance(P)))
@@ -880,7 +944,7 @@ static int parse_block(parser *P, hbs_node *n, int inverted)
     int has_hash;
     if ((rc = parse_open(P, n, &open, &head, &has_hash)))
         goto done;
-    if ((rc = finish_head(P, n, &head, has_hash)))
+    if (n->kind != ND_INLINE && (rc = finish_head(P, n, &head, has_hash)))
         goto done;
     n->open_strip = strip_flags(P, &open, &P->tok);
     if ((rc = advance(P)))
@@ -889,6 +953,10 @@ static int parse_block(parser *P, hbs_node *n, int inverted)
     if ((rc = parse_body(P, n, &body)))
         goto done;
     int is_chain = 0;
+    if (n->kind == ND_INLINE && (P->tok.type == TK_INVERSE || P->tok.type == TK_OPEN_INVERSE_CHAIN)) {
+        rc = perr(P, RS_ESYNTAX, P->tok.start, "{{#*inline}} cannot have an {{else}}");
+        goto done;
+    }
     if (P->tok.type == TK_INVERSE || (!inverted && P->tok.type == TK_OPEN_INVERSE_CHAIN)) {
         if ((rc = parse_inverse_chain(P, n, &alt, &n->inverse_strip, &is_chain)))
             goto done;
@@ -911,6 +979,65 @@ static int parse_block(parser *P, hbs_node *n, int inverted)
         n->program = body;
         n->inverse = alt;
     }
+done:
+    P->depth--;
+    return rc;
+}
+
+/* {{#> name ctx k=v}}fallback{{/name}}: the partial with @partial-block, or the fallback. As in
+ * the reference, a name used only this way is not asked of the resolver. */
+static int parse_partial_block(parser *P, hbs_node *n)
+{
+    hbs_token open = P->tok;
+    int rc;
+    if (++P->depth > P->max_depth) {
+        rc = perr(P, RS_ELIMIT, open.start, "blocks nested deeper than %d levels", P->max_depth);
+        goto done;
+    }
+    if ((rc = advance(P)))
+        goto done;
+    if (P->tok.type == TK_OPEN_SEXPR) {
+        rc = perr(P, RS_EUNSUPPORTED, P->tok.start,
+                  "dynamic partial names ({{#> (expr)}}) are not supported");
+        goto done;
+    }
+    hbs_expr head;
+    if ((rc = parse_helper_name(P, &head)))
+        goto done;
+    if (head.kind == EX_LITERAL && (rc = literal_to_path(P, &head, NULL, 0)))
+        goto done;
+    int has_hash;
+    if ((rc = parse_args(P, &n->call, &has_hash)))
+        goto done;
+    if (P->tok.type != TK_CLOSE) {
+        rc = unexpected(P, "'}}'");
+        goto done;
+    }
+    if (n->call.nparams > 1) {
+        rc = perr(P, RS_ESYNTAX, open.start,
+                  "a partial takes at most one context argument, found %u", n->call.nparams);
+        goto done;
+    }
+    if ((rc = check_call_args(P, &n->call)))
+        goto done;
+    n->kind = ND_PARTIAL_BLOCK;
+    n->off = (uint32_t)open.start;
+    n->call.name = head.u.path.orig;
+    n->call.off = (uint32_t)open.start;
+    n->open_strip = strip_flags(P, &open, &P->tok);
+    int32_t idx;
+    if ((rc = partial_index(P, head.u.path.orig, 0, &idx)))
+        goto done;
+    n->partial = idx;
+    if ((rc = advance(P)) || (rc = parse_program(P, &n->program)))
+        goto done;
+    if (P->tok.type == TK_INVERSE || P->tok.type == TK_OPEN_INVERSE_CHAIN) {
+        rc = perr(P, RS_ESYNTAX, P->tok.start, "a partial block cannot have an {{else}}");
+        goto done;
+    }
+    if ((rc = parse_close(P, n, 0, &n->close_strip)))
+        goto done;
+    n->has_close_strip = 1;
 done:
     P->depth--;
     return rc;
@@ -957,7 +1084,7 @@ static int parse_program(parser *P, hbs_program **out)
             rc = parse_partial(P, n);
             break;
         case TK_OPEN_PARTIAL_BLOCK:
-            rc = perr(P, RS_EUNSUPPORTED, P->tok.start, "partial blocks ({{#> name}}) are not supported");
+            rc = parse_partial_block(P, n);
             break;
         case TK_OPEN_RAW_BLOCK:
             rc = perr(P, RS_EUNSUPPORTED, P->tok.start, "raw blocks ({{{{name}}}}) are not supported");
@@ -1168,10 +1295,14 @@ static ws_info ws_node(hbs_node *n)
         return s;
     case ND_BLOCK:
     case ND_SECTION:
+    case ND_PARTIAL_BLOCK:
+    case ND_INLINE:
         break;
     default:
         return s;
     }
+    if (!n->program && !n->inverse)
+        return s;
     ws_program(n->program, 0);
     ws_program(n->inverse, 0);
     hbs_program *program = n->program ? n->program : n->inverse;
@@ -1207,16 +1338,32 @@ static ws_info ws_node(hbs_node *n)
     return s;
 }
 
-/* Drop comments and emptied text; recurse into blocks. */
-static void compact(hbs_program *p)
+/* Drop comments and emptied text, move inline partials to the program's list; recurse. */
+static int compact(parser *P, hbs_program *p)
 {
     if (!p)
-        return;
-    uint32_t o = 0;
+        return 0;
+    uint32_t o = 0, ninl = 0;
+    for (uint32_t i = 0; i < p->n; i++)
+        ninl += p->nodes[i].kind == ND_INLINE;
+    hbs_inline *inl = NULL;
+    if (ninl && !(inl = rs_arena_calloc(&P->tpl->arena, ninl, sizeof *inl)))
+        return oom(P);
+    p->inlines = inl;
     for (uint32_t i = 0; i < p->n; i++) {
         hbs_node *n = &p->nodes[i];
         if (n->kind == ND_COMMENT)
             continue;
+        if (n->kind == ND_INLINE) {
+            int rc = compact(P, n->program);
+            if (rc)
+                return rc;
+            inl[p->ninlines].name = n->call.params[0].u.lit->valuestring;
+            inl[p->ninlines].program = n->program;
+            inl[p->ninlines].unit = P->unit_index;
+            p->ninlines++;
+            continue;
+        }
         if (n->kind == ND_CONTENT) {
             if (n->vend <= n->vstart)
                 continue;
@@ -1225,24 +1372,29 @@ static void compact(hbs_program *p)
             n->vstart = 0;
             n->vend = n->olen;
         }
-        if (n->kind == ND_BLOCK || n->kind == ND_SECTION) {
-            compact(n->program);
-            compact(n->inverse);
+        if (n->kind == ND_BLOCK || n->kind == ND_SECTION || n->kind == ND_PARTIAL_BLOCK) {
+            int rc = compact(P, n->program);
+            if (!rc)
+                rc = compact(P, n->inverse);
+            if (rc)
+                return rc;
         }
         if (o != i)
             p->nodes[o] = *n;
         o++;
     }
     p->n = o;
+    return 0;
 }
 
-int hbs_parse_unit(rs_hbs_template *tpl, hbs_unit *unit, const rs_hbs_options *opts,
-                   rs_error *err)
+int hbs_parse_unit(rs_hbs_template *tpl, hbs_unit *unit, int32_t unit_index,
+                   const rs_hbs_options *opts, rs_error *err)
 {
     parser P;
     memset(&P, 0, sizeof P);
     P.tpl = tpl;
     P.unit = unit;
+    P.unit_index = unit_index;
     P.err = err;
     P.max_depth = tpl->max_depth;
     (void)opts;
@@ -1267,7 +1419,8 @@ int hbs_parse_unit(rs_hbs_template *tpl, hbs_unit *unit, const rs_hbs_options *o
         return perr(&P, RS_ESYNTAX, at, "a closing tag without a block");
     }
     ws_program(prog, 1);
-    compact(prog);
+    if ((rc = compact(&P, prog)))
+        return rc;
     unit->program = prog;
     return 0;
 }

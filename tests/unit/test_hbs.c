@@ -324,6 +324,30 @@ static void partials(void **state)
     check_error("a\n{{> nowhere}}", RS_ENOTFOUND, "t.hbs:2:1: partial 'nowhere' could not be found");
 }
 
+static void inline_partials_and_partial_blocks(void **state)
+{
+    (void)state;
+    check_render("{{#*inline \"x\"}}in {{v}}{{/inline}}{{> x}} and {{> x v=\"hash\"}}",
+                 "{\"v\":\"ctx\"}", "in ctx and in hash");
+    /* defined anywhere in the program, scoped to it; an inner definition shadows */
+    check_render("{{> x}}{{#*inline \"x\"}}late{{/inline}}", NULL, "late");
+    check_render("{{#*inline \"x\"}}A{{/inline}}{{#if t}}{{#*inline \"x\"}}B{{/inline}}{{> x}}{{/if}}{{> x}}",
+                 "{\"t\":true}", "BA");
+    check_render("a\n{{#*inline \"x\"}}\nbody\n{{/inline}}\nb\n{{> x}}\n", NULL, "a\nb\nbody\n");
+    /* a partial block renders its body when the partial does not exist ... */
+    check_render("{{#> nowhere}}fallback {{v}}{{/nowhere}}", "{\"v\":\"V\"}", "fallback V");
+    check_render("{{#> nowhere c}}{{a}}{{/nowhere}}|{{#> nowhere a=1}}{{a}}{{/nowhere}}",
+                 "{\"a\":\"A\",\"c\":{\"a\":\"C\"}}", "C|1");
+    /* ... and the partial with {{> @partial-block}} when it does */
+    check_render("{{#*inline \"layout\"}}<{{> @partial-block}}>{{/inline}}{{#> layout}}inner {{v}}{{/layout}}",
+                 "{\"v\":\"V\"}", "<inner V>");
+    check_render("{{#*inline \"l\"}}L({{> @partial-block}}){{/inline}}{{#*inline \"i\"}}I({{> @partial-block}}){{/inline}}"
+                 "{{#> l}}{{#> i}}deep{{/i}}{{/l}}",
+                 NULL, "L(I(deep))");
+    check_error("x {{> @partial-block}}", RS_ENOTFOUND,
+                "t.hbs:1:3: partial '@partial-block' could not be found (not inside a partial block)");
+}
+
 static void partial_recursion_is_bounded(void **state)
 {
     (void)state;
@@ -370,7 +394,7 @@ static void syntax_errors(void **state)
     check_error("x {{#foo a}}{{/foo}}", RS_ESYNTAX, "t.hbs:1:6: unknown helper 'foo'");
     check_error("{{lookup (bar 1) 'a'}}", RS_ESYNTAX, "t.hbs:1:11: unknown helper 'bar'");
     check_error("{{x (lookup a 'b')}}", RS_ESYNTAX, "t.hbs:1:3: unknown helper 'x'");
-    check_error("{{x", RS_ESYNTAX, "t.hbs:1:4: expected '}}', found end of input");
+    check_error("{{x", RS_ESYNTAX, "t.hbs:1:4: unclosed '{{' opened at 1:1");
     check_error("{{x y}", RS_ESYNTAX, "t.hbs:1:6: expected '}}', found '}'");
     check_error("{{{x}}", RS_ESYNTAX, "t.hbs:1:5: expected '}}}', found '}}'");
     check_error("{{x k=}}", RS_ESYNTAX, "t.hbs:1:7: expected a value after '=', found '}}'");
@@ -382,7 +406,14 @@ static void syntax_errors(void **state)
     check_error("{{#if}}x{{/if}}", RS_ESYNTAX, "t.hbs:1:4: {{#if}} requires exactly one argument, found 0");
     check_error("{{#each}}x{{/each}}", RS_ESYNTAX, "t.hbs:1:4: {{#each}} requires an argument to iterate over");
     check_error("{{> p a b}}", RS_ESYNTAX, "t.hbs:1:1: a partial takes at most one context argument, found 2");
-    check_error("{{#> p}}x{{/p}}", RS_EUNSUPPORTED, "t.hbs:1:1: partial blocks ({{#> name}}) are not supported");
+    check_error("{{#*foo}}x{{/foo}}", RS_EUNSUPPORTED,
+                "t.hbs:1:1: decorator 'foo' is not supported (only {{#*inline \"name\"}})");
+    check_error("{{#*inline x}}x{{/inline}}", RS_ESYNTAX,
+                "t.hbs:1:1: {{#*inline}} takes the partial's name as one string, e.g. {{#*inline \"x\"}}");
+    check_error("Hello {{name\nnext line", RS_ESYNTAX, "t.hbs:2:10: unclosed '{{' opened at 1:7");
+    check_error("{{lookup 1.2.3 'a'}}", RS_ESYNTAX, "t.hbs:1:10: invalid number literal '1.2.3'");
+    check_error("{{a.[b}}", RS_ESYNTAX, "t.hbs:1:5: unclosed '[' in path");
+    check_error("{{#> p}}x{{/q}}", RS_ESYNTAX, "t.hbs:1:10: {{/q}} does not match {{#> p}} opened at 1:1");
     check_error("{{x #}}", RS_ESYNTAX, "t.hbs:1:5: expected '}}', found '#'");
 }
 
@@ -706,6 +737,7 @@ int main(void)
         cmocka_unit_test(with_and_lookup),
         cmocka_unit_test(sections),
         cmocka_unit_test(partials),
+        cmocka_unit_test(inline_partials_and_partial_blocks),
         cmocka_unit_test(partial_recursion_is_bounded),
         cmocka_unit_test(partial_names_and_hash),
         cmocka_unit_test(syntax_errors),
