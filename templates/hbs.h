@@ -5,7 +5,15 @@
  * ., ../, @index @first @last @key @root and other @data variables, literals (strings, numbers,
  * true/false/null/undefined), hash arguments, subexpressions, comments, ~ whitespace control,
  * standalone-line rules, blocks with {{else}}/{{else if}}/{{^}}, inverted sections {{^x}}, the
- * built-in helpers if unless each with lookup, partials {{> name}} with context and hash.
+ * built-in helpers if unless each with lookup (and log, which prints nothing), partials
+ * {{> name}} with context and hash, inline partials {{#*inline "name"}}, partial blocks
+ * {{#> name}}fallback{{/name}} with {{> @partial-block}}, block parameters (as |item index|).
+ *
+ * Semantics are Handlebars 4.x's as the Dotprompt reference compiles templates (knownHelpersOnly,
+ * noEscape unless escape_html), down to its quirks: a program is one JavaScript `+` expression,
+ * so adjacent numbers and booleans at its start add up ({{a}}{{b}} with 2 and 3 prints 5);
+ * ../ counts contexts, not blocks ({{#if}} keeps the context); helpers see `this` as {} when
+ * the context is null.
  *
  * Values are cJSON trees; a NULL `const cJSON *` means JavaScript `undefined`. Output follows
  * JavaScript's string conversion (numbers via rs_jsnum_format, arrays joined with ",", objects as
@@ -45,6 +53,9 @@ typedef struct rs_hbs_helper {
  * Partial sources, asked for by name at compile time (partials are compiled into the template so
  * rendering never resolves anything). On success *src is a buffer from rs_malloc that the engine
  * takes over. Return RS_ENOTFOUND when the partial does not exist; any other error is passed up.
+ * As in the reference, a missing partial is an error only when rendering reaches its {{> name}}
+ * (RS_ENOTFOUND, "partial 'x' could not be found"), names used only as partial blocks
+ * ({{#> name}}) are not asked for, and "@partial-block" never is.
  */
 typedef int (*rs_hbs_partial_resolver)(char **src, size_t *len, void *userdata, const char *name,
                                        rs_error *err);
@@ -64,9 +75,12 @@ typedef struct rs_hbs_options {
 
 /*
  * Compile (src, len). Unknown helpers (a name used with arguments, or as a block, that is neither
- * built-in nor in opts->helpers), unbalanced blocks, bad syntax and unresolvable partials are
- * errors with file:line:col and the source line (err->snippet). The options (helpers included)
- * are copied; the helper table's userdata must outlive the template.
+ * built-in nor in opts->helpers), unbalanced blocks, bad syntax and wrong argument counts for
+ * built-ins are errors (RS_ESYNTAX; RS_ELIMIT past max_depth; RS_EUNSUPPORTED for decorators
+ * other than inline and dynamic partial names) with file:line:col and the source line
+ * (err->snippet); an error inside a partial names the partial as the file. A resolver error is
+ * passed up. The options (helpers included) are copied; the helper table's userdata must outlive
+ * the template.
  */
 int rs_hbs_compile(rs_hbs_template **out, const char *src, size_t len, const rs_hbs_options *opts,
                    rs_error *err);
@@ -75,7 +89,8 @@ void rs_hbs_free(rs_hbs_template *tpl);
 /* SHA-256 (hex) of the source and the sources of every partial it uses, in a stable order. */
 const char *rs_hbs_content_hash(const rs_hbs_template *tpl);
 
-/* The names of partials the template uses (directly or through other partials). Borrowed. */
+/* The names of partials the template uses (directly or through other partials, found or not),
+ * sorted. Borrowed for the template's life. */
 size_t rs_hbs_partial_count(const rs_hbs_template *tpl);
 const char *rs_hbs_partial_name(const rs_hbs_template *tpl, size_t i);
 
@@ -94,7 +109,7 @@ size_t rs_hbs_call_argc(const rs_hbs_call *call);
 const cJSON *rs_hbs_call_arg(const rs_hbs_call *call, size_t i);
 /* A hash argument by name, or NULL when absent or undefined. */
 const cJSON *rs_hbs_call_hash(const rs_hbs_call *call, const char *key);
-/* The current context (`this`). */
+/* The current context (`this`): an empty object when the context is null or undefined. */
 const cJSON *rs_hbs_call_context(const rs_hbs_call *call);
 /* A @data variable by name ("root", "index", or one from the render's data), or NULL. */
 const cJSON *rs_hbs_call_data(const rs_hbs_call *call, const char *name);
