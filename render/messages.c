@@ -293,7 +293,8 @@ static int build_messages(cJSON *out, rs_vec *sources)
             return RS_ENOMEM;
         }
         if (m->role_value) {
-            cJSON_AddItemToObject(msg, "role", m->role_value);
+            if (!cJSON_AddItemToObject(msg, "role", m->role_value))
+                return RS_ENOMEM; /* still owned by m: freed with the sources */
             m->role_value = NULL;
         } else if (m->role && !cJSON_AddStringToObject(msg, "role", m->role)) {
             return RS_ENOMEM;
@@ -313,7 +314,8 @@ static int build_messages(cJSON *out, rs_vec *sources)
             return RS_ENOMEM;
         }
         if (m->metadata) {
-            cJSON_AddItemToObject(msg, "metadata", m->metadata);
+            if (!cJSON_AddItemToObject(msg, "metadata", m->metadata))
+                return RS_ENOMEM;
             m->metadata = NULL;
         }
     }

@@ -269,8 +269,12 @@ static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *v
         if (optional && cJSON_IsString(t)) {
             cJSON *arr = cJSON_CreateArray();
             if (!arr || !cJSON_AddItemToArray(arr, cJSON_CreateString(t->valuestring)) ||
-                !cJSON_AddItemToArray(arr, cJSON_CreateString("null")) ||
-                js_set(prop, "type", arr) != 0) {
+                !cJSON_AddItemToArray(arr, cJSON_CreateString("null"))) {
+                cJSON_Delete(arr);
+                rc = oom(c);
+                goto done;
+            }
+            if (js_set(prop, "type", arr) != 0) {
                 rc = oom(c);
                 goto done;
             }
@@ -322,11 +326,18 @@ static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *v
             cJSON *t = cJSON_GetObjectItemCaseSensitive(prop, "type");
             cJSON *arr = cJSON_CreateArray();
             cJSON *first = t ? cJSON_Duplicate(t, 1) : cJSON_CreateNull();
-            if (!arr || !cJSON_AddItemToArray(arr, first) ||
-                !cJSON_AddItemToArray(arr, cJSON_CreateString("null")) ||
-                js_set(prop, "type", arr) != 0) {
-                if (!arr)
-                    cJSON_Delete(first);
+            if (!arr || !first || !cJSON_AddItemToArray(arr, first)) {
+                cJSON_Delete(arr);
+                cJSON_Delete(first);
+                rc = oom(c);
+                goto done;
+            }
+            if (!cJSON_AddItemToArray(arr, cJSON_CreateString("null"))) {
+                cJSON_Delete(arr);
+                rc = oom(c);
+                goto done;
+            }
+            if (js_set(prop, "type", arr) != 0) {
                 rc = oom(c);
                 goto done;
             }
@@ -435,41 +446,33 @@ static int parse_pico(cJSON **out, ctx *c, const cJSON *obj)
                 goto done;
         }
     } else if (cJSON_IsObject(obj)) {
-        for (int pass = 0; pass < 2; pass++) {
-            /* pass 0: index keys in ascending order; pass 1: the others as inserted */
-            unsigned long last = 0;
-            int have_last = 0;
-            for (;;) {
-                const cJSON *next = NULL;
-                unsigned long best = 0;
-                if (pass == 1)
-                    break;
-                for (const cJSON *m = obj->child; m; m = m->next) {
-                    unsigned long idx;
-                    if (rs_js_array_index(m->string, &idx) && (!have_last || idx > last) &&
-                        (!next || idx < best)) {
-                        next = m;
-                        best = idx;
-                    }
-                }
-                if (!next)
-                    break;
-                rc = parse_property(c, schema, next->string, next);
-                if (rc)
-                    goto done;
-                last = best;
-                have_last = 1;
-            }
-            if (pass == 1) {
-                for (const cJSON *m = obj->child; m; m = m->next) {
-                    unsigned long idx;
-                    if (rs_js_array_index(m->string, &idx))
-                        continue;
-                    rc = parse_property(c, schema, m->string, m);
-                    if (rc)
-                        goto done;
+        /* index keys ascending (selection by increasing value: such keys are few), then the
+         * others in insertion order */
+        unsigned long last = 0;
+        int have_last = 0;
+        for (;;) {
+            const cJSON *next = NULL;
+            unsigned long best = 0, idx;
+            for (const cJSON *m = obj->child; m; m = m->next) {
+                if (rs_js_array_index(m->string, &idx) && (!have_last || idx > last) &&
+                    (!next || idx < best)) {
+                    next = m;
+                    best = idx;
                 }
             }
+            if (!next)
+                break;
+            if ((rc = parse_property(c, schema, next->string, next)) != 0)
+                goto done;
+            last = best;
+            have_last = 1;
+        }
+        for (const cJSON *m = obj->child; m; m = m->next) {
+            unsigned long idx;
+            if (rs_js_array_index(m->string, &idx))
+                continue;
+            if ((rc = parse_property(c, schema, m->string, m)) != 0)
+                goto done;
         }
     }
     if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(schema, "required")) == 0)

@@ -674,30 +674,69 @@ static void public_api_text_round_trip(void **state)
     rs_prompt_free(p);
 }
 
+static const char *const heavy =
+    "---\n"
+    "model: m\n"
+    "tools: [a, constructor]\n"
+    "a.b.c: 1\n"
+    "input:\n"
+    "  schema:\n"
+    "    t: string, the text\n"
+    "    c?(object, who):\n"
+    "      n: string\n"
+    "      tier?(enum): [free, pro]\n"
+    "    o(array, orders): {id: string, items?(array): string}\n"
+    "    w?(object):\n"
+    "      (*): integer\n"
+    "    any?: any\n"
+    "output: {format: json, schema: Named}\n"
+    "---\n"
+    "{{role \"system\"}}{{#each o}}{{id}}{{/each}}{{history}}{{role \"user\"}}{{t}}"
+    "{{media url=t contentType=\"image/png\"}}{{section \"s\"}}{{json c indent=2}}\n";
+
 /* Fail every allocation in turn: each run must fail cleanly (ASan checks for leaks) or pass. */
 static void prompt_allocation_failures(void **state)
 {
     (void)state;
-    cJSON *data = json("{\"input\":{\"ticket\":\"t\"},\"context\":{\"auth\":{\"u\":1}},"
-                       "\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"h\"}]}]}");
-    long n;
-    for (n = 0; n < 100000; n++) {
-        rs_prompt *p = NULL;
-        cJSON *out = NULL;
-        rs_error err = RS_ERROR_INIT;
-        rs_alloc_fail_after(n);
-        int rc = rs_prompt_compile(&p, triage, strlen(triage), NULL, &err);
-        if (rc == 0)
-            rc = rs_prompt_render(&out, p, data, NULL, NULL, &err);
-        rs_alloc_fail_after(-1);
-        cJSON_Delete(out);
-        rs_prompt_free(p);
-        if (rc == 0)
-            break;
-        assert_true(rc == RS_ENOMEM || rc == RS_ELIMIT);
+    cJSON *datas[2] = {
+        json("{\"input\":{\"ticket\":\"t\"},\"context\":{\"auth\":{\"u\":1}},"
+             "\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"h\"}]}]}"),
+        json("{\"input\":{\"t\":\"x\",\"o\":[{\"id\":\"1\"}],\"c\":{\"n\":\"a\"}},"
+             "\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"h\"}]}]}")};
+    cJSON *named = json("{\"Named\":{\"type\":\"object\"}}");
+    const char *const sources[] = {triage, heavy};
+    for (size_t k = 0; k < 2; k++) {
+        long n;
+        for (n = 0; n < 100000; n++) {
+            rs_prompt *p = NULL;
+            cJSON *out = NULL, *meta = NULL;
+            rs_error err = RS_ERROR_INIT;
+            rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
+            co.schemas = named;
+            rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
+            ro.strict = 1;
+            ro.share_metadata = (int)(n % 2);
+            rs_alloc_fail_after(n);
+            int rc = rs_prompt_compile(&p, sources[k], strlen(sources[k]), &co, &err);
+            if (rc == 0)
+                rc = rs_prompt_render(&out, p, datas[k], NULL, &ro, &err);
+            if (rc == 0)
+                rc = rs_prompt_render_metadata(&meta, p, datas[k], &err);
+            rs_alloc_fail_after(-1);
+            cJSON_Delete(out);
+            cJSON_Delete(meta);
+            rs_prompt_free(p);
+            if (rc == 0)
+                break;
+            if (rc != RS_ENOMEM && rc != RS_ELIMIT)
+                print_error("source %zu, allocation %ld: %s\n", k, n, err.message);
+            assert_true(rc == RS_ENOMEM || rc == RS_ELIMIT);
+        }
+        assert_true(n > 10 && n < 100000);
     }
-    assert_true(n > 10 && n < 100000);
-    cJSON_Delete(data);
+    cJSON_Delete(named);
+    cJSON_Delete(datas[0]);
+    cJSON_Delete(datas[1]);
 }
 
 int main(void)
