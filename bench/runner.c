@@ -96,8 +96,9 @@ static int bench_transport(int calls, int conc, int *ok)
     rs_service svc;
     rs_request req;
     cJSON *rendered = NULL;
-    const char *doc = "{\"messages\":[{\"role\":\"system\",\"content\":[{\"text\":\"Be terse.\"}]},"
-                      "{\"role\":\"user\",\"content\":[{\"text\":\"Classify: my invoice is wrong\"}]}]}";
+    const char *doc =
+        "{\"messages\":[{\"role\":\"system\",\"content\":[{\"text\":\"Be terse.\"}]},"
+        "{\"role\":\"user\",\"content\":[{\"text\":\"Classify: my invoice is wrong\"}]}]}";
     if (rs_json_parse(&rendered, doc, strlen(doc), NULL, &err) != 0 ||
         rs_service_lookup(&svc, "openai", NULL, &err) != 0)
         goto fail;
@@ -154,8 +155,8 @@ static int no_log;
  * same fake: what a shell script or a thin wrapper around the curl tool would get. Measured
  * with wait4's rusage of the curl process.
  */
-static int bench_curl_cli(int calls, int conc, int port, const char *dir, double *wall,
-                          double *cpu, long *maxrss_kb)
+static int bench_curl_cli(int calls, int conc, int port, const char *dir, double *wall, double *cpu,
+                          long *maxrss_kb)
 {
     char cfg[512];
     snprintf(cfg, sizeof cfg, "%s/curl.cfg", dir);
@@ -163,10 +164,11 @@ static int bench_curl_cli(int calls, int conc, int port, const char *dir, double
     if (!f)
         return 1;
     for (int i = 0; i < calls; i++)
-        fprintf(f, "%surl = \"http://127.0.0.1:%d/v1/chat/completions\"\n"
-                   "data = \"{\\\"model\\\":\\\"gpt-4o-mini\\\",\\\"messages\\\":[{\\\"role\\\":"
-                   "\\\"user\\\",\\\"content\\\":\\\"my invoice is wrong\\\"}]}\"\n"
-                   "header = \"Content-Type: application/json\"\noutput = \"/dev/null\"\n",
+        fprintf(f,
+                "%surl = \"http://127.0.0.1:%d/v1/chat/completions\"\n"
+                "data = \"{\\\"model\\\":\\\"gpt-4o-mini\\\",\\\"messages\\\":[{\\\"role\\\":"
+                "\\\"user\\\",\\\"content\\\":\\\"my invoice is wrong\\\"}]}\"\n"
+                "header = \"Content-Type: application/json\"\noutput = \"/dev/null\"\n",
                 i ? "next\n" : "", port);
     fclose(f);
     char par[16];
@@ -274,7 +276,8 @@ int main(int argc, char **argv)
         return 1;
     fputs("---\nmodel: openai/gpt-4o-mini\nconfig: {temperature: 0.2, maxOutputTokens: 64}\n"
           "input:\n  schema: {ticket: string}\n---\n{{role \"system\"}}You triage support tickets."
-          "\n{{role \"user\"}}{{ticket}}\n", pf);
+          "\n{{role \"user\"}}{{ticket}}\n",
+          pf);
     fclose(pf);
     setenv("ROSETTA_REGISTRY", dir, 1); /* not a registry: runs use --source only */
 

@@ -20,27 +20,36 @@ static const char usage_text[] =
     "usage: rosetta run [REF] (--target PROVIDER/MODEL | --route NAME) [options]\n"
     "\n"
     "Render the prompt REF (NAME, NAME@vN, NAME@LABEL, NAME@REV) for the target with the variant\n"
-    "chosen for it, send it, print the answer and log the run (with every attempt) in the run log.\n"
-    "Retryable failures (429, 5xx, 529, timeouts, cut streams) are retried with backoff, honouring\n"
-    "the provider's Retry-After; along a route the next target is tried, rendered with its own variant.\n"
+    "chosen for it, send it, print the answer and log the run (with every attempt) in the run "
+    "log.\n"
+    "Retryable failures (429, 5xx, 529, timeouts, cut streams) are retried with backoff, "
+    "honouring\n"
+    "the provider's Retry-After; along a route the next target is tried, rendered with its own "
+    "variant.\n"
     "\n"
     "  --target P/M      provider/model, e.g. openai/gpt-4o-mini, mock/echo (offline, no key), or\n"
     "                    an alias from rosetta.yaml models:; default: defaults.target\n"
     "  --route NAME      a fallback chain from rosetta.yaml (routes: NAME: [target, ...])\n"
-    "  --source FILE     run a .prompt file instead of a registry prompt (variants: FILE's siblings)\n"
+    "  --source FILE     run a .prompt file instead of a registry prompt (variants: FILE's "
+    "siblings)\n"
     "  --variant V       use variant V for every target\n"
     "  --data FILE       input variables: a JSON object ('-' = standard input)\n"
     "  --var K=V         one variable as a string (repeatable); K:=JSON for a JSON value\n"
     "  --stream          stream the answer as it arrives\n"
-    "  --json            print the outcome as JSON (answer, tokens, cost, latency, attempts, run id)\n"
+    "  --json            print the outcome as JSON (answer, tokens, cost, latency, attempts, run "
+    "id)\n"
     "  --log FILE        the run log (default $ROSETTA_LOG or .rosetta/runs.db); --no-log: none\n"
-    "  --timeout MS      per attempt (default 120000)    --attempts N   tries per target (default 3)\n"
+    "  --timeout MS      per attempt (default 120000)    --attempts N   tries per target (default "
+    "3)\n"
     "  --deadline MS     the whole run, retries and fallbacks included (default 600000)\n"
     "  --seed N          seed of the backoff jitter (reproducible waits)\n"
     "  --verbose         trace HTTP to stderr (keys redacted) and print a summary\n"
-    "  --split ARMS      live traffic split, e.g. \"v3=50,v4=50\": REF@ARM is run for an arm chosen\n"
-    "                    by a sticky hash of --key (the same key always gets the same arm), logged\n"
-    "                    with --experiment (default split-NAME) and the arm; compare the arms with\n"
+    "  --split ARMS      live traffic split, e.g. \"v3=50,v4=50\": REF@ARM is run for an arm "
+    "chosen\n"
+    "                    by a sticky hash of --key (the same key always gets the same arm), "
+    "logged\n"
+    "                    with --experiment (default split-NAME) and the arm; compare the arms "
+    "with\n"
     "                    `rosetta feedback RUN_ID --score X` and `rosetta stats --experiment EXP`\n"
     "  --key K           the unit of assignment (a user id, a session id) for --split\n"
     "  --experiment EXP  the experiment id of a --split\n"
@@ -115,11 +124,10 @@ static void print_json(const rs_run_outcome *o)
         cJSON_AddNullToObject(j, "run_id");
     const struct {
         const char *k, *v;
-    } strs[] = {{"prompt", o->prompt},   {"version", o->version}, {"commit", o->commit},
-                {"variant", o->variant}, {"provider", o->provider}, {"model", o->model},
-                {"route", o->route},     {"text", o->ok ? o->text : NULL},
-                {"finish", o->finish},   {"error", o->error},      {"error_class", o->error_class},
-                {"warning", o->warning}};
+    } strs[] = {{"prompt", o->prompt},   {"version", o->version},          {"commit", o->commit},
+                {"variant", o->variant}, {"provider", o->provider},        {"model", o->model},
+                {"route", o->route},     {"text", o->ok ? o->text : NULL}, {"finish", o->finish},
+                {"error", o->error},     {"error_class", o->error_class},  {"warning", o->warning}};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         if (strs[i].v)
             cJSON_AddStringToObject(j, strs[i].k, strs[i].v);
@@ -287,8 +295,8 @@ int cmd_run(int argc, char **argv)
         for (char *c = split_exp_buf; *c; c++)
             if (*c == '/')
                 *c = '.';
-        if (rs_split_choose(split_arm, sizeof split_arm, split, split_exp_buf, split_key,
-                            &err) != 0) {
+        if (rs_split_choose(split_arm, sizeof split_arm, split, split_exp_buf, split_key, &err) !=
+            0) {
             rc = cli_fail(&err);
             goto done;
         }
@@ -321,8 +329,9 @@ int cmd_run(int argc, char **argv)
         }
         if (!cJSON_IsObject(d)) {
             cJSON_Delete(d);
-            rs_error_set(&err, RS_EINVAL, "--data: the file must hold a JSON object of "
-                                                 "variables");
+            rs_error_set(&err, RS_EINVAL,
+                         "--data: the file must hold a JSON object of "
+                         "variables");
             rc = cli_fail(&err);
             goto done;
         }
@@ -380,8 +389,8 @@ int cmd_run(int argc, char **argv)
                 "%ld out, cost %s\n",
                 o->run_id, o->provider ? o->provider : "?", o->model ? o->model : "?",
                 o->variant ? " variant " : "", o->variant ? o->variant : "", o->attempts,
-                o->attempts == 1 ? "" : "s", o->latency_ms, ttft, o->input_tokens,
-                o->output_tokens, cost);
+                o->attempts == 1 ? "" : "s", o->latency_ms, ttft, o->input_tokens, o->output_tokens,
+                cost);
     }
     if (rrc != 0) {
         if (rrc == RS_EINTERRUPTED) {

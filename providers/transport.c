@@ -43,17 +43,17 @@ struct rs_xfer {
     struct curl_slist *hdrs;
     char errbuf[CURL_ERROR_SIZE];
     double t0;
-    int status;            /* status of the latest status line seen */
-    int streaming;         /* body goes to the stream decoder */
+    int status;    /* status of the latest status line seen */
+    int streaming; /* body goes to the stream decoder */
     rs_str body;
     rs_retry_hint hint;
     rs_stream_decoder dec;
     int dec_on;
-    size_t text_sent;      /* bytes of result.text already handed to on_text */
-    int write_rc;          /* a failure seen while receiving (error event, limit): abort */
+    size_t text_sent; /* bytes of result.text already handed to on_text */
+    int write_rc;     /* a failure seen while receiving (error event, limit): abort */
     secret secrets[MAX_SECRETS];
     size_t nsecrets;
-    char host[256];        /* scheme://host[:port] for messages */
+    char host[256]; /* scheme://host[:port] for messages */
 };
 
 static double now_ms(void)
@@ -367,7 +367,8 @@ int rs_transport_add(rs_transport *t, rs_exchange *x, rs_error *err)
     int rc = 0;
     struct rs_xfer *xf = NULL;
     if (!x->req || !x->dialect)
-        return rs_error_set(err, RS_EINVAL, "rs_transport_add: exchange without request or dialect");
+        return rs_error_set(err, RS_EINVAL,
+                            "rs_transport_add: exchange without request or dialect");
     xf = rs_calloc(1, sizeof *xf);
     if (!xf) {
         rc = rs_error_set(err, RS_ENOMEM, "out of memory starting a request");
@@ -498,8 +499,10 @@ static void finish_transfer(rs_transport *t, struct rs_xfer *xf, CURLcode cc)
     x->http_status = code > 0 ? (int)code : xf->status;
     x->reused_conn = conns == 0 && x->http_status != 0;
     snprintf(x->http_version, sizeof x->http_version, "%s",
-             ver == CURL_HTTP_VERSION_2_0 ? "2" : ver == CURL_HTTP_VERSION_1_0 ? "1.0"
-             : ver == CURL_HTTP_VERSION_1_1 ? "1.1" : "");
+             ver == CURL_HTTP_VERSION_2_0   ? "2"
+             : ver == CURL_HTTP_VERSION_1_0 ? "1.0"
+             : ver == CURL_HTTP_VERSION_1_1 ? "1.1"
+                                            : "");
     x->should_retry = xf->hint.should_retry;
     x->retry_after_ms = rs_retry_hint_ms(&xf->hint, time(NULL));
 

@@ -36,14 +36,17 @@
 typedef struct rs_transport rs_transport;
 
 typedef struct rs_transport_opts {
-    long connect_timeout_ms;  /* TCP+TLS connect limit per exchange; 0 = 10 s */
-    long max_host_conns;      /* parallel connections per host; 0 = no limit */
-    long max_cached_conns;    /* idle connections kept for reuse; 0 = 256 */
-    int http1_only;           /* 1: never negotiate HTTP/2 */
-    FILE *trace;              /* --verbose trace (redacted); NULL = off */
+    long connect_timeout_ms; /* TCP+TLS connect limit per exchange; 0 = 10 s */
+    long max_host_conns;     /* parallel connections per host; 0 = no limit */
+    long max_cached_conns;   /* idle connections kept for reuse; 0 = 256 */
+    int http1_only;          /* 1: never negotiate HTTP/2 */
+    FILE *trace;             /* --verbose trace (redacted); NULL = off */
 } rs_transport_opts;
 
-#define RS_TRANSPORT_OPTS_INIT {0, 0, 0, 0, NULL}
+#define RS_TRANSPORT_OPTS_INIT                                                                     \
+    {                                                                                              \
+        0, 0, 0, 0, NULL                                                                           \
+    }
 
 int rs_transport_new(rs_transport **out, const rs_transport_opts *opts, rs_error *err);
 /* Frees the engine. Remove (rs_transport_remove) or complete every exchange first. NULL-safe. */
@@ -62,28 +65,28 @@ typedef void (*rs_exchange_text_fn)(void *ud, const char *text, size_t len);
  */
 struct rs_exchange {
     /* ---- inputs ---- */
-    const rs_request *req;      /* borrowed until completion */
-    const rs_dialect *dialect;  /* decodes the answer */
-    long timeout_ms;            /* whole exchange (connect to last byte); 0 = none */
-    rs_exchange_done_fn done;   /* may be NULL (blocking use) */
+    const rs_request *req;     /* borrowed until completion */
+    const rs_dialect *dialect; /* decodes the answer */
+    long timeout_ms;           /* whole exchange (connect to last byte); 0 = none */
+    rs_exchange_done_fn done;  /* may be NULL (blocking use) */
     void *done_ud;
     rs_exchange_text_fn on_text; /* may be NULL */
     void *text_ud;
 
     /* ---- outputs ---- */
-    int rc;                     /* 0 answered and decoded; RS_EPROVIDER (pe says why);
-                                   RS_ENOMEM / RS_EINTERNAL (err says why) */
-    rs_error err;               /* the message of a failure, safe to log */
-    rs_provider_error pe;       /* cls RS_FAIL_NONE on success */
-    rs_result result;           /* the decoded answer (partial text for a cut stream) */
-    int http_status;            /* 0 when no HTTP answer arrived */
-    int should_retry;           /* x-should-retry: 1, 0, -1 absent */
-    long retry_after_ms;        /* header hint (retry-after-ms / Retry-After), -1 none */
-    double latency_ms;          /* submit to completion */
-    double ttfb_ms;             /* submit to the first body byte; -1 none */
-    double ttft_ms;             /* submit to the first decoded token (streams); -1 none */
-    int reused_conn;            /* 1 when an existing connection was reused */
-    char http_version[8];       /* "1.1", "2" */
+    int rc;               /* 0 answered and decoded; RS_EPROVIDER (pe says why);
+                             RS_ENOMEM / RS_EINTERNAL (err says why) */
+    rs_error err;         /* the message of a failure, safe to log */
+    rs_provider_error pe; /* cls RS_FAIL_NONE on success */
+    rs_result result;     /* the decoded answer (partial text for a cut stream) */
+    int http_status;      /* 0 when no HTTP answer arrived */
+    int should_retry;     /* x-should-retry: 1, 0, -1 absent */
+    long retry_after_ms;  /* header hint (retry-after-ms / Retry-After), -1 none */
+    double latency_ms;    /* submit to completion */
+    double ttfb_ms;       /* submit to the first body byte; -1 none */
+    double ttft_ms;       /* submit to the first decoded token (streams); -1 none */
+    int reused_conn;      /* 1 when an existing connection was reused */
+    char http_version[8]; /* "1.1", "2" */
 
     /* ---- private ---- */
     struct rs_xfer *priv;

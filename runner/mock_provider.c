@@ -79,8 +79,8 @@ static cJSON *value_for(const cJSON *schema, const char *text, int *used_text, i
     const char *ty = cJSON_IsString(type) ? type->valuestring
                      : cJSON_IsArray(type) && cJSON_IsString(cJSON_GetArrayItem(type, 0))
                          ? cJSON_GetArrayItem(type, 0)->valuestring
-                         : cJSON_GetObjectItemCaseSensitive(schema, "properties") ? "object"
-                                                                                 : "string";
+                     : cJSON_GetObjectItemCaseSensitive(schema, "properties") ? "object"
+                                                                              : "string";
     if (strcmp(ty, "object") == 0) {
         cJSON *o = cJSON_CreateObject();
         const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
@@ -131,15 +131,15 @@ int rs_mock_answer(rs_result *res, rs_provider_error *pe, const char *model, con
     if (!rs_mock_model_known(model)) {
         rc = rs_error_set(err, RS_EINVAL,
                           "unknown mock model '%s' (known: echo, upper, json, fixed:TEXT, "
-                          "fail:CLASS)", model);
+                          "fail:CLASS)",
+                          model);
         goto done;
     }
     if (strncmp(model, "fail:", 5) == 0) {
         for (size_t i = 0; i < sizeof fail_classes / sizeof fail_classes[0]; i++) {
             if (strcmp(model + 5, fail_classes[i].name) == 0) {
                 rc = rs_provider_fail(pe, err, fail_classes[i].cls, fail_classes[i].status, -1,
-                                      "mock/%s: simulated %s failure", model,
-                                      fail_classes[i].name);
+                                      "mock/%s: simulated %s failure", model, fail_classes[i].name);
                 break;
             }
         }

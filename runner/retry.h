@@ -25,16 +25,19 @@
 #include <stdint.h>
 
 typedef struct rs_retry_policy {
-    int max_attempts;     /* tries per target, >= 1 */
-    long base_ms;         /* first backoff */
-    long max_backoff_ms;  /* cap of one computed backoff */
-    long max_hint_ms;     /* longest provider-requested wait honoured */
-    long max_total_ms;    /* budget for the whole run (all targets, waits included); 0 = none */
-    double jitter;        /* 0..1 */
+    int max_attempts;    /* tries per target, >= 1 */
+    long base_ms;        /* first backoff */
+    long max_backoff_ms; /* cap of one computed backoff */
+    long max_hint_ms;    /* longest provider-requested wait honoured */
+    long max_total_ms;   /* budget for the whole run (all targets, waits included); 0 = none */
+    double jitter;       /* 0..1 */
 } rs_retry_policy;
 
 /* 3 tries, 500 ms doubling to 8 s, 25 % jitter, hints up to 60 s, 10 minutes in all. */
-#define RS_RETRY_POLICY_INIT {3, 500, 8000, 60000, 600000, 0.25}
+#define RS_RETRY_POLICY_INIT                                                                       \
+    {                                                                                              \
+        3, 500, 8000, 60000, 600000, 0.25                                                          \
+    }
 
 /* A small deterministic generator (splitmix64). */
 typedef struct rs_rng {

@@ -30,8 +30,8 @@ static int add_target(rs_route *r, const cJSON *item, rs_error *err)
         target = cJSON_IsString(t) ? t->valuestring : NULL;
         variant = cJSON_IsString(v) ? v->valuestring : NULL;
         if (v && !variant)
-            return rs_error_set(err, RS_ECONFIG, "rosetta.yaml: routes.%s: variant must be a string",
-                                r->name);
+            return rs_error_set(err, RS_ECONFIG,
+                                "rosetta.yaml: routes.%s: variant must be a string", r->name);
     }
     if (!target)
         return rs_error_set(err, RS_ECONFIG,
@@ -89,10 +89,11 @@ int rs_route_lookup(rs_route *out, const cJSON *config, const char *name, rs_err
                      it->valuedouble >= 1)
                 out->timeout_ms = (long)it->valuedouble;
             else
-                return rs_error_set(err, RS_ECONFIG,
-                                    "rosetta.yaml: routes.%s.%s: expected targets (or fallback: a list), "
-                                    "max_attempts (1..20) or timeout_ms (> 0)",
-                                    name, it->string);
+                return rs_error_set(
+                    err, RS_ECONFIG,
+                    "rosetta.yaml: routes.%s.%s: expected targets (or fallback: a list), "
+                    "max_attempts (1..20) or timeout_ms (> 0)",
+                    name, it->string);
         }
     }
     if (!cJSON_IsArray(targets) || cJSON_GetArraySize(targets) == 0)

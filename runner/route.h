@@ -31,16 +31,16 @@
 #define RS_ROUTE_MAX_TARGETS 16
 
 typedef struct rs_route_target {
-    char target[320];   /* "provider/model" */
-    char variant[128];  /* pinned variant, "" = choose for the target */
+    char target[320];  /* "provider/model" */
+    char variant[128]; /* pinned variant, "" = choose for the target */
 } rs_route_target;
 
 typedef struct rs_route {
-    char name[128];     /* "" for a single --target */
+    char name[128]; /* "" for a single --target */
     rs_route_target targets[RS_ROUTE_MAX_TARGETS];
     size_t n;
-    int max_attempts;   /* 0 = the runner's default */
-    long timeout_ms;    /* 0 = the runner's default */
+    int max_attempts; /* 0 = the runner's default */
+    long timeout_ms;  /* 0 = the runner's default */
 } rs_route;
 
 /* The route `name` from the rosetta.yaml document (cJSON, may be NULL). RS_ENOTFOUND naming

@@ -42,9 +42,9 @@
 
 struct rs_runner {
     rs_runner_opts o;
-    rs_registry *reg;      /* NULL when there is none (then --source only) */
-    cJSON *config;         /* rosetta.yaml, NULL when none */
-    cJSON *keys;           /* key_file entries {"NAME": "value"}, NULL when none */
+    rs_registry *reg; /* NULL when there is none (then --source only) */
+    cJSON *config;    /* rosetta.yaml, NULL when none */
+    cJSON *keys;      /* key_file entries {"NAME": "value"}, NULL when none */
     rs_pricing *pricing;
     rs_runlog *log;
     char *log_path;
@@ -52,10 +52,8 @@ struct rs_runner {
     rs_retry_policy policy;
     rs_rng rng;
     long mock_latency_ms;
-    rs_vec sources;        /* compiled --source prompts (run_source.c) */
+    rs_vec sources; /* compiled --source prompts (run_source.c) */
 };
-
-
 
 static double now_ms(void)
 {
@@ -87,14 +85,15 @@ static int load_key_file(rs_runner *r, rs_error *err)
     if (r->reg && path[0] != '/') {
         rc = rs_error_set(err, RS_ECONFIG,
                           "rosetta.yaml: key_file '%s' must be an absolute path outside the "
-                          "registry (the registry is committed; keys must never be)", path);
+                          "registry (the registry is committed; keys must never be)",
+                          path);
         goto done;
     }
     if (r->reg && !rs_registry_is_bare(r->reg) &&
         strncmp(path, rs_registry_root(r->reg), strlen(rs_registry_root(r->reg))) == 0) {
-        rc = rs_error_set(err, RS_ECONFIG,
-                          "rosetta.yaml: key_file '%s' is inside the registry; keep keys outside it",
-                          path);
+        rc = rs_error_set(
+            err, RS_ECONFIG,
+            "rosetta.yaml: key_file '%s' is inside the registry; keep keys outside it", path);
         goto done;
     }
     rc = rs_file_read(&text, &len, path, err);
@@ -186,7 +185,9 @@ int rs_runner_open(rs_runner **out, const rs_runner_opts *opts, rs_error *err)
         if (r->policy.max_hint_ms > r->policy.max_total_ms)
             r->policy.max_hint_ms = r->policy.max_total_ms;
     }
-    rs_rng_seed(&r->rng, r->o.seed ? r->o.seed : (unsigned long long)time(NULL) ^ (unsigned long long)(size_t)r);
+    rs_rng_seed(&r->rng, r->o.seed
+                             ? r->o.seed
+                             : (unsigned long long)time(NULL) ^ (unsigned long long)(size_t)r);
     r->mock_latency_ms = r->o.mock_latency_ms;
     if (r->mock_latency_ms < 0) {
         const char *e = getenv("ROSETTA_MOCK_LATENCY_MS");
@@ -260,6 +261,11 @@ void rs_runner_free(rs_runner *r)
     rs_free(r);
 }
 
+void rs_runner_set_cancel(rs_runner *r, volatile const sig_atomic_t *cancel)
+{
+    r->o.cancel = cancel;
+}
+
 const char *rs_runner_log_path(const rs_runner *r)
 {
     return r->log_path ? r->log_path : "";
@@ -287,17 +293,17 @@ typedef struct run_state {
     enum phase phase;
     double t0, next_at;
     rs_route route;
-    size_t ti;      /* current target */
-    int attempt;    /* tries of the current target */
+    size_t ti;   /* current target */
+    int attempt; /* tries of the current target */
     /* the prompt */
     char *name, *commit, *source_text;
     char version[24];
     rs_registry_ref *ref;
-    cJSON *data;    /* {"input": vars} */
+    cJSON *data; /* {"input": vars} */
     /* the current target */
     rs_target tgt;
     rs_service svc;
-    char *variant;  /* chosen for the current target, NULL = base */
+    char *variant; /* chosen for the current target, NULL = base */
     rs_request http;
     int have_req;
     rs_exchange x;
@@ -307,14 +313,14 @@ typedef struct run_state {
     int mrc;
     rs_error merr;
     /* history and result */
-    rs_vec attempts;  /* of attempt_row */
+    rs_vec attempts; /* of attempt_row */
     rs_result final;
     int ok;
     int rc;
-    rs_error err;     /* the last failure */
+    rs_error err; /* the last failure */
     char err_class[24];
     double ttft_ms;
-    int input_error;  /* failed before anything was sent */
+    int input_error; /* failed before anything was sent */
     /* the outcome and its log record, alive until delivered */
     rs_run_outcome out;
     rs_run_record rec;
@@ -429,8 +435,8 @@ static int choose_route(run_state *st, rs_error *err)
     if (!target)
         target = rs_json_string(cJSON_GetObjectItemCaseSensitive(r->config, "defaults"), "target");
     if (target && !strchr(target, '/')) {
-        const char *alias = rs_json_string(cJSON_GetObjectItemCaseSensitive(r->config, "models"),
-                                           target);
+        const char *alias =
+            rs_json_string(cJSON_GetObjectItemCaseSensitive(r->config, "models"), target);
         if (alias)
             target = alias;
     }
@@ -484,7 +490,8 @@ static int run_resolve(run_state *st, rs_error *err)
         return choose_route(st, err);
     }
     if (!q->ref)
-        return rs_error_set(err, RS_EINVAL, "no prompt: give a registry reference or --source FILE");
+        return rs_error_set(err, RS_EINVAL,
+                            "no prompt: give a registry reference or --source FILE");
     if (!r->reg)
         return rs_error_set(err, RS_ENOTFOUND,
                             "no registry here (run inside one, set ROSETTA_REGISTRY, or use "
@@ -584,9 +591,10 @@ static int target_prepare(run_state *st, rs_error *err)
     eo.stream = st->req->stream && strcmp(d->name, "mock") != 0;
     const char *key = key_value(r, st->svc.key_env);
     if (!key && st->svc.key_env[0] && !(st->svc.quirks & RS_QUIRK_KEY_OPTIONAL)) {
-        rc = rs_error_set(err, RS_ECONFIG, "no key for %s: set %s in the environment (or name a "
-                                           "key_file in rosetta.yaml)", st->svc.name,
-                          st->svc.key_env);
+        rc = rs_error_set(err, RS_ECONFIG,
+                          "no key for %s: set %s in the environment (or name a "
+                          "key_file in rosetta.yaml)",
+                          st->svc.name, st->svc.key_env);
         goto done;
     }
     rc = d->encode(&st->http.body, &st->svc, st->tgt.model, rendered, &eo, err);
@@ -653,7 +661,7 @@ struct batch {
     rs_error *err;     /* the batch's own failure */
     int rc;
     const rs_run_request *reqs;
-    size_t n, next;    /* requests, and the next one to start */
+    size_t n, next; /* requests, and the next one to start */
     size_t concurrency, active;
     int refilling;
     logger lg;
@@ -711,9 +719,9 @@ static void attempt_start(batch *b, run_state *st)
 }
 
 /* An attempt ended: keep the answer, or retry, or fall back, or give up. */
-static void attempt_done(batch *b, run_state *st, int rc, rs_result *res, const rs_provider_error *pe,
-                         const rs_error *err, int http, double latency, double ttft,
-                         int should_retry)
+static void attempt_done(batch *b, run_state *st, int rc, rs_result *res,
+                         const rs_provider_error *pe, const rs_error *err, int http, double latency,
+                         double ttft, int should_retry)
 {
     rs_runner *r = b->r;
     if (rc == 0) {
@@ -741,10 +749,10 @@ static void attempt_done(batch *b, run_state *st, int rc, rs_result *res, const 
     if (st->route.max_attempts > 0)
         p.max_attempts = st->route.max_attempts;
     char why[160];
-    long wait = rc == RS_ENOMEM ? -1
-                                : rs_retry_decide(&p, pe, should_retry, st->attempt,
-                                                  (long)(now_ms() - st->t0), &r->rng, why,
-                                                  sizeof why);
+    long wait = rc == RS_ENOMEM
+                    ? -1
+                    : rs_retry_decide(&p, pe, should_retry, st->attempt, (long)(now_ms() - st->t0),
+                                      &r->rng, why, sizeof why);
     if (wait >= 0) {
         st->phase = P_WAIT;
         st->next_at = now_ms() + (double)wait;
@@ -808,8 +816,10 @@ static void target_begin(batch *b, run_state *st)
         }
         /* This target cannot take the prompt (unsupported feature, unknown provider, no key):
          * record why and fall back. */
-        const char *cname = rc == RS_EUNSUPPORTED ? "unsupported" : rc == RS_ECONFIG ? "config"
-                            : rc == RS_ENOTFOUND ? "not_found" : "bad_request";
+        const char *cname = rc == RS_EUNSUPPORTED ? "unsupported"
+                            : rc == RS_ECONFIG    ? "config"
+                            : rc == RS_ENOTFOUND  ? "not_found"
+                                                  : "bad_request";
         record_attempt(st, 0, 0, RS_FAIL_BAD_REQUEST, cname, perr.message, 0, -1);
         st->err = perr;
         st->rc = rc;
@@ -899,8 +909,8 @@ static void run_finish(batch *b, run_state *st)
     double cost = 0;
     int cost_known = 0;
     if (st->ok)
-        cost_known = rs_pricing_cost(r->pricing, st->tgt.provider, st->tgt.model,
-                                     &st->final.usage, &cost, st->warning, sizeof st->warning);
+        cost_known = rs_pricing_cost(r->pricing, st->tgt.provider, st->tgt.model, &st->final.usage,
+                                     &cost, st->warning, sizeof st->warning);
     o->index = st->index;
     o->ok = st->ok;
     o->rc = st->ok ? 0 : st->rc ? st->rc : RS_EPROVIDER;
@@ -1298,8 +1308,8 @@ void rs_run_outcome_free(rs_run_outcome *o)
 {
     if (!o)
         return;
-    const char *f[] = {o->text,    o->tool_calls_json, o->error,    o->error_class, o->prompt,
-                       o->version, o->commit,          o->variant,  o->provider,    o->model,
+    const char *f[] = {o->text,    o->tool_calls_json, o->error,   o->error_class, o->prompt,
+                       o->version, o->commit,          o->variant, o->provider,    o->model,
                        o->route,   o->finish,          o->warning};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         rs_free((void *)f[i]);

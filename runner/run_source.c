@@ -39,10 +39,10 @@ typedef struct source_entry {
     char *path;
     struct timespec mtime;
     off_t size;
-    rs_vec progs;  /* of rs_prompt *: [0] the base, then one per variant */
-    rs_vec names;  /* of char *: [0] NULL */
-    rs_vec globs;  /* of const char **: rosetta.targets per candidate (borrowed from progs) */
-    rs_vec cands;  /* of rs_variant_candidate */
+    rs_vec progs; /* of rs_prompt *: [0] the base, then one per variant */
+    rs_vec names; /* of char *: [0] NULL */
+    rs_vec globs; /* of const char **: rosetta.targets per candidate (borrowed from progs) */
+    rs_vec cands; /* of rs_variant_candidate */
 } source_entry;
 
 static void source_entry_free(source_entry *e)
@@ -211,7 +211,6 @@ int rs_source_render(cJSON **rendered, char **variant, rs_vec *cache, const char
     rs_free(reason);
     return rc;
 }
-
 
 void rs_source_cache_init(rs_vec *cache)
 {

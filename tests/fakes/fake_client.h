@@ -71,7 +71,7 @@ static inline void fake_stop(fake_server *f)
 
 /* One request to the fake's control endpoint; the answer body goes to out. 0 ok. */
 static inline int fake_control(const fake_server *f, const char *method, const char *path,
-                        const char *body, char *out, size_t outsz)
+                               const char *body, char *out, size_t outsz)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a;

@@ -13,22 +13,21 @@
  *
  * Faults are scripted per request. A script is one line of comma-separated directives:
  *   ok                        a normal answer (the default)
- *   status:N                  answer N with the dialect's error body (429 rate limit, 529, 5xx, 4xx)
- *   quota                     429 that must not be retried (OpenAI insufficient_quota and friends)
- *   retry-after:S             Retry-After: S (seconds)          retry-after-date:S  the same as an HTTP date
- *   retry-after-ms:N          retry-after-ms: N                  retryinfo:S  Gemini RetryInfo "Ss" in the body
- *   should-retry:true|false   x-should-retry header
- *   malformed                 200 with a body that is not JSON (or a broken stream event)
- *   cut                       a stream cut in the middle of an event (connection closed)
- *   error-event               an error event inside a 200 stream
- *   slow:MS                   wait MS before the first byte      latency:MS  a fixed latency
+ *   status:N                  answer N with the dialect's error body (429 rate limit, 529, 5xx,
+ * 4xx) quota                     429 that must not be retried (OpenAI insufficient_quota and
+ * friends) retry-after:S             Retry-After: S (seconds)          retry-after-date:S  the same
+ * as an HTTP date retry-after-ms:N          retry-after-ms: N                  retryinfo:S  Gemini
+ * RetryInfo "Ss" in the body should-retry:true|false   x-should-retry header malformed 200 with a
+ * body that is not JSON (or a broken stream event) cut                       a stream cut in the
+ * middle of an event (connection closed) error-event               an error event inside a 200
+ * stream slow:MS                   wait MS before the first byte      latency:MS  a fixed latency
  *   reset                     close the connection with a TCP reset, no answer
  *   text:WORDS                answer these words (no commas)
- * The script of a request comes from, in order: the queue (POST /_fake/script, one line per request,
- * or --script FILE at start-up), the request's x-fake-script header, else "ok".
- * Control: POST /_fake/script (append lines), POST /_fake/reset (clear queue and counters),
- * GET /_fake/stats ({"requests":N,"keyed":K,"log":["dialect status", ...]}), POST /_fake/quit.
- * "keyed" counts requests that carried an auth header, without ever storing its value.
+ * The script of a request comes from, in order: the queue (POST /_fake/script, one line per
+ * request, or --script FILE at start-up), the request's x-fake-script header, else "ok". Control:
+ * POST /_fake/script (append lines), POST /_fake/reset (clear queue and counters), GET /_fake/stats
+ * ({"requests":N,"keyed":K,"log":["dialect status", ...]}), POST /_fake/quit. "keyed" counts
+ * requests that carried an auth header, without ever storing its value.
  *
  * usage: fake_provider [--port N] [--port-file F] [--lifetime S] [--latency MS] [--script F]
  * The chosen port is printed on stdout (one line) and written to --port-file atomically.
@@ -120,13 +119,13 @@ static long long now_ms(void)
 /* ---------- scripts ---------- */
 
 typedef struct script {
-    int status;            /* 0 = success */
+    int status; /* 0 = success */
     int quota;
-    long retry_after_s;    /* -1 = none */
+    long retry_after_s; /* -1 = none */
     long retry_after_date_s;
     long retry_after_ms;
     long retryinfo_s;
-    int should_retry;      /* -1 none, 0 false, 1 true */
+    int should_retry; /* -1 none, 0 false, 1 true */
     int malformed, cut, error_event, reset;
     long slow_ms, latency_ms;
     char text[256];
@@ -202,7 +201,7 @@ static void script_parse(script *sc, const char *line, long default_latency)
 
 enum dialect { D_OPENAI, D_RESPONSES, D_ANTHROPIC, D_GEMINI, D_OLLAMA, D_CONTROL, D_UNKNOWN };
 static const char *const dialect_names[] = {"openai", "responses", "anthropic", "gemini",
-                                            "ollama", "control", "unknown"};
+                                            "ollama", "control",   "unknown"};
 
 enum cstate { C_READ, C_WAIT, C_WRITE };
 
@@ -211,9 +210,9 @@ typedef struct conn {
     enum cstate st;
     buf in, out;
     size_t out_off;
-    long long ready_at;   /* C_WAIT: when to start writing */
-    int close_after;      /* close once out is written */
-    int reset_now;        /* C_WAIT: reset instead of answering */
+    long long ready_at; /* C_WAIT: when to start writing */
+    int close_after;    /* close once out is written */
+    int reset_now;      /* C_WAIT: reset instead of answering */
 } conn;
 
 typedef struct server {
@@ -280,19 +279,32 @@ static void queue_clear(server *s)
 static const char *status_text(int st)
 {
     switch (st) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 408: return "Request Timeout";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 529: return "Overloaded";
-    default: return "Status";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 408:
+        return "Request Timeout";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 529:
+        return "Overloaded";
+    default:
+        return "Status";
     }
 }
 
@@ -308,39 +320,52 @@ static void http_date(char *out, size_t n, long from_now_s)
 static void error_body(buf *b, enum dialect d, const script *sc)
 {
     int st = sc->status;
-    const char *oa_code = st == 429 ? (sc->quota ? "insufficient_quota" : "rate_limit_exceeded")
-                          : st == 401 ? "invalid_api_key" : "server_error";
-    const char *an_type = st == 429 ? "rate_limit_error" : st == 529 ? "overloaded_error"
-                          : st == 401 ? "authentication_error" : st == 400 ? "invalid_request_error"
-                          : st >= 500 ? "api_error" : "invalid_request_error";
-    const char *g_status = st == 429 ? "RESOURCE_EXHAUSTED" : st == 400 ? "INVALID_ARGUMENT"
-                           : st == 401 ? "UNAUTHENTICATED" : st == 503 ? "UNAVAILABLE"
-                           : st == 504 ? "DEADLINE_EXCEEDED" : "INTERNAL";
+    const char *oa_code = st == 429   ? (sc->quota ? "insufficient_quota" : "rate_limit_exceeded")
+                          : st == 401 ? "invalid_api_key"
+                                      : "server_error";
+    const char *an_type = st == 429   ? "rate_limit_error"
+                          : st == 529 ? "overloaded_error"
+                          : st == 401 ? "authentication_error"
+                          : st == 400 ? "invalid_request_error"
+                          : st >= 500 ? "api_error"
+                                      : "invalid_request_error";
+    const char *g_status = st == 429   ? "RESOURCE_EXHAUSTED"
+                           : st == 400 ? "INVALID_ARGUMENT"
+                           : st == 401 ? "UNAUTHENTICATED"
+                           : st == 503 ? "UNAVAILABLE"
+                           : st == 504 ? "DEADLINE_EXCEEDED"
+                                       : "INTERNAL";
     switch (d) {
     case D_ANTHROPIC:
         if (sc->quota)
-            buf_printf(b, "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":"
-                          "\"spend limit\",\"details\":{\"error_code\":\"enforced_spend_limit_reached\"}},"
-                          "\"request_id\":\"req_fake\"}");
+            buf_printf(
+                b, "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":"
+                   "\"spend limit\",\"details\":{\"error_code\":\"enforced_spend_limit_reached\"}},"
+                   "\"request_id\":\"req_fake\"}");
         else
-            buf_printf(b, "{\"type\":\"error\",\"error\":{\"type\":\"%s\",\"message\":\"fake %d\"},"
-                          "\"request_id\":\"req_fake\"}", an_type, st);
+            buf_printf(b,
+                       "{\"type\":\"error\",\"error\":{\"type\":\"%s\",\"message\":\"fake %d\"},"
+                       "\"request_id\":\"req_fake\"}",
+                       an_type, st);
         break;
     case D_GEMINI:
         buf_printf(b, "{\"error\":{\"code\":%d,\"message\":\"fake %d\",\"status\":\"%s\"", st, st,
                    g_status);
         if (sc->retryinfo_s >= 0)
-            buf_printf(b, ",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\","
-                          "\"retryDelay\":\"%lds\"}]", sc->retryinfo_s);
+            buf_printf(b,
+                       ",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\","
+                       "\"retryDelay\":\"%lds\"}]",
+                       sc->retryinfo_s);
         buf_printf(b, "}}");
         break;
     case D_OLLAMA:
         buf_printf(b, "{\"error\":\"fake %d\"}", st);
         break;
     default:
-        buf_printf(b, "{\"error\":{\"message\":\"fake %d\",\"type\":\"%s\",\"param\":null,"
-                      "\"code\":\"%s\"}}", st, sc->quota ? "insufficient_quota" : "requests",
-                   oa_code);
+        buf_printf(b,
+                   "{\"error\":{\"message\":\"fake %d\",\"type\":\"%s\",\"param\":null,"
+                   "\"code\":\"%s\"}}",
+                   st, sc->quota ? "insufficient_quota" : "requests", oa_code);
         break;
     }
 }
@@ -358,33 +383,45 @@ static void full_body(buf *b, enum dialect d, const char *model, const char *tex
 {
     switch (d) {
     case D_OPENAI:
-        buf_printf(b, "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion\",\"created\":1,"
-                      "\"model\":\"%s\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
-                      "\"content\":\"%s\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":12,"
-                      "\"completion_tokens\":5,\"total_tokens\":17}}", model, text);
+        buf_printf(
+            b,
+            "{\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion\",\"created\":1,"
+            "\"model\":\"%s\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+            "\"content\":\"%s\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":12,"
+            "\"completion_tokens\":5,\"total_tokens\":17}}",
+            model, text);
         break;
     case D_RESPONSES:
-        buf_printf(b, "{\"id\":\"resp_fake\",\"object\":\"response\",\"status\":\"completed\","
-                      "\"model\":\"%s\",\"output\":[{\"type\":\"message\",\"role\":\"assistant\","
-                      "\"content\":[{\"type\":\"output_text\",\"text\":\"%s\"}]}],\"usage\":"
-                      "{\"input_tokens\":12,\"output_tokens\":5,\"total_tokens\":17}}", model, text);
-        break;
-    case D_ANTHROPIC:
-        buf_printf(b, "{\"id\":\"msg_fake\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"%s\","
-                      "\"content\":[{\"type\":\"text\",\"text\":\"%s\"}],\"stop_reason\":\"end_turn\","
-                      "\"stop_sequence\":null,\"usage\":{\"input_tokens\":12,\"output_tokens\":5}}",
+        buf_printf(b,
+                   "{\"id\":\"resp_fake\",\"object\":\"response\",\"status\":\"completed\","
+                   "\"model\":\"%s\",\"output\":[{\"type\":\"message\",\"role\":\"assistant\","
+                   "\"content\":[{\"type\":\"output_text\",\"text\":\"%s\"}]}],\"usage\":"
+                   "{\"input_tokens\":12,\"output_tokens\":5,\"total_tokens\":17}}",
                    model, text);
         break;
+    case D_ANTHROPIC:
+        buf_printf(
+            b,
+            "{\"id\":\"msg_fake\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"%s\","
+            "\"content\":[{\"type\":\"text\",\"text\":\"%s\"}],\"stop_reason\":\"end_turn\","
+            "\"stop_sequence\":null,\"usage\":{\"input_tokens\":12,\"output_tokens\":5}}",
+            model, text);
+        break;
     case D_GEMINI:
-        buf_printf(b, "{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"%s\"}]},"
-                      "\"finishReason\":\"STOP\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":12,"
-                      "\"candidatesTokenCount\":5,\"totalTokenCount\":17},\"modelVersion\":\"%s\"}",
-                   text, model);
+        buf_printf(
+            b,
+            "{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"%s\"}]},"
+            "\"finishReason\":\"STOP\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":12,"
+            "\"candidatesTokenCount\":5,\"totalTokenCount\":17},\"modelVersion\":\"%s\"}",
+            text, model);
         break;
     case D_OLLAMA:
-        buf_printf(b, "{\"model\":\"%s\",\"created_at\":\"2025-01-01T00:00:00Z\",\"message\":{\"role\":"
-                      "\"assistant\",\"content\":\"%s\"},\"done\":true,\"done_reason\":\"stop\","
-                      "\"prompt_eval_count\":12,\"eval_count\":5}", model, text);
+        buf_printf(
+            b,
+            "{\"model\":\"%s\",\"created_at\":\"2025-01-01T00:00:00Z\",\"message\":{\"role\":"
+            "\"assistant\",\"content\":\"%s\"},\"done\":true,\"done_reason\":\"stop\","
+            "\"prompt_eval_count\":12,\"eval_count\":5}",
+            model, text);
         break;
     default:
         buf_printf(b, "{}");
@@ -397,28 +434,43 @@ static void delta_event(buf *b, enum dialect d, const char *model, const char *p
 {
     switch (d) {
     case D_OPENAI:
-        buf_printf(b, "data: {\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"created\":1,"
-                      "\"model\":\"%s\",\"choices\":[{\"index\":0,\"delta\":{%s\"content\":\"%s\"},"
-                      "\"finish_reason\":null}]}\n\n", model, first ? "\"role\":\"assistant\"," : "",
-                   piece);
+        buf_printf(
+            b,
+            "data: {\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+            "\"model\":\"%s\",\"choices\":[{\"index\":0,\"delta\":{%s\"content\":\"%s\"},"
+            "\"finish_reason\":null}]}\n\n",
+            model, first ? "\"role\":\"assistant\"," : "", piece);
         break;
     case D_RESPONSES:
-        buf_printf(b, "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\","
-                      "\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\"%s\","
-                      "\"sequence_number\":3}\n\n", piece);
+        buf_printf(
+            b,
+            "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\","
+            "\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\"%s\","
+            "\"sequence_number\":3}\n\n",
+            piece);
         break;
     case D_ANTHROPIC:
-        buf_printf(b, "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
-                      "\"delta\":{\"type\":\"text_delta\",\"text\":\"%s\"}}\n\n", piece);
+        buf_printf(
+            b,
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+            "\"delta\":{\"type\":\"text_delta\",\"text\":\"%s\"}}\n\n",
+            piece);
         break;
     case D_GEMINI:
-        buf_printf(b, "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"%s\"}]},"
-                      "\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":12,\"totalTokenCount\":12},"
-                      "\"modelVersion\":\"%s\"}\r\n\r\n", piece, model);
+        buf_printf(
+            b,
+            "data: "
+            "{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"%s\"}]},"
+            "\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":12,\"totalTokenCount\":12},"
+            "\"modelVersion\":\"%s\"}\r\n\r\n",
+            piece, model);
         break;
     case D_OLLAMA:
-        buf_printf(b, "{\"model\":\"%s\",\"created_at\":\"2025-01-01T00:00:00Z\",\"message\":{\"role\":"
-                      "\"assistant\",\"content\":\"%s\"},\"done\":false}\n", model, piece);
+        buf_printf(
+            b,
+            "{\"model\":\"%s\",\"created_at\":\"2025-01-01T00:00:00Z\",\"message\":{\"role\":"
+            "\"assistant\",\"content\":\"%s\"},\"done\":false}\n",
+            model, piece);
         break;
     default:
         break;
@@ -428,16 +480,23 @@ static void delta_event(buf *b, enum dialect d, const char *model, const char *p
 static void stream_head(buf *b, enum dialect d, const char *model)
 {
     if (d == D_RESPONSES)
-        buf_printf(b, "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,"
-                      "\"response\":{\"id\":\"resp_fake\",\"status\":\"in_progress\",\"model\":\"%s\","
-                      "\"output\":[]}}\n\n", model);
+        buf_printf(
+            b,
+            "event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,"
+            "\"response\":{\"id\":\"resp_fake\",\"status\":\"in_progress\",\"model\":\"%s\","
+            "\"output\":[]}}\n\n",
+            model);
     else if (d == D_ANTHROPIC)
-        buf_printf(b, "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_fake\","
-                      "\"type\":\"message\",\"role\":\"assistant\",\"model\":\"%s\",\"content\":[],"
-                      "\"stop_reason\":null,\"usage\":{\"input_tokens\":12,\"output_tokens\":1}}}\n\n"
-                      ": a comment line\n\nevent: ping\ndata: {\"type\":\"ping\"}\n\n"
-                      "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
-                      "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n", model);
+        buf_printf(
+            b,
+            "event: message_start\ndata: "
+            "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_fake\","
+            "\"type\":\"message\",\"role\":\"assistant\",\"model\":\"%s\",\"content\":[],"
+            "\"stop_reason\":null,\"usage\":{\"input_tokens\":12,\"output_tokens\":1}}}\n\n"
+            ": a comment line\n\nevent: ping\ndata: {\"type\":\"ping\"}\n\n"
+            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+            "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
+            model);
     else if (d == D_OPENAI)
         buf_printf(b, ": keep-alive\n\n");
 }
@@ -446,35 +505,51 @@ static void stream_tail(buf *b, enum dialect d, const char *model, const char *t
 {
     switch (d) {
     case D_OPENAI:
-        buf_printf(b, "data: {\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"created\":1,"
-                      "\"model\":\"%s\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
-                      "data: {\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"created\":1,"
-                      "\"model\":\"%s\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":5,"
-                      "\"total_tokens\":17}}\n\ndata: [DONE]\n\n", model, model);
+        buf_printf(
+            b,
+            "data: {\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+            "\"model\":\"%s\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}"
+            "\n\n"
+            "data: {\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+            "\"model\":\"%s\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":"
+            "5,"
+            "\"total_tokens\":17}}\n\ndata: [DONE]\n\n",
+            model, model);
         break;
     case D_RESPONSES:
-        buf_printf(b, "event: response.completed\ndata: {\"type\":\"response.completed\",\"sequence_number\":9,"
-                      "\"response\":{\"id\":\"resp_fake\",\"status\":\"completed\",\"model\":\"%s\",\"output\":"
-                      "[{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\","
-                      "\"text\":\"%s\"}]}],\"usage\":{\"input_tokens\":12,\"output_tokens\":5,"
-                      "\"total_tokens\":17}}}\n\n", model, text);
+        buf_printf(
+            b,
+            "event: response.completed\ndata: "
+            "{\"type\":\"response.completed\",\"sequence_number\":9,"
+            "\"response\":{\"id\":\"resp_fake\",\"status\":\"completed\",\"model\":\"%s\","
+            "\"output\":"
+            "[{\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\","
+            "\"text\":\"%s\"}]}],\"usage\":{\"input_tokens\":12,\"output_tokens\":5,"
+            "\"total_tokens\":17}}}\n\n",
+            model, text);
         break;
     case D_ANTHROPIC:
-        buf_printf(b, "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
-                      "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
-                      "\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":5}}\n\n"
-                      "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+        buf_printf(
+            b, "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+               "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+               "\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":5}}\n\n"
+               "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
         break;
     case D_GEMINI:
-        buf_printf(b, "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"\"}]},"
-                      "\"finishReason\":\"STOP\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":12,"
-                      "\"candidatesTokenCount\":5,\"totalTokenCount\":17},\"modelVersion\":\"%s\"}\r\n\r\n",
-                   model);
+        buf_printf(
+            b,
+            "data: {\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[{\"text\":\"\"}]},"
+            "\"finishReason\":\"STOP\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":12,"
+            "\"candidatesTokenCount\":5,\"totalTokenCount\":17},\"modelVersion\":\"%s\"}\r\n\r\n",
+            model);
         break;
     case D_OLLAMA:
-        buf_printf(b, "{\"model\":\"%s\",\"created_at\":\"2025-01-01T00:00:00Z\",\"message\":{\"role\":"
-                      "\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\","
-                      "\"prompt_eval_count\":12,\"eval_count\":5}\n", model);
+        buf_printf(
+            b,
+            "{\"model\":\"%s\",\"created_at\":\"2025-01-01T00:00:00Z\",\"message\":{\"role\":"
+            "\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\","
+            "\"prompt_eval_count\":12,\"eval_count\":5}\n",
+            model);
         break;
     default:
         break;
@@ -485,12 +560,14 @@ static void error_event(buf *b, enum dialect d)
 {
     switch (d) {
     case D_ANTHROPIC:
-        buf_printf(b, "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
-                      "\"message\":\"Overloaded\"}}\n\n");
+        buf_printf(
+            b, "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
+               "\"message\":\"Overloaded\"}}\n\n");
         break;
     case D_RESPONSES:
-        buf_printf(b, "event: error\ndata: {\"type\":\"error\",\"code\":\"server_error\",\"message\":"
-                      "\"fake stream error\",\"param\":null,\"sequence_number\":4}\n\n");
+        buf_printf(b,
+                   "event: error\ndata: {\"type\":\"error\",\"code\":\"server_error\",\"message\":"
+                   "\"fake stream error\",\"param\":null,\"sequence_number\":4}\n\n");
         break;
     case D_GEMINI:
         buf_printf(b, "data: {\"error\":{\"code\":503,\"message\":\"fake stream error\",\"status\":"
@@ -685,7 +762,8 @@ static void handle(server *s, conn *c, size_t head_len, size_t blen)
     char method[16] = "", path[1024] = "";
     const char *sp1 = memchr(head, ' ', head_len);
     const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', head_len - (size_t)(sp1 + 1 - head)) : NULL;
-    if (sp1 && sp2 && (size_t)(sp1 - head) < sizeof method && (size_t)(sp2 - sp1 - 1) < sizeof path) {
+    if (sp1 && sp2 && (size_t)(sp1 - head) < sizeof method &&
+        (size_t)(sp2 - sp1 - 1) < sizeof path) {
         memcpy(method, head, (size_t)(sp1 - head));
         memcpy(path, sp1 + 1, (size_t)(sp2 - sp1 - 1));
     }

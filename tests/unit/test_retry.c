@@ -64,7 +64,7 @@ static void only_retryable_classes_retry(void **state)
     rs_rng_seed(&rng, 1);
     char why[160];
     static const rs_fail_class yes[] = {RS_FAIL_RATE_LIMIT, RS_FAIL_OVERLOADED, RS_FAIL_SERVER,
-                                        RS_FAIL_TIMEOUT, RS_FAIL_NETWORK, RS_FAIL_STREAM};
+                                        RS_FAIL_TIMEOUT,    RS_FAIL_NETWORK,    RS_FAIL_STREAM};
     static const rs_fail_class no[] = {RS_FAIL_AUTH, RS_FAIL_QUOTA, RS_FAIL_BAD_REQUEST,
                                        RS_FAIL_DECODE};
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {

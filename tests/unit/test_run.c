@@ -44,14 +44,17 @@ static int setup(void **state)
         return -1;
     snprintf(prompt_path, sizeof prompt_path, "%s/triage.prompt", dir);
     snprintf(log_path, sizeof log_path, "%s/runs.db", dir);
-    write_file(prompt_path, "---\nconfig: {temperature: 0.2}\ninput:\n  schema: {ticket: string}\n"
-                            "---\n{{role \"system\"}}You triage tickets.\n{{role \"user\"}}{{ticket}}\n");
-    write_file("triage.anthropic.prompt",
-               "---\nrosetta.targets: [\"anthropic/*\"]\ninput:\n  schema: {ticket: string}\n---\n"
-               "{{role \"system\"}}<instructions>Triage.</instructions>\n{{role \"user\"}}{{ticket}}\n");
-    write_file("rosetta.yaml", "routes:\n  resilient: [openai/gpt-4o-mini, anthropic/claude-sonnet-4-5]\n"
-                               "  offline: [mock/fail:overloaded, mock/upper]\n"
-                               "  careful:\n    targets: [openai/gpt-4o-mini]\n    max_attempts: 2\n");
+    write_file(prompt_path,
+               "---\nconfig: {temperature: 0.2}\ninput:\n  schema: {ticket: string}\n"
+               "---\n{{role \"system\"}}You triage tickets.\n{{role \"user\"}}{{ticket}}\n");
+    write_file(
+        "triage.anthropic.prompt",
+        "---\nrosetta.targets: [\"anthropic/*\"]\ninput:\n  schema: {ticket: string}\n---\n"
+        "{{role \"system\"}}<instructions>Triage.</instructions>\n{{role \"user\"}}{{ticket}}\n");
+    write_file("rosetta.yaml",
+               "routes:\n  resilient: [openai/gpt-4o-mini, anthropic/claude-sonnet-4-5]\n"
+               "  offline: [mock/fail:overloaded, mock/upper]\n"
+               "  careful:\n    targets: [openai/gpt-4o-mini]\n    max_attempts: 2\n");
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", fake.port);
     setenv("OPENAI_BASE_URL", url, 1);
@@ -144,7 +147,7 @@ static void mock_is_deterministic_and_logged(void **state)
     assert_string_equal(a->text, b->text);
     assert_int_equal(a->input_tokens, b->input_tokens);
     assert_int_equal(a->output_tokens, 4);
-    assert_true(a->input_tokens >= 7); /* "You triage tickets." + the ticket */
+    assert_true(a->input_tokens >= 7);  /* "You triage tickets." + the ticket */
     assert_int_equal(a->cost_known, 1); /* mock is free, not unknown */
     assert_true(a->run_id > 0 && b->run_id == a->run_id + 1);
     cJSON *row = logged(a->run_id);
@@ -221,7 +224,8 @@ static void every_attempt_failing_is_still_logged(void **state)
     rs_run_outcome *o = NULL;
     fake_reset(&fake);
     assert_int_equal(fake_script(&fake, "status:500,retry-after-ms:1\nstatus:502,retry-after-ms:1\n"
-                                        "status:504,retry-after-ms:1\nok\n"), 0);
+                                        "status:504,retry-after-ms:1\nok\n"),
+                     0);
     rs_run_request q = request(NULL, "careful"); /* max_attempts: 2 from rosetta.yaml */
     assert_int_equal(rs_run(r, &q, &o, &err), RS_EPROVIDER);
     assert_non_null(o);
@@ -342,8 +346,9 @@ static void batch_runs_concurrently(void **state)
     rs_error err = RS_ERROR_INIT;
     rs_run_request qs[N];
     for (int i = 0; i < N; i++)
-        qs[i] = request(i % 3 == 0 ? "mock/echo" : i % 3 == 1 ? "openai/gpt-4o-mini"
-                                                            : "anthropic/claude-sonnet-4-5",
+        qs[i] = request(i % 3 == 0   ? "mock/echo"
+                        : i % 3 == 1 ? "openai/gpt-4o-mini"
+                                     : "anthropic/claude-sonnet-4-5",
                         NULL);
     qs[5].stream = 1;
     tally t;

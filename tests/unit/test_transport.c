@@ -160,16 +160,20 @@ static void faults_are_classified(void **state)
 {
     (void)state;
     static const fault_case cases[] = {
-        {"openai", "m", 0, "status:429,retry-after:2", 5000, RS_FAIL_RATE_LIMIT, 429, 2000, 2000, -1},
-        {"openai", "m", 0, "status:429,retry-after-ms:150", 5000, RS_FAIL_RATE_LIMIT, 429, 150, 150, -1},
-        {"anthropic", "m", 0, "status:429,retry-after-date:3", 5000, RS_FAIL_RATE_LIMIT, 429, 1000, 3000, -1},
+        {"openai", "m", 0, "status:429,retry-after:2", 5000, RS_FAIL_RATE_LIMIT, 429, 2000, 2000,
+         -1},
+        {"openai", "m", 0, "status:429,retry-after-ms:150", 5000, RS_FAIL_RATE_LIMIT, 429, 150, 150,
+         -1},
+        {"anthropic", "m", 0, "status:429,retry-after-date:3", 5000, RS_FAIL_RATE_LIMIT, 429, 1000,
+         3000, -1},
         {"gemini", "m", 0, "status:429,retryinfo:7", 5000, RS_FAIL_RATE_LIMIT, 429, 7000, 7000, -1},
         {"openai", "m", 0, "quota", 5000, RS_FAIL_QUOTA, 429, -1, -1, -1},
         {"openai", "m", 0, "status:500", 5000, RS_FAIL_SERVER, 500, -1, -1, -1},
         {"openai", "m", 0, "status:502", 5000, RS_FAIL_SERVER, 502, -1, -1, -1},
         {"openai", "m", 0, "status:503", 5000, RS_FAIL_OVERLOADED, 503, -1, -1, -1},
         {"openai", "m", 0, "status:504", 5000, RS_FAIL_SERVER, 504, -1, -1, -1},
-        {"anthropic", "m", 0, "status:529,should-retry:true", 5000, RS_FAIL_OVERLOADED, 529, -1, -1, 1},
+        {"anthropic", "m", 0, "status:529,should-retry:true", 5000, RS_FAIL_OVERLOADED, 529, -1, -1,
+         1},
         {"anthropic", "m", 0, "status:400", 5000, RS_FAIL_BAD_REQUEST, 400, -1, -1, -1},
         {"openai", "m", 0, "status:401", 5000, RS_FAIL_AUTH, 401, -1, -1, -1},
         {"openai", "m", 0, "malformed", 5000, RS_FAIL_DECODE, 200, -1, -1, -1},
@@ -179,7 +183,8 @@ static void faults_are_classified(void **state)
         {"ollama", "m", 1, "error-event", 5000, RS_FAIL_STREAM, 200, -1, -1, -1},
         {"openai", "m", 0, "slow:3000", 300, RS_FAIL_TIMEOUT, 0, -1, -1, -1},
         {"openai", "m", 0, "reset", 5000, RS_FAIL_NETWORK, 0, -1, -1, -1},
-        {"openai", "m", 0, "status:503,should-retry:false", 5000, RS_FAIL_OVERLOADED, 503, -1, -1, 0},
+        {"openai", "m", 0, "status:503,should-retry:false", 5000, RS_FAIL_OVERLOADED, 503, -1, -1,
+         0},
     };
     rs_error err = RS_ERROR_INIT;
     rs_transport *t = NULL;
@@ -318,10 +323,8 @@ int main(int argc, char **argv)
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_dialect_answers),
-        cmocka_unit_test(faults_are_classified),
-        cmocka_unit_test(connections_are_reused),
-        cmocka_unit_test(many_in_flight),
+        cmocka_unit_test(every_dialect_answers),  cmocka_unit_test(faults_are_classified),
+        cmocka_unit_test(connections_are_reused), cmocka_unit_test(many_in_flight),
         cmocka_unit_test(trace_redacts_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
