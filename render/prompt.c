@@ -20,6 +20,7 @@
 #include "util/json.h"
 #include "util/sha256.h"
 #include "util/str.h"
+#include "util/utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -465,8 +466,13 @@ int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,
     rs_prompt *p = rs_calloc(1, sizeof(*p));
     if (!p)
         return oom(err);
-    p->src = rs_strndup(src ? src : "", src ? len : 0);
-    p->len = src ? len : 0;
+    /* read as the reference reads files: ill-formed UTF-8 becomes U+FFFD */
+    if (src && !rs_utf8_valid(src, len)) {
+        p->src = rs_utf8_sanitize(src, len, &p->len);
+    } else {
+        p->src = rs_strndup(src ? src : "", src ? len : 0);
+        p->len = src ? len : 0;
+    }
     p->filename = opts->filename ? rs_strdup(opts->filename) : NULL;
     p->schemas = opts->schemas ? cJSON_Duplicate(opts->schemas, 1) : NULL;
     p->partial_files = cJSON_CreateObject();

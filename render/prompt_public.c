@@ -9,15 +9,25 @@
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/str.h"
+#include "util/utf8.h"
 
 #include <string.h>
 
+/* Parse JSON text as the reference reads its files: ill-formed UTF-8 becomes U+FFFD. */
 static int parse_json(cJSON **out, const char *text, const char *name, rs_error *err)
 {
     *out = NULL;
     if (!text)
         return 0;
-    return rs_json_parse(out, text, strlen(text), name, err);
+    size_t len = strlen(text);
+    if (rs_utf8_valid(text, len))
+        return rs_json_parse(out, text, len, name, err);
+    char *clean = rs_utf8_sanitize(text, len, &len);
+    if (!clean)
+        return rs_error_set(err, RS_ENOMEM, "out of memory");
+    int rc = rs_json_parse(out, clean, len, name, err);
+    rs_free(clean);
+    return rc;
 }
 
 int rs_prompt_open(rs_prompt **out, const char *src, size_t len, const rs_prompt_options *opts,

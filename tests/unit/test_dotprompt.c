@@ -16,6 +16,7 @@
 #include "templates/yaml_json.h"
 #include "util/alloc.h"
 #include "util/json.h"
+#include "util/utf8.h"
 
 #include <pthread.h>
 
@@ -111,6 +112,31 @@ static void js_trim_unicode(void **state)
     assert_int_equal(s[off], 'x');
     assert_true(rs_js_is_blank("\xe2\x80\xaf \n", 5));
     assert_false(rs_js_is_blank("\xe2\x80\x8b", 3)); /* U+200B is not white space in JS */
+}
+
+static void utf8_replacement_as_node(void **state)
+{
+    (void)state;
+    /* E0 80: E0 needs A0..BF next, so each byte is its own ill-formed subsequence;
+     * E0 A0 41: one U+FFFD for E0 A0; a truncated 4-byte sequence at the end: one */
+    static const char *const cases[][2] = {
+        {"ok \xc3\xa9", "ok \xc3\xa9"},
+        {"\xe0\x80", "\xef\xbf\xbd\xef\xbf\xbd"},
+        {"\xe0\xa0" "A", "\xef\xbf\xbd" "A"},
+        {"\xff" "x", "\xef\xbf\xbd" "x"},
+        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+        {"a\xf0\x9f\x98", "a\xef\xbf\xbd"},
+        {"\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        size_t n;
+        char *out = rs_utf8_sanitize(cases[i][0], strlen(cases[i][0]), &n);
+        assert_non_null(out);
+        assert_string_equal(out, cases[i][1]);
+        assert_int_equal(n, strlen(cases[i][1]));
+        assert_int_equal(rs_utf8_valid(cases[i][0], strlen(cases[i][0])), i == 0);
+        rs_free(out);
+    }
 }
 
 /* ---- YAML typing ---- */
@@ -747,6 +773,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(frontmatter_split_cases),
         cmocka_unit_test(js_trim_unicode),
+        cmocka_unit_test(utf8_replacement_as_node),
         cmocka_unit_test(yaml_core_schema_typing),
         cmocka_unit_test(yaml_errors_with_locations),
         cmocka_unit_test(yaml_alias_expansion_is_limited),
