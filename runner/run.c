@@ -796,6 +796,12 @@ static void mock_deliver(batch *b, run_state *st)
 static void target_begin(batch *b, run_state *st)
 {
     for (; st->ti < st->route.n; st->ti++) {
+        long budget = st->r->policy.max_total_ms;
+        if (st->ti > 0 && budget > 0 && now_ms() - st->t0 >= (double)budget) {
+            /* The run's deadline passed: no further fallback (the last failure stands). */
+            st->ti = st->route.n - 1;
+            break;
+        }
         target_clear(st);
         st->attempt = 0;
         rs_error perr = RS_ERROR_INIT;
