@@ -215,6 +215,33 @@ static void faults_are_classified(void **state)
     rs_transport_free(t);
 }
 
+/* The fake can also be scripted by a request header (x-fake-script), for a client that cannot
+ * reach its control endpoint. */
+static void header_scripts_the_fake(void **state)
+{
+    (void)state;
+    rs_error err = RS_ERROR_INIT;
+    rs_transport *t = NULL;
+    assert_rs_ok(rs_transport_new(&t, NULL, &err), &err);
+    rs_request req;
+    build(&req, "openai", "m", 0);
+    char *h = rs_strdup("x-fake-script: status:503,retry-after:4");
+    assert_non_null(h);
+    assert_int_equal(rs_vec_push(&req.headers, &h), 0);
+    rs_exchange x;
+    rs_exchange_init(&x);
+    x.req = &req;
+    x.dialect = dialect_of("openai");
+    x.timeout_ms = 5000;
+    assert_int_equal(rs_transport_perform(t, &x, NULL), RS_EPROVIDER);
+    assert_int_equal(x.http_status, 503);
+    assert_int_equal(x.pe.cls, RS_FAIL_OVERLOADED);
+    assert_int_equal(x.pe.retry_after_ms, 4000);
+    rs_exchange_reset(&x);
+    rs_request_free(&req);
+    rs_transport_free(t);
+}
+
 static void connections_are_reused(void **state)
 {
     (void)state;
@@ -323,9 +350,9 @@ int main(int argc, char **argv)
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_dialect_answers),  cmocka_unit_test(faults_are_classified),
-        cmocka_unit_test(connections_are_reused), cmocka_unit_test(many_in_flight),
-        cmocka_unit_test(trace_redacts_keys),
+        cmocka_unit_test(every_dialect_answers),   cmocka_unit_test(faults_are_classified),
+        cmocka_unit_test(header_scripts_the_fake), cmocka_unit_test(connections_are_reused),
+        cmocka_unit_test(many_in_flight),          cmocka_unit_test(trace_redacts_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
