@@ -7,6 +7,7 @@
 #include "rosetta/memory.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/json.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -280,6 +281,23 @@ int cmd_compare(int argc, char **argv)
         fprintf(stderr, "rosetta: wrote %s\n", html);
     }
     fprintf(stderr, "rosetta: experiment %s (rosetta stats --experiment %s)\n", expid, expid);
+    /* A compare where nothing could be scored compared nothing: say so in the exit code. */
+    cJSON *rj = NULL;
+    rs_error perr = RS_ERROR_INIT;
+    double scored = 0;
+    if (rs_json_parse(&rj, report, strlen(report), "report", &perr) != 0)
+        rj = NULL;
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(rj, "arms");
+    for (const cJSON *a = arr ? arr->child : NULL; a; a = a->next) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(a, "scored");
+        scored += cJSON_IsNumber(n) ? n->valuedouble : 0;
+    }
+    if (rj && scored == 0) {
+        fprintf(stderr, "rosetta: no answer could be scored: every call or every scorer failed "
+                        "(see the errors above and `rosetta runs`)\n");
+        rc = RS_EXIT_FAILURE;
+    }
+    cJSON_Delete(rj);
 done:
     if (sa_set) {
         sigaction(SIGINT, &old_int, NULL);

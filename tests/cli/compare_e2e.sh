@@ -174,12 +174,25 @@ expect_eq "$(jq -c '[.arms[].score.mean]' judge.json)" "[0.75,0.75]" "judge scor
 expect_eq "$(q "select count(*) from runs where experiment='e-judge#judge'")" "12" "judge calls logged"
 "$R" compare --resume e-judge --json > /dev/null
 expect_eq "$(q "select count(*) from runs where experiment='e-judge#judge'")" "12" "judge not asked twice"
+set +e
 "$R" compare $A1 $A2 --dataset six --scorer 'judge:rubrics/helpful@mock/fixed:four/5' --json \
-  --experiment e-judge-bad > judge-bad.json
+  --experiment e-judge-bad > judge-bad.json 2> /dev/null
+code=$?
+set -e
+expect_eq "$code" "1" "nothing scored: exit 1"
 expect_eq "$(jq -c '[.arms[] | .scored, .score_errors]' judge-bad.json)" "[0,6,0,6]" \
   "a malformed judge answer is an error, not a zero"
 jq -r '.results[0].arms[0].scores[0].error' judge-bad.json | grep -q "malformed judge answer" ||
   fail "judge error message"
+
+# nothing could be scored: exit 1
+set +e
+"$R" compare $A1 support/triage@v2@mock/fail:auth --dataset six --scorer equals:x --attempts 1 \
+  --scorer 'judge:rubrics/helpful@mock/fixed:bad' > /dev/null 2> none.err
+code=$?
+set -e
+expect_eq "$code" "1" "exit 1 when no answer could be scored"
+grep -q "no answer could be scored" none.err || fail "no-score message"
 
 # live traffic split: sticky arms by key, feedback later, unpaired statistics from the log
 unset OPENAI_BASE_URL OPENAI_API_KEY
