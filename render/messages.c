@@ -149,6 +149,22 @@ static char *field(const char *s, size_t n, int k, int *absent)
     return NULL;
 }
 
+/* A JSON string node holding a copy of (s, n), made in one allocation for the text. */
+static cJSON *string_n(const char *s, size_t n)
+{
+    cJSON *item = cJSON_CreateNull();
+    char *copy = item ? cJSON_malloc(n + 1) : NULL;
+    if (!copy) {
+        cJSON_Delete(item);
+        return NULL;
+    }
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    item->type = cJSON_String;
+    item->valuestring = copy;
+    return item;
+}
+
 static cJSON *parse_part(const char *s, size_t n)
 {
     cJSON *part = cJSON_CreateObject();
@@ -176,9 +192,11 @@ static cJSON *parse_part(const char *s, size_t n)
         if (!cJSON_AddTrueToObject(meta, "pending"))
             goto fail;
     } else {
-        a = rs_strndup(s, n);
-        if (!a || !cJSON_AddStringToObject(part, "text", a))
+        cJSON *text = string_n(s, n);
+        if (!text || !cJSON_AddItemToObject(part, "text", text)) {
+            cJSON_Delete(text);
             goto fail;
+        }
     }
     rs_free(a);
     rs_free(b);
