@@ -62,11 +62,13 @@ size_t hbs_js_space_before(const char *start, const char *end)
     return 0;
 }
 
-static int starts(const hbs_lexer *lx, size_t at, const char *lit)
+static int starts_n(const hbs_lexer *lx, size_t at, const char *lit, size_t n)
 {
-    size_t n = strlen(lit);
     return at <= lx->len && lx->len - at >= n && memcmp(lx->src + at, lit, n) == 0;
 }
+
+/* Does the source at `at` start with the string literal lit? */
+#define starts(lx, at, lit) starts_n((lx), (at), (lit), sizeof(lit) - 1)
 
 static size_t skip_space(const hbs_lexer *lx, size_t at)
 {
@@ -81,10 +83,10 @@ static size_t skip_space(const hbs_lexer *lx, size_t at)
 static int id_char(const hbs_lexer *lx, size_t at)
 {
     unsigned char c = (unsigned char)lx->src[at];
-    if (hbs_js_space(lx->src + at, lx->src + lx->len))
-        return 0;
     if (c >= 0x80)
-        return 1;
+        return hbs_js_space(lx->src + at, lx->src + lx->len) == 0;
+    if (c <= ' ')
+        return !(c == ' ' || (c >= '\t' && c <= '\r'));
     if (c == '!' || c == '"' || c == '#' || (c >= '%' && c <= ',') || c == '.' || c == '/' ||
         (c >= ';' && c <= '>') || c == '@' || (c >= '[' && c <= '^') || c == '`' ||
         (c >= '{' && c <= '~'))
@@ -189,15 +191,13 @@ static int lex_content(hbs_lexer *lx, hbs_token *t)
         return 0;
     }
     const char *open = NULL;
-    if (start < lx->len) {
-        const char *hay = lx->src + start;
-        size_t n = lx->len - start;
-        for (size_t i = 0; i + 1 < n; i++) {
-            if (hay[i] == '{' && hay[i + 1] == '{') {
-                open = hay + i;
-                break;
-            }
+    const char *p = lx->src + start, *stop = lx->src + lx->len;
+    while (p < stop && (p = memchr(p, '{', (size_t)(stop - p))) != NULL) {
+        if (p + 1 < stop && p[1] == '{') {
+            open = p;
+            break;
         }
+        p++;
     }
     if (!open) {
         lx->pos = lx->len;
@@ -394,9 +394,11 @@ static int lex_mu(hbs_lexer *lx, hbs_token *t)
                      {"false", TK_BOOLEAN},
                      {"undefined", TK_UNDEFINED},
                      {"null", TK_NULL}};
-        for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        for (size_t i = 0; (c == 't' || c == 'f' || c == 'u' || c == 'n') &&
+                           i < sizeof words / sizeof words[0];
+             i++) {
             size_t n = strlen(words[i].word);
-            if (starts(lx, s, words[i].word) && literal_follow(lx, s + n)) {
+            if (starts_n(lx, s, words[i].word, n) && literal_follow(lx, s + n)) {
                 set(t, words[i].type, lx, s, s + n);
                 lx->pos = s + n;
                 return 0;

@@ -534,9 +534,13 @@ static int check_builtin(parser *P, const hbs_call *call, int block)
                         pre, call->name, call->nparams);
         break;
     case BI_EACH:
+        /* Handlebars takes a second argument as the options object and fails on it */
         if (call->nparams < 1)
             return perr(P, RS_ESYNTAX, call->off, "{{%seach}} requires an argument to iterate over",
                         pre);
+        if (call->nparams > 1)
+            return perr(P, RS_ESYNTAX, call->off,
+                        "{{%seach}} requires exactly one argument, found %u", pre, call->nparams);
         break;
     case BI_LOOKUP:
         if (call->nparams != 2)
