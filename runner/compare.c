@@ -330,10 +330,12 @@ static cJSON *jadd(jb *b, cJSON *obj, const char *key, cJSON *v)
         cJSON_Delete(v);
         return NULL;
     }
-    if (key)
-        cJSON_AddItemToObject(obj, key, v);
-    else
-        cJSON_AddItemToArray(obj, v);
+    /* adding to an object copies the key: that allocation can fail too */
+    if (!(key ? cJSON_AddItemToObject(obj, key, v) : cJSON_AddItemToArray(obj, v))) {
+        b->oom = 1;
+        cJSON_Delete(v);
+        return NULL;
+    }
     return v;
 }
 

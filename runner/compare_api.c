@@ -148,8 +148,13 @@ static void default_schema(rs_scorer **scorers, size_t n, rs_registry *reg, cons
     int need = 0;
     for (size_t i = 0; i < n; i++)
         need |= rs_scorer_kind_of(scorers[i]) == RS_SCORER_JSON_SCHEMA;
-    if (!need || !reg || !d || !cJSON_AddItemToObject(d, "input", cJSON_Duplicate(first->vars, 1)))
+    if (!need || !reg || !d)
         goto done;
+    cJSON *in = cJSON_Duplicate(first->vars, 1);
+    if (!in || !cJSON_AddItemToObject(d, "input", in)) {
+        cJSON_Delete(in); /* not attached: still ours */
+        goto done;
+    }
     if (!(data = rs_json_print(d, 0)))
         goto done;
     rs_registry_render_opts ro = RS_REGISTRY_RENDER_OPTS_INIT;

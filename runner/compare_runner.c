@@ -176,8 +176,13 @@ static int cache_key(char hex[RS_SHA256_HEX_SIZE], rs_compare_backend *b, const 
     if (!b->cache_dir || !b->registry)
         return 0;
     d = cJSON_CreateObject();
-    if (!d || !cJSON_AddItemToObject(d, "input", cJSON_Duplicate(c->vars, 1)))
+    if (!d)
         goto done;
+    cJSON *in = cJSON_Duplicate(c->vars, 1);
+    if (!in || !cJSON_AddItemToObject(d, "input", in)) {
+        cJSON_Delete(in); /* not attached: still ours */
+        goto done;
+    }
     if (!(data = rs_json_print(d, 0)))
         goto done;
     rs_registry_render_opts ro = RS_REGISTRY_RENDER_OPTS_INIT;

@@ -487,9 +487,23 @@ cJSON *rs_scorer_judge_vars(const cJSON *vars, const char *output, const cJSON *
         cJSON_Delete(ex);
         return NULL;
     }
-    cJSON_AddItemToObject(o, "input", in);
-    cJSON_AddItemToObject(o, "output", out);
-    cJSON_AddItemToObject(o, "expected", ex);
+    /* each add copies its key and may fail: the item is then still ours to free */
+    if (!cJSON_AddItemToObject(o, "input", in)) {
+        cJSON_Delete(in);
+        in = NULL;
+    }
+    if (!cJSON_AddItemToObject(o, "output", out)) {
+        cJSON_Delete(out);
+        out = NULL;
+    }
+    if (!cJSON_AddItemToObject(o, "expected", ex)) {
+        cJSON_Delete(ex);
+        ex = NULL;
+    }
+    if (!in || !out || !ex) {
+        cJSON_Delete(o);
+        return NULL;
+    }
     return o;
 }
 

@@ -592,6 +592,62 @@ static void reports_render(void **state)
     rs_free(m);
 }
 
+/* An executor that allocates nothing it cannot lose: for the allocation-failure sweep. */
+static int lean_run(void *self, rs_cmp_call *calls, size_t n, int concurrency,
+                    volatile sig_atomic_t *cancel, rs_cmp_progress_fn progress, void *pud,
+                    rs_error *err)
+{
+    (void)self;
+    (void)concurrency;
+    (void)cancel;
+    (void)err;
+    for (size_t i = 0; i < n; i++) {
+        rs_cmp_call *c = &calls[i];
+        const char *label = rs_json_string(c->vars, "label");
+        c->output = strncmp(c->ref, "rubrics/", 8) == 0 ? rs_strdup("{\"score\": 0.5}")
+                                                        : rs_strdup(label ? label : "");
+        c->ok = c->output != NULL;
+        c->latency_ms = 10;
+        c->done = 1;
+        if (progress)
+            progress(pud, c, i + 1, n);
+    }
+    return 0;
+}
+
+/* Fail the Nth allocation for every N: an RS_ENOMEM (never a crash), nothing leaked (LSan). */
+static void allocation_failures(void **state)
+{
+    (void)state;
+    const char *arms[] = {"half@mock/echo", "good@mock/echo"};
+    const char *sc[] = {"equals", "judge:rubrics/r@mock/json"};
+    fixture fx;
+    fixture_init(&fx, arms, 2, sc, 2, 4);
+    rs_cmp_executor ex = {lean_run, NULL};
+    int ok = 0;
+    for (long n = 0; n < 20000 && !ok; n++) {
+        cJSON *rep = NULL;
+        rs_error err = RS_ERROR_INIT;
+        rs_alloc_fail_after(n);
+        int rc = rs_compare_run(&rep, &fx.plan, &ex, NULL, &err);
+        rs_alloc_fail_after(-1);
+        if (rc == 0) {
+            ok = 1;
+            rs_str t = RS_STR_INIT, h = RS_STR_INIT;
+            assert_rs_ok(rs_report_table(&t, rep, 0, &err), &err);
+            assert_rs_ok(rs_report_html(&h, rep, &err), &err);
+            rs_str_free(&t);
+            rs_str_free(&h);
+        } else {
+            assert_int_equal(rc, RS_ENOMEM);
+            assert_null(rep);
+        }
+        cJSON_Delete(rep);
+    }
+    assert_true(ok);
+    fixture_free(&fx);
+}
+
 /* Live split: sticky, close to the weights, different experiments reshuffle, bad splits refused. */
 static void split_assignment(void **state)
 {
@@ -635,6 +691,7 @@ int main(void)
         cmocka_unit_test(live_split_unpaired),
         cmocka_unit_test(reports_render),
         cmocka_unit_test(split_assignment),
+        cmocka_unit_test(allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
