@@ -697,7 +697,7 @@ static int build_report(cJSON **out, const grid *g, const char *experiment, cons
         }
         jbool(&b, vb, "significant", sig);
         jstr(&b, vb, "verdict", verdict);
-        long have = g->paired ? v->n_pairs : v->n_pairs;
+        long have = v->n_pairs;
         if (!sig) {
             if (v->needed > 0) {
                 jnum(&b, vb, g->paired ? "cases_needed" : "cases_needed_per_arm",
@@ -1090,11 +1090,14 @@ static int score_cells(grid *g, const rs_compare_plan *plan, const rs_cmp_store 
                 continue;
             const rs_case *cs = &plan->dataset->cases[u / (size_t)g->repeat];
             for (size_t s = 0; s < g->n_sc; s++) {
-                if (c->stored[s] || (c->serr[s] && rs_scorer_kind_of(plan->scorers[s]) ==
-                                                       RS_SCORER_JUDGE && !answers[a][u * g->n_sc + s]))
+                int judge = rs_scorer_kind_of(plan->scorers[s]) == RS_SCORER_JUDGE;
+                const char *answer = answers[a][u * g->n_sc + s];
+                if (judge && !answer && !c->serr[s] && !c->stored[s])
+                    continue; /* the judge was not asked (interrupted): ask on resume */
+                if (c->stored[s] || (judge && c->serr[s] && !answer))
                     goto store_it;
                 rs_score_input in = {c->output, cs->expected, c->cost_known, c->cost,
-                                     c->latency, answers[a][u * g->n_sc + s]};
+                                     c->latency, answer};
                 rs_score sc;
                 rs_error serr = RS_ERROR_INIT;
                 int src = rs_scorer_score(&sc, plan->scorers[s], &in, &serr);
@@ -1191,9 +1194,18 @@ int rs_compare_run(cJSON **report, const rs_compare_plan *plan, const rs_cmp_exe
             rc = rs_error_set(err, RS_ENOMEM, "out of memory");
             goto done;
         }
-    if ((rc = run_judges(&g, plan, exec, answers, err)) != 0)
+    rc = run_judges(&g, plan, exec, answers, err);
+    if (rc != 0 && rc != RS_EINTERRUPTED)
         goto done;
-    if ((rc = score_cells(&g, plan, store, answers, err)) != 0)
+    /* Interrupted while judging: store the scores there are, so resume asks no judge twice. */
+    int jrc = rc;
+    rs_error serr = RS_ERROR_INIT;
+    if ((rc = score_cells(&g, plan, store, answers, jrc ? &serr : err)) != 0) {
+        if (jrc)
+            rc = jrc;
+        goto done;
+    }
+    if ((rc = jrc) != 0)
         goto done;
     for (size_t a = 0; a < g.n_arms; a++)
         for (size_t u = 0; u < per; u++)

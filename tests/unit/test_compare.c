@@ -471,6 +471,22 @@ static void judge_scores_and_malformed_answers(void **state)
     assert_non_null(strstr(rs_json_string(s0, "error"), "malformed judge answer"));
     /* resuming does not ask the judge again */
     long before = f.calls_made;
+    {
+        /* killed while judging: the judged scores are kept, resume asks only the rest */
+        mem_store *m2 = rs_calloc(1, sizeof *m2);
+        fake_exec f2 = {m2, 28, 0, NULL, "{\"score\": 1}"};
+        rs_cmp_executor ex2 = {fake_run, &f2};
+        rs_cmp_store st2 = {mem_load, mem_save, m2};
+        cJSON *r2 = NULL;
+        assert_int_equal(rs_compare_run(&r2, &fx.plan, &ex2, &st2, &err), RS_EINTERRUPTED);
+        f2.kill_after = -1;
+        assert_rs_ok(rs_compare_run(&r2, &fx.plan, &ex2, &st2, &err), &err);
+        assert_int_equal(f2.calls_made, 40); /* 20 answers + 20 judge calls, none twice */
+        assert_true(num_at(arm_at(r2, 1), "score", "mean") == 1);
+        cJSON_Delete(r2);
+        mem_free(m2);
+        rs_free(m2);
+    }
     cJSON *rep2 = NULL;
     assert_rs_ok(rs_compare_run(&rep2, &fx.plan, &ex, &st, &err), &err);
     assert_int_equal(f.calls_made, before);
