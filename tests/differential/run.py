@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Differential test: render every case in tests/differential/cases with `rosetta render` and
 compare the JSON it prints with expected.json, written by the Dotprompt reference
-(scripts/regen-differential.sh). Objects compare ignoring key order; numbers compare by value
-(1 == 1.0, as JSON has one number type) but never equal a boolean; everything else exactly.
+(scripts/regen-differential.sh). Objects compare ignoring key order; numbers compare as the doubles
+JavaScript reads them as (1 == 1.0, as JSON has one number type) but never equal a boolean;
+everything else exactly.
 
     run.py ROSETTA CASES_DIR [NAME...] [-v]
 
@@ -66,7 +67,16 @@ def first_difference(want, got, path="$"):
             return path, "expected %d elements, got %d: expected %s, got %s" % (
                 len(want), len(got), show(want), show(got))
         return None
-    if want != got:
+    if kw == "number":
+        # As JavaScript reads them: both sides become doubles (Python keeps big integers exact,
+        # so 123456789012345680000 and 1.2345678901234568e+20 would otherwise differ).
+        try:
+            same = float(want) == float(got)
+        except OverflowError:
+            same = want == got
+    else:
+        same = want == got
+    if not same:
         return path, "expected %s, got %s" % (show(want), show(got))
     return None
 
