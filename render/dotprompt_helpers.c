@@ -58,6 +58,12 @@ static int section(rs_str *out, const rs_hbs_call *call, void *ud, rs_error *err
 
 static int media(rs_str *out, const rs_hbs_call *call, void *ud, rs_error *err)
 {
+    /* media(options): a positional argument takes the options' place and the reference throws
+     * a TypeError reading its .hash */
+    if (rs_hbs_call_argc(call) > 0)
+        return rs_error_set(err, RS_ERENDER,
+                            "{{media}} takes hash arguments (url=..., contentType=...), not "
+                            "positional ones");
     const cJSON *ct = rs_hbs_call_hash(call, "contentType");
     rs_str_puts(out, "<<<dotprompt:media:url ");
     append_template_literal(out, rs_hbs_call_hash(call, "url"));
