@@ -4,6 +4,7 @@
 # NAME.prompt` (the floor for reading one version), and the warm in-library resolve+render.
 # Targets: the command within 3x of git show; in-library under 50 us.
 #   bench/registry.sh [RUNS]     (default 200 process runs per side)
+# RS_BENCH_REGISTRY=DIR keeps the generated registry in DIR (and reuses it when it exists).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${1:-200}"
@@ -15,12 +16,13 @@ rosetta="$build/cli/rosetta"
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-reg="$tmp/reg"
+reg="${RS_BENCH_REGISTRY:-$tmp/reg}"
 export GIT_AUTHOR_NAME=Bench GIT_AUTHOR_EMAIL=bench@example.com
 export GIT_COMMITTER_NAME=Bench GIT_COMMITTER_EMAIL=bench@example.com GIT_CONFIG_NOSYSTEM=1
 unset ROSETTA_REGISTRY
 
 t0=$(date +%s.%N)
+if [ ! -d "$reg/.git" ]; then
 git init -q -b main "$reg"
 # 10,000 commits: the first adds the registry files, each later one changes one of the 1,000
 # prompts (round robin), so every prompt has 10 versions.
@@ -55,6 +57,7 @@ for n in range(2, 10001):
 out.close()
 PY
 git -C "$reg" fast-import --quiet --export-marks="$tmp/marks" <"$tmp/stream"
+git -C "$reg" checkout -q -f main
 # production = version 5 of every prompt (commit mark 2 + 4000 + i), staging = version 9
 python3 - "$tmp/marks" "$reg/labels.yaml" <<'PY'
 import sys
@@ -64,9 +67,9 @@ with open(sys.argv[2], "w") as f:
         f.write("p%04d:\n  production: \"%s\"\n  staging: \"%s\"\n"
                 % (i, marks[":%d" % (2 + 4000 + i)], marks[":%d" % (2 + 8000 + i)]))
 PY
-git -C "$reg" checkout -q -f main
 git -C "$reg" add labels.yaml
 git -C "$reg" commit -qm "labels"
+fi
 t1=$(date +%s.%N)
 echo "built: $(git -C "$reg" rev-list --count HEAD) commits, $(ls "$reg/prompts" | grep -c '^p') prompts" \
      "in $(echo "$t1 - $t0" | bc | xargs printf '%.1f') s"

@@ -10,8 +10,10 @@
 #include "registry/internal.h"
 
 #include "util/alloc.h"
+#include "util/file.h"
 #include "util/vec.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,16 +57,26 @@ static int lookup_tree(git_tree **t, rs_registry *reg, const git_oid *id, rs_err
     return 0;
 }
 
+static int diff_loaded(struct walk *w, git_tree *ta, git_tree *tb, rs_str *prefix);
+
 /* Report every blob path that differs between trees a and b (either may be NULL). */
 static int diff_trees(struct walk *w, const git_oid *a, const git_oid *b, rs_str *prefix)
 {
     git_tree *ta = NULL, *tb = NULL;
-    size_t plen = prefix->len;
     int rc = lookup_tree(&ta, w->reg, a, w->err);
     if (rc == 0)
         rc = lookup_tree(&tb, w->reg, b, w->err);
-    if (rc)
-        goto done;
+    if (rc == 0)
+        rc = diff_loaded(w, ta, tb, prefix);
+    git_tree_free(ta);
+    git_tree_free(tb);
+    return rc;
+}
+
+static int diff_loaded(struct walk *w, git_tree *ta, git_tree *tb, rs_str *prefix)
+{
+    size_t plen = prefix->len;
+    int rc = 0;
     for (int side = 0; side < 2 && rc == 0; side++) {
         git_tree *self = side == 0 ? tb : ta, *other = side == 0 ? ta : tb;
         size_t n = self ? git_tree_entrycount(self) : 0;
@@ -102,12 +114,9 @@ static int diff_trees(struct walk *w, const git_oid *a, const git_oid *b, rs_str
             }
         }
     }
-done:
     prefix->len = plen;
     if (prefix->ptr)
         prefix->ptr[plen] = '\0';
-    git_tree_free(ta);
-    git_tree_free(tb);
     return rc;
 }
 
@@ -167,21 +176,120 @@ void reg_history_free(struct history *h)
     rs_free(h);
 }
 
-static int build(struct history **out, rs_registry *reg, const git_oid *tip, rs_error *err)
+/*
+ * The versions cache: <git dir>/rosetta-versions, the first-parent commits (oldest first) and the
+ * prompt changes of each, for one tip. A later tip whose first-parent chain contains it only
+ * walks the new commits, so `log`, `list` and `show` stay fast on a long history. The file is a
+ * cache: unreadable, stale or foreign contents are ignored and rebuilt, and a registry that
+ * cannot be written (a read-only mirror) works without it. Its lines:
+ *     rosetta-versions 1 <tip> <ncommits> <nchanges>
+ *     <commit>                      (ncommits lines)
+ *     <index> <name>                (nchanges lines)
+ */
+#define CACHE_FILE "rosetta-versions"
+
+static void cache_path(rs_str *p, rs_registry *reg)
+{
+    rs_str_appendf(p, "%s%s", git_repository_path(reg->repo), CACHE_FILE);
+}
+
+/* Load the cache into commits/changes; 0 commits when there is none (or it is unusable). */
+static void load_cache(rs_vec *commits, rs_vec *changes, git_oid *tip, rs_registry *reg)
+{
+    rs_str p = RS_STR_INIT;
+    char *text = NULL;
+    size_t len = 0;
+    cache_path(&p, reg);
+    if (rs_str_error(&p) || rs_file_read(&text, &len, p.ptr, NULL) != 0)
+        goto done;
+    char *line = text, *end = text + len;
+    char tiphex[GIT_OID_HEXSZ + 1];
+    unsigned long nc = 0, nch = 0;
+    int used = 0;
+    if (sscanf(line, "rosetta-versions 1 %40s %lu %lu%n", tiphex, &nc, &nch, &used) != 3 ||
+        git_oid_fromstr(tip, tiphex) < 0 || nc > 100000000ul || nch > 100000000ul)
+        goto done;
+    line = memchr(line, '\n', (size_t)(end - line));
+    for (unsigned long i = 0; line && i < nc; i++) {
+        git_oid c;
+        line++;
+        if (end - line < GIT_OID_HEXSZ || git_oid_fromstrn(&c, line, GIT_OID_HEXSZ) < 0 ||
+            rs_vec_push(commits, &c))
+            goto bad;
+        line = memchr(line, '\n', (size_t)(end - line));
+    }
+    for (unsigned long i = 0; line && i < nch; i++) {
+        line++;
+        char *nl = memchr(line, '\n', (size_t)(end - line));
+        char *sp = nl ? memchr(line, ' ', (size_t)(nl - line)) : NULL;
+        if (!sp)
+            goto bad;
+        unsigned long idx = strtoul(line, NULL, 10);
+        struct hist_change ch;
+        ch.idx = idx;
+        ch.name = rs_strndup(sp + 1, (size_t)(nl - sp - 1));
+        if (idx >= nc || !ch.name || rs_vec_push(changes, &ch)) {
+            rs_free((char *)ch.name);
+            goto bad;
+        }
+        line = nl;
+    }
+    if (commits->len == nc && changes->len == nch)
+        goto done;
+bad:
+    for (size_t i = 0; i < changes->len; i++)
+        rs_free((char *)RS_VEC_AT(changes, struct hist_change, i).name);
+    changes->len = 0;
+    commits->len = 0;
+done:
+    rs_free(text);
+    rs_str_free(&p);
+}
+
+static void save_cache(rs_registry *reg, const struct history *h)
+{
+    rs_str t = RS_STR_INIT, p = RS_STR_INIT;
+    char hex[GIT_OID_HEXSZ + 1];
+    rs_str_appendf(&t, "rosetta-versions 1 %s %zu %zu\n", git_oid_tostr(hex, sizeof hex, &h->tip),
+                   h->ncommits, h->nchanges);
+    for (size_t i = 0; i < h->ncommits; i++)
+        rs_str_appendf(&t, "%s\n", git_oid_tostr(hex, sizeof hex, &h->commits[i]));
+    for (size_t i = 0; i < h->nchanges; i++)
+        rs_str_appendf(&t, "%zu %s\n", h->changes[i].idx, h->changes[i].name);
+    cache_path(&p, reg);
+    if (!rs_str_error(&t) && !rs_str_error(&p))
+        (void)rs_file_write_atomic(p.ptr, t.ptr, t.len, NULL); /* best effort: a cache */
+    rs_str_free(&t);
+    rs_str_free(&p);
+}
+
+static int build(struct history **out, rs_registry *reg, const git_oid *tip, int use_cache,
+                 rs_error *err)
 {
     struct walk w;
     memset(&w, 0, sizeof w);
     w.reg = reg;
     w.err = err;
     rs_vec_init(&w.changes, sizeof(struct hist_change));
-    rs_vec commits = RS_VEC_INIT(git_oid), trees = RS_VEC_INIT(git_oid);
+    rs_vec commits = RS_VEC_INIT(git_oid), fresh = RS_VEC_INIT(git_oid);
     rs_str prefix = RS_STR_INIT;
     struct history *h = NULL;
+    git_tree *prev_t = NULL, *cur_t = NULL;
     size_t *tmp = NULL;
+    git_oid cached_tip;
     int rc = 0;
+    memset(&cached_tip, 0, sizeof cached_tip);
+    if (use_cache)
+        load_cache(&commits, &w.changes, &cached_tip, reg);
+    /* Walk back from the tip to the cached tip (or the root): these commits are new. */
     git_oid cur;
     git_oid_cpy(&cur, tip);
+    int found = 0;
     for (;;) {
+        if (commits.len && git_oid_equal(&cur, &cached_tip)) {
+            found = 1;
+            break;
+        }
         git_commit *c = NULL;
         int grc = git_commit_lookup(&c, reg->repo, &cur);
         if (grc < 0) {
@@ -190,7 +298,7 @@ static int build(struct history **out, rs_registry *reg, const git_oid *tip, rs_
             rc = reg_git_fail(err, grc, "commit %s is missing or corrupt in %s", hex, reg->root);
             goto done;
         }
-        if (rs_vec_push(&commits, &cur) || rs_vec_push(&trees, git_commit_tree_id(c))) {
+        if (rs_vec_push(&fresh, &cur)) {
             git_commit_free(c);
             rc = rs_error_set(err, RS_ENOMEM, "out of memory walking the history");
             goto done;
@@ -202,33 +310,57 @@ static int build(struct history **out, rs_registry *reg, const git_oid *tip, rs_
         if (!p)
             break;
     }
-    size_t n = commits.len;
-    git_oid *cs = commits.items, *ts = trees.items;
-    for (size_t i = 0; i < n / 2; i++) {
-        git_oid t = cs[i];
-        cs[i] = cs[n - 1 - i];
-        cs[n - 1 - i] = t;
-        t = ts[i];
-        ts[i] = ts[n - 1 - i];
-        ts[n - 1 - i] = t;
+    if (!found) { /* no usable cache: everything is new */
+        for (size_t i = 0; i < w.changes.len; i++)
+            rs_free((char *)RS_VEC_AT(&w.changes, struct hist_change, i).name);
+        w.changes.len = 0;
+        commits.len = 0;
     }
+    size_t base = commits.len, nf = fresh.len;
+    if (rs_vec_reserve(&commits, nf)) {
+        rc = rs_error_set(err, RS_ENOMEM, "out of memory walking the history");
+        goto done;
+    }
+    for (size_t i = nf; i-- > 0;)
+        rs_vec_push(&commits, &RS_VEC_AT(&fresh, git_oid, i));
+    size_t n = commits.len;
+    git_oid *cs = commits.items;
     git_oid prev;
     memset(&prev, 0, sizeof prev);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = base ? base - 1 : 0; nf && i < n; i++) {
+        git_commit *c = NULL;
         git_oid pt;
-        if ((rc = prompts_tree(&pt, reg, &ts[i], err)))
+        int grc = git_commit_lookup(&c, reg->repo, &cs[i]);
+        if (grc < 0) {
+            rc = reg_git_fail(err, grc, "a commit is missing or corrupt in %s", reg->root);
             goto done;
-        if (!git_oid_equal(&pt, &prev)) {
-            w.idx = i;
-            w.first_of_commit = w.changes.len;
-            rs_str_reset(&prefix);
-            rs_str_puts(&prefix, "");
-            rc = diff_trees(&w, git_oid_is_zero(&prev) ? NULL : &prev,
-                            git_oid_is_zero(&pt) ? NULL : &pt, &prefix);
-            if (rc)
-                goto done;
         }
+        rc = prompts_tree(&pt, reg, git_commit_tree_id(c), err);
+        git_commit_free(c);
+        if (rc)
+            goto done;
+        if (base && i == base - 1) { /* the cached tip: only the starting point */
+            prev = pt;
+            if (!git_oid_is_zero(&pt) && (rc = lookup_tree(&prev_t, reg, &pt, err)))
+                goto done;
+            continue;
+        }
+        if (git_oid_equal(&pt, &prev))
+            continue;
+        /* keep the previous prompts/ tree loaded: each tree is parsed once, not twice */
+        if (!git_oid_is_zero(&pt) && (rc = lookup_tree(&cur_t, reg, &pt, err)))
+            goto done;
+        w.idx = i;
+        w.first_of_commit = w.changes.len;
+        rs_str_reset(&prefix);
+        rs_str_puts(&prefix, "");
+        rc = diff_loaded(&w, prev_t, cur_t, &prefix);
+        git_tree_free(prev_t);
+        prev_t = cur_t;
+        cur_t = NULL;
         prev = pt;
+        if (rc)
+            goto done;
     }
     h = rs_calloc(1, sizeof *h);
     tmp = rs_malloc((n ? n : 1) * sizeof *tmp);
@@ -248,14 +380,18 @@ static int build(struct history **out, rs_registry *reg, const git_oid *tip, rs_
     w.changes.items = NULL;
     w.changes.len = 0;
     qsort(h->changes, h->nchanges, sizeof *h->changes, cmp_change);
+    if (use_cache && nf)
+        save_cache(reg, h);
     *out = h;
     h = NULL;
 done:
+    git_tree_free(prev_t);
+    git_tree_free(cur_t);
     for (size_t i = 0; i < w.changes.len; i++)
         rs_free((char *)RS_VEC_AT(&w.changes, struct hist_change, i).name);
     rs_vec_free(&w.changes);
     rs_vec_free(&commits);
-    rs_vec_free(&trees);
+    rs_vec_free(&fresh);
     rs_str_free(&prefix);
     rs_free(tmp);
     reg_history_free(h);
@@ -270,7 +406,7 @@ int reg_history(const struct history **out, rs_registry *reg, const git_oid *tip
         return 0;
     }
     struct history *h = NULL;
-    int rc = build(&h, reg, tip, err);
+    int rc = build(&h, reg, tip, 1, err);
     if (rc)
         return rc;
     reg_history_free(reg->hist);
@@ -340,7 +476,7 @@ int reg_version_at(int *version, rs_registry *reg, const char *name, const git_o
     }
     /* A commit off the branch's first-parent chain (a tag, another branch): its own chain. */
     struct history *own = NULL;
-    if ((rc = build(&own, reg, commit, err)))
+    if ((rc = build(&own, reg, commit, 0, err)))
         return rc;
     *version = count_upto(own, name, own->ncommits - 1);
     reg_history_free(own);

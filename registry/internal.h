@@ -65,6 +65,8 @@ struct rs_registry {
     struct history *hist;   /* for the last tip asked for */
     git_oid labels_blob;    /* cache of labels.yaml, keyed by blob */
     cJSON *labels;
+    const cJSON **lindex; /* labels' members sorted by name, for lookups in big registries */
+    size_t nlindex;
     int have_labels;
     struct pfiles *pcache[PFILES_CACHE];
     size_t pcache_next;
@@ -113,6 +115,8 @@ int reg_pfile_targets(const cJSON **out, rs_registry *reg, struct pfile *f, rs_e
    call). A missing file is {}. Invalid YAML or shape is RS_ESYNTAX with labels.yaml:LINE:COL. */
 int reg_labels_at(const cJSON **out, rs_registry *reg, const git_oid *commit, rs_error *err);
 void reg_pfiles_free(struct pfiles *pf);
+/* The {label: sha} of name in labels (as returned by reg_labels_at), or NULL. */
+const cJSON *reg_labels_for(rs_registry *reg, const cJSON *labels, const char *name);
 int reg_labels_parse(cJSON **out, const char *src, size_t len, const char *file, rs_error *err);
 
 /* The author's signature: $GIT_AUTHOR_NAME/EMAIL, else git config, else $USER@localhost. */

@@ -19,6 +19,20 @@ struct anchor {
     cJSON *node; /* a private copy, duplicated at each alias */
 };
 
+struct keymark {
+    const char *key; /* the member's name, owned by the mapping node */
+    yaml_mark_t mark;
+};
+
+static int cmp_keymark(const void *a, const void *b)
+{
+    const struct keymark *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    if (c)
+        return c;
+    return x->mark.index < y->mark.index ? -1 : x->mark.index > y->mark.index;
+}
+
 struct reader {
     yaml_parser_t parser;
     const char *text;
@@ -136,6 +150,8 @@ static int read_node(struct reader *r, yaml_event_t *ev, cJSON **out, int depth)
     int rc = 0;
     cJSON *node = NULL;
     const char *anchor = NULL;
+    struct keymark *keys = NULL;
+    size_t nkeys = 0, capkeys = 0;
     yaml_event_t child;
     memset(&child, 0, sizeof child);
     *out = NULL;
@@ -214,6 +230,17 @@ static int read_node(struct reader *r, yaml_event_t *ev, cJSON **out, int depth)
                 goto done;
             if (child.type == YAML_MAPPING_END_EVENT) {
                 yaml_event_delete(&child);
+                /* duplicate keys, found by sorting (a big labels.yaml has thousands) */
+                if (nkeys > 1) {
+                    qsort(keys, nkeys, sizeof *keys, cmp_keymark);
+                    for (size_t i = 1; i < nkeys; i++) {
+                        if (strcmp(keys[i - 1].key, keys[i].key) == 0) {
+                            rc = fail_at(r, RS_ESYNTAX, keys[i].mark, "duplicate key '%s'",
+                                         keys[i].key);
+                            goto done;
+                        }
+                    }
+                }
                 break;
             }
             if (child.type != YAML_SCALAR_EVENT) {
@@ -226,11 +253,6 @@ static int read_node(struct reader *r, yaml_event_t *ev, cJSON **out, int depth)
             memset(&child, 0, sizeof child);
             if (!key) {
                 rc = rs_error_set(r->err, RS_ENOMEM, "out of memory reading YAML");
-                goto done;
-            }
-            if (cJSON_GetObjectItemCaseSensitive(node, key)) {
-                rc = fail_at(r, RS_ESYNTAX, key_mark, "duplicate key '%s'", key);
-                rs_free(key);
                 goto done;
             }
             cJSON *value = NULL;
@@ -247,6 +269,21 @@ static int read_node(struct reader *r, yaml_event_t *ev, cJSON **out, int depth)
                 goto done;
             }
             rs_free(key);
+            if (nkeys == capkeys) {
+                size_t ncap = capkeys ? capkeys * 2 : 16;
+                struct keymark *nk = rs_realloc(keys, ncap * sizeof *nk);
+                if (!nk) {
+                    rc = rs_error_set(r->err, RS_ENOMEM, "out of memory reading YAML");
+                    goto done;
+                }
+                keys = nk;
+                capkeys = ncap;
+            }
+            /* the last member added is the one just read */
+            cJSON *last = node->child ? node->child->prev : NULL;
+            keys[nkeys].key = last ? last->string : "";
+            keys[nkeys].mark = key_mark;
+            nkeys++;
         }
         break;
     default:
@@ -258,6 +295,7 @@ static int read_node(struct reader *r, yaml_event_t *ev, cJSON **out, int depth)
 done:
     /* child is either deleted already or zeroed, except after a failed read_node which deleted
        it itself; yaml_event_delete zeroes the event, so deleting twice is harmless. */
+    rs_free(keys);
     yaml_event_delete(&child);
     yaml_event_delete(ev);
     if (rc) {

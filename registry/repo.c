@@ -148,6 +148,7 @@ void rs_registry_free(rs_registry *reg)
         return;
     reg_history_free(reg->hist);
     cJSON_Delete(reg->labels);
+    rs_free(reg->lindex);
     for (size_t i = 0; i < PFILES_CACHE; i++)
         reg_pfiles_free(reg->pcache[i]);
     reg_compiled_free_all(reg);

@@ -107,7 +107,7 @@ static int unknown_spec(rs_registry *reg, const cJSON *labels, const char *name,
     const char *cands[64];
     size_t n = 0;
     const cJSON *l;
-    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(labels, name))
+    cJSON_ArrayForEach(l, reg_labels_for(reg, labels, name))
     {
         if (n < 64)
             cands[n++] = l->string;
@@ -214,7 +214,7 @@ int reg_resolve(rs_registry_ref **out, rs_registry *reg, const char *ref, rs_err
         if ((rc = reg_labels_at(&labels, reg, &tip, err)))
             goto done;
         const cJSON *l = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(labels, name), spec);
+            reg_labels_for(reg, labels, name), spec);
         if (cJSON_IsString(l)) {
             git_oid_fromstr(&commit, l->valuestring);
             if (!(r->label = rs_strdup(spec))) {
@@ -507,7 +507,7 @@ int rs_registry_list(char **json, rs_registry *reg, rs_error *err)
             goto done;
         cJSON *ls = cJSON_AddObjectToObject(o, "labels");
         const cJSON *l;
-        cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(labels, name))
+        cJSON_ArrayForEach(l, reg_labels_for(reg, labels, name))
             cJSON_AddStringToObject(ls, l->string, l->valuestring);
         const struct pfiles *pf = NULL;
         if ((rc = reg_pfiles(&pf, reg, &tip, name, err)))
@@ -549,7 +549,7 @@ int rs_registry_history(char **json, rs_registry *reg, const char *name, rs_erro
         return not_found_name(reg, &tip, name, err);
     if (!(out = cJSON_CreateArray()))
         return rs_error_set(err, RS_ENOMEM, "out of memory");
-    const cJSON *mine = cJSON_GetObjectItemCaseSensitive(labels, name);
+    const cJSON *mine = reg_labels_for(reg, labels, name);
     for (size_t i = count; i-- > 0;) {
         const git_oid *c = &h->commits[h->changes[first + i].idx];
         cJSON *o = cJSON_CreateObject();
@@ -636,7 +636,7 @@ int rs_registry_labels(char **json, rs_registry *reg, const char *name, rs_error
     int rc = rs_registry_check_name(name, err);
     if (rc || (rc = reg_tip(reg, &tip, NULL, err)) || (rc = reg_labels_at(&labels, reg, &tip, err)))
         return rc;
-    const cJSON *mine = cJSON_GetObjectItemCaseSensitive(labels, name);
+    const cJSON *mine = reg_labels_for(reg, labels, name);
     if (!mine) {
         const struct pfiles *pf = NULL;
         if (reg_pfiles(&pf, reg, &tip, name, NULL) != 0)

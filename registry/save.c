@@ -356,9 +356,29 @@ static int index_locked(rs_registry *reg, rs_error *err)
     return 0;
 }
 
-static int save_locked(char **json, rs_registry *reg, const char *branch,
+static int save_locked(cJSON **result, rs_registry *reg, const char *branch,
                        const char *const *paths, size_t npaths, const char *message,
                        rs_error *err);
+
+/* Versions are counted after the lock is released: the history walk is the slow part of a save
+   and needs no exclusion (the commit is immutable). */
+static int add_versions(cJSON *result, rs_registry *reg, rs_error *err)
+{
+    const char *hex = rs_json_string(result, "commit");
+    git_oid commit;
+    const cJSON *p;
+    if (!hex || git_oid_fromstr(&commit, hex) < 0)
+        return 0;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(result, "prompts"))
+    {
+        int v = 0;
+        int rc = reg_version_at(&v, reg, rs_json_string(p, "name"), &commit, err);
+        if (rc)
+            return rc;
+        cJSON_ReplaceItemInObjectCaseSensitive((cJSON *)p, "version", cJSON_CreateNumber(v));
+    }
+    return 0;
+}
 
 int rs_registry_save(char **json, rs_registry *reg, const char *const *paths, size_t npaths,
                      const char *message, rs_error *err)
@@ -375,17 +395,25 @@ int rs_registry_save(char **json, rs_registry *reg, const char *const *paths, si
             return rs_error_set(err, RS_EINVAL,
                                 "'%s' is not a path inside the registry's work tree", p ? p : "");
     }
+    cJSON *result = NULL;
     int rc = reg_need_branch(reg, &branch, err);
     if (rc == 0 && (rc = reg_lock(&fd, reg, err)) == 0) {
-        rc = save_locked(json, reg, branch, paths, npaths, message, err);
+        rc = save_locked(&result, reg, branch, paths, npaths, message, err);
         reg_unlock(fd, reg);
     }
     reg_invalidate(reg);
+    if (rc == 0)
+        rc = add_versions(result, reg, err);
+    if (rc == 0 && json) {
+        rc = reg_json_out(json, result, err);
+        result = NULL;
+    }
+    cJSON_Delete(result);
     rs_free(branch);
     return rc;
 }
 
-static int save_locked(char **json, rs_registry *reg, const char *branch,
+static int save_locked(cJSON **result, rs_registry *reg, const char *branch,
                        const char *const *paths, size_t npaths, const char *message,
                        rs_error *err)
 {
@@ -484,9 +512,6 @@ static int save_locked(char **json, rs_registry *reg, const char *branch,
         cJSON_ArrayForEach(it, arr) seen |= strcmp(rs_json_string(it, "name"), name) == 0;
         if (seen)
             continue;
-        int v = 0;
-        if ((rc = reg_version_at(&v, reg, name, &commit, err)))
-            goto done;
         cJSON *o = cJSON_CreateObject();
         if (!o || !cJSON_AddItemToArray(arr, o)) {
             cJSON_Delete(o);
@@ -494,17 +519,15 @@ static int save_locked(char **json, rs_registry *reg, const char *branch,
             goto done;
         }
         cJSON_AddStringToObject(o, "name", name);
-        cJSON_AddNumberToObject(o, "version", v);
+        cJSON_AddNumberToObject(o, "version", 0); /* counted by add_versions */
         cJSON_AddStringToObject(o, "commit", hex);
         const struct pfiles *pf = NULL;
         cJSON_AddBoolToObject(o, "deleted", reg_pfiles(&pf, reg, &commit, name, NULL) != 0 ||
                                                 !pf->has_base);
     }
 emit:
-    if (json) {
-        rc = reg_json_out(json, out, err);
-        out = NULL;
-    }
+    *result = out;
+    out = NULL;
 done:
     cJSON_Delete(out);
     git_tree_free(tt);

@@ -350,6 +350,44 @@ done:
     return rc;
 }
 
+static int cmp_member(const void *a, const void *b)
+{
+    return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
+}
+
+/* Index reg->labels by name: resolving NAME@LABEL in a registry of thousands of prompts must
+   not scan them all. Without memory for the index, lookups fall back to a scan. */
+static void index_labels(rs_registry *reg)
+{
+    rs_free(reg->lindex);
+    reg->lindex = NULL;
+    reg->nlindex = 0;
+    int n = cJSON_GetArraySize(reg->labels);
+    if (n < 16 || !(reg->lindex = rs_malloc((size_t)n * sizeof *reg->lindex)))
+        return;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, reg->labels) reg->lindex[reg->nlindex++] = it;
+    qsort(reg->lindex, reg->nlindex, sizeof *reg->lindex, cmp_member);
+}
+
+const cJSON *reg_labels_for(rs_registry *reg, const cJSON *labels, const char *name)
+{
+    if (labels != reg->labels || !reg->lindex)
+        return cJSON_GetObjectItemCaseSensitive(labels, name);
+    size_t lo = 0, hi = reg->nlindex;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(reg->lindex[mid]->string, name);
+        if (c == 0)
+            return reg->lindex[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
 int reg_labels_at(const cJSON **out, rs_registry *reg, const git_oid *commit, rs_error *err)
 {
     git_oid blob;
@@ -365,6 +403,7 @@ int reg_labels_at(const cJSON **out, rs_registry *reg, const git_oid *commit, rs
             reg->labels = cJSON_CreateObject();
             memset(&reg->labels_blob, 0, sizeof reg->labels_blob);
             reg->have_labels = reg->labels != NULL;
+            index_labels(reg);
         }
         if (!reg->labels)
             return rs_error_set(err, RS_ENOMEM, "out of memory");
@@ -397,6 +436,7 @@ int reg_labels_at(const cJSON **out, rs_registry *reg, const git_oid *commit, rs
     doc = NULL;
     git_oid_cpy(&reg->labels_blob, &blob);
     reg->have_labels = 1;
+    index_labels(reg);
     *out = reg->labels;
 done:
     cJSON_Delete(doc);

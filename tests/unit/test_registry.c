@@ -356,6 +356,29 @@ static void save_counts_versions_like_git(void **state)
     rs_free(hist);
     rs_free(sha1);
     rs_free(shown);
+    /* the versions cache: a fresh handle reads it, a damaged one is rebuilt, both agree */
+    char *cache = run(0, "head -c 19 '%s/.git/rosetta-versions'", root(f));
+    assert_string_equal(cache, "rosetta-versions 1 ");
+    rs_free(cache);
+    for (int damage = 0; damage < 3; damage++) {
+        if (damage == 1)
+            write_file(root(f), ".git/rosetta-versions", "rosetta-versions 1 garbage\n");
+        if (damage == 2)
+            write_file(root(f), ".git/rosetta-versions",
+                       "rosetta-versions 1 0123456789012345678901234567890123456789 1 1\n"
+                       "0123456789012345678901234567890123456789\n0 greet\n");
+        rs_registry *fresh = NULL;
+        assert_rs_ok(rs_registry_open(&fresh, root(f), &err), &err);
+        assert_rs_ok(rs_registry_resolve(&r, fresh, "greet@v2", &err), &err);
+        assert_rs_ok(rs_registry_ref_version(&v, fresh, r, &err), &err);
+        assert_int_equal(v, 2);
+        rs_registry_ref_free(r);
+        assert_rs_ok(rs_registry_resolve(&r, fresh, "greet", &err), &err);
+        assert_rs_ok(rs_registry_ref_version(&v, fresh, r, &err), &err);
+        assert_int_equal(v, 3);
+        rs_registry_ref_free(r);
+        rs_registry_free(fresh);
+    }
     char *fsck = run(0, "git -C '%s' fsck --strict 2>&1 && git -C '%s' status --porcelain",
                      root(f), root(f));
     assert_null(strstr(fsck, "error"));
