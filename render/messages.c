@@ -26,9 +26,9 @@ typedef struct msg_source {
     char *role;        /* NULL when the history message had none */
     cJSON *role_value; /* a history message's role as given (any JSON value), or NULL */
     rs_str source;
-    cJSON *content;    /* a history message's content, NULL otherwise */
+    cJSON *content;        /* a history message's content, NULL otherwise */
     cJSON *history_source; /* a history message's "source" member */
-    cJSON *metadata;   /* NULL when none */
+    cJSON *metadata;       /* NULL when none */
 } msg_source;
 
 static int starts(const char *s, size_t n, const char *prefix)
@@ -344,8 +344,8 @@ static int has_history(const cJSON *messages)
 {
     for (const cJSON *m = messages->child; m; m = m->next) {
         const cJSON *meta = cJSON_GetObjectItemCaseSensitive(m, "metadata");
-        const cJSON *p = cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "purpose")
-                                              : NULL;
+        const cJSON *p =
+            cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "purpose") : NULL;
         if (cJSON_IsString(p) && strcmp(p->valuestring, "history") == 0)
             return 1;
     }

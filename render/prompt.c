@@ -27,33 +27,33 @@
 #include <sys/stat.h>
 
 struct rs_prompt {
-    char *src;               /* the source, copied */
+    char *src; /* the source, copied */
     size_t len;
-    char *filename;          /* NULL when none was given */
+    char *filename; /* NULL when none was given */
     rs_frontmatter fm;
-    rs_yaml_doc doc;         /* the frontmatter; doc.root NULL without one */
-    cJSON *parsed;           /* parseDocument(source) without `template` */
-    cJSON *schemas;          /* named schemas, copied; may be NULL */
-    cJSON *metadata;         /* renderMetadata(source): options not applied */
-    cJSON *render_base;      /* metadata without `input`: what render prints beside messages */
-    const cJSON *fm_default; /* frontmatter input.default (in parsed), NULL when none */
+    rs_yaml_doc doc;           /* the frontmatter; doc.root NULL without one */
+    cJSON *parsed;             /* parseDocument(source) without `template` */
+    cJSON *schemas;            /* named schemas, copied; may be NULL */
+    cJSON *metadata;           /* renderMetadata(source): options not applied */
+    cJSON *render_base;        /* metadata without `input`: what render prints beside messages */
+    const cJSON *fm_default;   /* frontmatter input.default (in parsed), NULL when none */
     const cJSON *input_schema; /* converted input.schema (in metadata), NULL when none */
     rs_hbs_template *tpl;
-    cJSON *partial_files;    /* partial name -> file it was read from (partials_dir) */
+    cJSON *partial_files;               /* partial name -> file it was read from (partials_dir) */
     const rs_prompt_compile_opts *opts; /* during compile only */
-    int body_line, body_col; /* where the template starts in the file */
+    int body_line, body_col;            /* where the template starts in the file */
     char hash[RS_SHA256_HEX_SIZE];
 };
 
-static const char *const reserved_keys[] = {"config", "description", "ext",    "input",
-                                            "model",  "name",        "output", "raw",
-                                            "toolDefs", "tools",     "variant", "version"};
+static const char *const reserved_keys[] = {"config",   "description", "ext",     "input",
+                                            "model",    "name",        "output",  "raw",
+                                            "toolDefs", "tools",       "variant", "version"};
 
 /* Members of Object.prototype: the reference looks tool names up in a plain object, so these
  * names find a function (printed as null) or, for __proto__, the prototype itself ({}). */
 static const char *const proto_functions[] = {
-    "constructor",      "hasOwnProperty",   "isPrototypeOf",    "propertyIsEnumerable",
-    "toLocaleString",   "toString",         "valueOf",          "__defineGetter__",
+    "constructor",      "hasOwnProperty",   "isPrototypeOf",   "propertyIsEnumerable",
+    "toLocaleString",   "toString",         "valueOf",         "__defineGetter__",
     "__defineSetter__", "__lookupGetter__", "__lookupSetter__"};
 
 static int oom(rs_error *err)
@@ -149,8 +149,7 @@ static int parse_document(rs_prompt *p, rs_error *err)
     int rc = 0;
     p->parsed = parsed;
     if (!parsed || !cJSON_AddObjectToObject(parsed, "ext") ||
-        !cJSON_AddObjectToObject(parsed, "metadata") ||
-        !cJSON_AddObjectToObject(parsed, "config"))
+        !cJSON_AddObjectToObject(parsed, "metadata") || !cJSON_AddObjectToObject(parsed, "config"))
         return oom(err);
     if (!p->fm.has_frontmatter)
         return 0;
@@ -252,8 +251,8 @@ static int resolve_tools(cJSON *out, rs_error *err)
 
 /* renderPicoschema for one of input/output. `located` is the frontmatter's own value of
  * meta[key].schema when the metadata still holds it unchanged (errors then get a location). */
-static int convert_schema(cJSON *meta, const char *key, const rs_prompt *p,
-                          const cJSON *located, rs_error *err)
+static int convert_schema(cJSON *meta, const char *key, const rs_prompt *p, const cJSON *located,
+                          rs_error *err)
 {
     cJSON *holder = cJSON_GetObjectItemCaseSensitive(meta, key);
     if (!cJSON_IsObject(holder))
@@ -325,8 +324,8 @@ static int resolve_metadata(cJSON **out, const rs_prompt *p, const cJSON *option
     int own_output = !options || !cJSON_GetObjectItemCaseSensitive(options, "output");
     if ((rc = convert_schema(meta, "input", p, own_input ? frontmatter_schema(p, "input") : NULL,
                              err)) != 0 ||
-        (rc = convert_schema(meta, "output", p,
-                             own_output ? frontmatter_schema(p, "output") : NULL, err)) != 0)
+        (rc = convert_schema(meta, "output", p, own_output ? frontmatter_schema(p, "output") : NULL,
+                             err)) != 0)
         goto done;
     *out = meta;
     meta = NULL;
@@ -569,8 +568,7 @@ const char *rs_prompt_hash(const rs_prompt *p)
     return p->hash;
 }
 
-int rs_prompt_render_metadata(cJSON **out, const rs_prompt *p, const cJSON *options,
-                              rs_error *err)
+int rs_prompt_render_metadata(cJSON **out, const rs_prompt *p, const cJSON *options, rs_error *err)
 {
     *out = NULL;
     if (!options) {
@@ -670,8 +668,8 @@ int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const c
     if (ro->apply_input_default && p->fm_default && js_assign_ref(context, p->fm_default) != 0)
         goto nomem;
     const cJSON *oin = options ? cJSON_GetObjectItemCaseSensitive(options, "input") : NULL;
-    const cJSON *odef = cJSON_IsObject(oin) ? cJSON_GetObjectItemCaseSensitive(oin, "default")
-                                            : NULL;
+    const cJSON *odef =
+        cJSON_IsObject(oin) ? cJSON_GetObjectItemCaseSensitive(oin, "default") : NULL;
     if (rs_js_truthy(odef) && js_assign_ref(context, odef) != 0)
         goto nomem;
     const cJSON *input = data ? cJSON_GetObjectItemCaseSensitive(data, "input") : NULL;

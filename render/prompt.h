@@ -6,8 +6,8 @@
  * RenderedPrompt (as the reference prints it): the resolved metadata (name, variant, model,
  * config, input, output, tools, toolDefs, ext, raw, metadata, ...) plus
  *   "messages": [{"role": "system"|"user"|"model"|"tool", "content": [part...], "metadata"?: {}}]
- * where a part is {"text": ".."} | {"media": {"url": "..", "contentType"?: ".."}} | {"metadata": {..}}
- * (history messages carry "metadata": {"purpose": "history"}).
+ * where a part is {"text": ".."} | {"media": {"url": "..", "contentType"?: ".."}} | {"metadata":
+ * {..}} (history messages carry "metadata": {"purpose": "history"}).
  */
 #ifndef RS_RENDER_PROMPT_H
 #define RS_RENDER_PROMPT_H
@@ -24,25 +24,31 @@ typedef struct rs_prompt_compile_opts {
     const char *filename;            /* for error locations; may be NULL */
     rs_hbs_partial_resolver resolve; /* partials; may be NULL */
     void *resolve_userdata;
-    const cJSON *schemas;            /* named types for Picoschema ({"Name": JSON Schema}); may be NULL */
-    const char *partials_dir;        /* when resolve is NULL or does not find a partial: partial
-                                        "a/b" is DIR/a/_b.prompt (as the reference's command
-                                        line); errors inside it name that file. May be NULL. */
+    const cJSON *schemas;     /* named types for Picoschema ({"Name": JSON Schema}); may be NULL */
+    const char *partials_dir; /* when resolve is NULL or does not find a partial: partial
+                                 "a/b" is DIR/a/_b.prompt (as the reference's command
+                                 line); errors inside it name that file. May be NULL. */
 } rs_prompt_compile_opts;
 
-#define RS_PROMPT_COMPILE_OPTS_INIT {NULL, NULL, NULL, NULL, NULL}
+#define RS_PROMPT_COMPILE_OPTS_INIT                                                                \
+    {                                                                                              \
+        NULL, NULL, NULL, NULL, NULL                                                               \
+    }
 
 typedef struct rs_prompt_render_opts {
-    int strict;               /* validate the input against input.schema; refuse invalid input */
-    int apply_input_default;  /* apply frontmatter input.default (1 by default; 0 = reference) */
-    int share_metadata;       /* 1: the result's metadata members (config, output, raw, ...) refer
-                                 to p's instead of being copied, as the reference's shallow
-                                 `{...metadata, messages}` does: faster, but the result must
-                                 not outlive p and those members must not be modified.
-                                 cJSON_Delete on the result stays correct. 0 by default. */
+    int strict;              /* validate the input against input.schema; refuse invalid input */
+    int apply_input_default; /* apply frontmatter input.default (1 by default; 0 = reference) */
+    int share_metadata;      /* 1: the result's metadata members (config, output, raw, ...) refer
+                                to p's instead of being copied, as the reference's shallow
+                                `{...metadata, messages}` does: faster, but the result must
+                                not outlive p and those members must not be modified.
+                                cJSON_Delete on the result stays correct. 0 by default. */
 } rs_prompt_render_opts;
 
-#define RS_PROMPT_RENDER_OPTS_INIT {0, 1, 0}
+#define RS_PROMPT_RENDER_OPTS_INIT                                                                 \
+    {                                                                                              \
+        0, 1, 0                                                                                    \
+    }
 
 /* Split, parse and compile a .prompt source. The result is immutable and thread-safe to render. */
 int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,
@@ -64,7 +70,6 @@ int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const c
                      const rs_prompt_render_opts *ro, rs_error *err);
 
 /* renderMetadata: the metadata with options merged over it. *out owned by the caller. */
-int rs_prompt_render_metadata(cJSON **out, const rs_prompt *p, const cJSON *options,
-                              rs_error *err);
+int rs_prompt_render_metadata(cJSON **out, const rs_prompt *p, const cJSON *options, rs_error *err);
 
 #endif

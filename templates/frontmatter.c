@@ -17,7 +17,12 @@ size_t rs_js_space_at(const char *s, size_t len, size_t i)
     const unsigned char *u = (const unsigned char *)s + i;
     size_t left = len - i;
     switch (u[0]) {
-    case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
+    case '\t':
+    case '\n':
+    case '\v':
+    case '\f':
+    case '\r':
+    case ' ':
         return 1;
     case 0xC2:
         return left >= 2 && u[1] == 0xA0 ? 2 : 0;
@@ -26,8 +31,8 @@ size_t rs_js_space_at(const char *s, size_t len, size_t i)
     case 0xE2:
         if (left < 3)
             return 0;
-        if (u[1] == 0x80 && ((u[2] >= 0x80 && u[2] <= 0x8A) || u[2] == 0xA8 || u[2] == 0xA9 ||
-                             u[2] == 0xAF))
+        if (u[1] == 0x80 &&
+            ((u[2] >= 0x80 && u[2] <= 0x8A) || u[2] == 0xA8 || u[2] == 0xA9 || u[2] == 0xAF))
             return 3;
         return u[1] == 0x81 && u[2] == 0x9F ? 3 : 0;
     case 0xE3:

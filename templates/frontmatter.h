@@ -18,7 +18,7 @@ typedef struct rs_frontmatter {
     int has_frontmatter; /* 1: yaml is the frontmatter text (not empty) */
     size_t yaml_off;     /* byte offset of the frontmatter text in the source */
     size_t yaml_len;
-    size_t body_off;     /* byte offset of the template in the source */
+    size_t body_off; /* byte offset of the template in the source */
     size_t body_len;
 } rs_frontmatter;
 

@@ -309,8 +309,8 @@ static int check_object(vctx *c, const cJSON *schema, const cJSON *v, rs_str *pa
     const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
     const cJSON *extra = cJSON_GetObjectItemCaseSensitive(schema, "additionalProperties");
     for (const cJSON *m = v->child; m; m = m->next) {
-        const cJSON *ps = cJSON_IsObject(props) ? cJSON_GetObjectItemCaseSensitive(props, m->string)
-                                                : NULL;
+        const cJSON *ps =
+            cJSON_IsObject(props) ? cJSON_GetObjectItemCaseSensitive(props, m->string) : NULL;
         if (ps) {
             if ((rc = validate_child(c, ps, m, path, m->string, 0)) != 0)
                 return rc;
@@ -425,8 +425,7 @@ done:
     return rc;
 }
 
-int rs_jsonschema_validate(const cJSON *schema, const cJSON *value, const char *root,
-                           rs_error *err)
+int rs_jsonschema_validate(const cJSON *schema, const cJSON *value, const char *root, rs_error *err)
 {
     vctx c = {schema, err, 0};
     rs_str path = RS_STR_INIT;

@@ -172,8 +172,7 @@ static int js_set(cJSON *target, const char *key, cJSON *v)
 
 /* A named schema, copied (with the description set when there is one). `at` is the string
  * naming it, for errors. */
-static int resolve_named(cJSON **out, ctx *c, const cJSON *at, const char *name,
-                         const char *desc)
+static int resolve_named(cJSON **out, ctx *c, const cJSON *at, const char *name, const char *desc)
 {
     const cJSON *v = c->named ? cJSON_GetObjectItemCaseSensitive(c->named, name) : NULL;
     *out = NULL;
@@ -509,9 +508,9 @@ int rs_picoschema(cJSON **out, const cJSON *schema, const rs_pico_opts *opts, rs
     }
     if (cJSON_IsObject(schema)) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(schema, "type");
-        if (cJSON_IsString(t) && (is_scalar_type(t->valuestring) ||
-                                  strcmp(t->valuestring, "object") == 0 ||
-                                  strcmp(t->valuestring, "array") == 0)) {
+        if (cJSON_IsString(t) &&
+            (is_scalar_type(t->valuestring) || strcmp(t->valuestring, "object") == 0 ||
+             strcmp(t->valuestring, "array") == 0)) {
             *out = cJSON_Duplicate(schema, 1);
             rc = *out ? 0 : oom(&c);
             goto done;

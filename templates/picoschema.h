@@ -27,12 +27,15 @@
 #include <cjson/cJSON.h>
 
 typedef struct rs_pico_opts {
-    const cJSON *named;       /* {"Name": JSON Schema}; may be NULL */
-    const char *where;        /* "input.schema", for errors without a location; may be NULL */
-    const rs_yaml_doc *doc;   /* when schema is part of doc->root: errors get its locations */
+    const cJSON *named;     /* {"Name": JSON Schema}; may be NULL */
+    const char *where;      /* "input.schema", for errors without a location; may be NULL */
+    const rs_yaml_doc *doc; /* when schema is part of doc->root: errors get its locations */
 } rs_pico_opts;
 
-#define RS_PICO_OPTS_INIT {NULL, NULL, NULL}
+#define RS_PICO_OPTS_INIT                                                                          \
+    {                                                                                              \
+        NULL, NULL, NULL                                                                           \
+    }
 
 /*
  * Convert `schema` (Picoschema or JSON Schema). *out is NULL when the reference's result is null

@@ -19,39 +19,39 @@
 enum { KEY_STR = 's', KEY_NUM = 'n', KEY_NAN = 'N', KEY_BOOL = 'b', KEY_NULL = 'z' };
 
 typedef struct member {
-    char kind;           /* KEY_* */
-    char *name;          /* the property name (rs_malloc) */
-    yaml_mark_t mark;    /* where the key is */
+    char kind;        /* KEY_* */
+    char *name;       /* the property name (rs_malloc) */
+    yaml_mark_t mark; /* where the key is */
 } member;
 
 typedef struct frame {
-    cJSON *node;         /* the array or object being filled */
+    cJSON *node; /* the array or object being filled */
     int is_map;
-    char *key;           /* the pending key of a mapping (rs_malloc), NULL when a key is expected */
+    char *key; /* the pending key of a mapping (rs_malloc), NULL when a key is expected */
     char key_kind;
     yaml_mark_t key_mark;
-    yaml_mark_t mark;    /* where the collection starts */
-    rs_vec members;      /* member: every key seen, in order (the YAML keys, not the JS ones) */
-    char *anchor;        /* the collection's anchor, copied at its end */
+    yaml_mark_t mark; /* where the collection starts */
+    rs_vec members;   /* member: every key seen, in order (the YAML keys, not the JS ones) */
+    char *anchor;     /* the collection's anchor, copied at its end */
 } frame;
 
 typedef struct anchor {
     char *name;
-    cJSON *value;        /* a private copy */
-    size_t nodes;        /* values in it, for the alias budget */
+    cJSON *value; /* a private copy */
+    size_t nodes; /* values in it, for the alias budget */
 } anchor;
 
 typedef struct builder {
     const rs_yaml_opts *opts;
     rs_error *err;
-    rs_vec stack;        /* frame */
-    rs_vec anchors;      /* anchor */
-    rs_vec locs;         /* rs_yaml_loc */
+    rs_vec stack;   /* frame */
+    rs_vec anchors; /* anchor */
+    rs_vec locs;    /* rs_yaml_loc */
     cJSON *root;
     int have_root;
     int docs;
     size_t nodes, max_nodes;
-    const char *text;    /* the YAML text, for looking at the character an error points at */
+    const char *text; /* the YAML text, for looking at the character an error points at */
     size_t len;
 } builder;
 
@@ -314,8 +314,7 @@ int rs_js_set(cJSON *target, const char *key, cJSON *v)
 /* ---- errors ---- */
 
 /* The file location (1-based line, byte column) of a libyaml mark. */
-static void file_location(const rs_yaml_opts *o, unsigned mline, unsigned mcol, int *line,
-                          int *col)
+static void file_location(const rs_yaml_opts *o, unsigned mline, unsigned mcol, int *line, int *col)
 {
     *line = (int)mline + 1 + o->line_offset;
     *col = (int)mcol + 1;
@@ -329,8 +328,7 @@ static void file_location(const rs_yaml_opts *o, unsigned mline, unsigned mcol, 
             l++;
     }
     size_t i = off;
-    for (unsigned chars = 0; chars < mcol && i < len && src[i] != '\n' && src[i] != '\r';
-         chars++) {
+    for (unsigned chars = 0; chars < mcol && i < len && src[i] != '\n' && src[i] != '\r'; chars++) {
         i++;
         while (i < len && ((unsigned char)src[i] & 0xC0) == 0x80)
             i++;
@@ -338,8 +336,8 @@ static void file_location(const rs_yaml_opts *o, unsigned mline, unsigned mcol, 
     *col = (int)(i - off) + 1;
 }
 
-static int verror_at(const rs_yaml_opts *o, rs_error *err, int code, unsigned mline,
-                     unsigned mcol, const char *fmt, va_list ap)
+static int verror_at(const rs_yaml_opts *o, rs_error *err, int code, unsigned mline, unsigned mcol,
+                     const char *fmt, va_list ap)
 {
     char msg[RS_ERROR_MESSAGE_MAX];
     int n = vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -523,8 +521,7 @@ static int deliver(builder *b, cJSON *v, yaml_mark_t mark)
         member *m = &RS_VEC_AT(&f->members, member, i);
         if (m->kind == f->key_kind && m->kind != KEY_NAN && strcmp(m->name, f->key) == 0) {
             int line, col;
-            file_location(b->opts, (unsigned)m->mark.line, (unsigned)m->mark.column, &line,
-                          &col);
+            file_location(b->opts, (unsigned)m->mark.line, (unsigned)m->mark.column, &line, &col);
             rc = set_error_at(b, RS_ESYNTAX, f->key_mark,
                               "invalid frontmatter: duplicate key '%s' (first at %d:%d)", f->key,
                               line, col);
@@ -663,8 +660,8 @@ static int parse_error(builder *b, const yaml_parser_t *parser)
     yaml_mark_t pm = parser->problem_mark, cm = parser->context_mark;
     int line, col;
     file_location(b->opts, (unsigned)cm.line, (unsigned)cm.column, &line, &col);
-    if (strcmp(problem, "found character that cannot start any token") == 0 &&
-        pm.index < b->len && b->text[pm.index] == '\t')
+    if (strcmp(problem, "found character that cannot start any token") == 0 && pm.index < b->len &&
+        b->text[pm.index] == '\t')
         return set_error_at(b, RS_ESYNTAX, pm,
                             "invalid frontmatter: tabs are not allowed for indentation in YAML");
     if (context && strncmp(context, "while scanning ", 15) == 0)

@@ -24,14 +24,17 @@
 #include <stddef.h>
 
 typedef struct rs_yaml_opts {
-    const char *filename;  /* for error locations; may be NULL */
-    const char *file_src;  /* the whole file, for the error's source line; may be NULL */
+    const char *filename; /* for error locations; may be NULL */
+    const char *file_src; /* the whole file, for the error's source line; may be NULL */
     size_t file_len;
-    int line_offset;       /* lines before the YAML text in the file */
-    size_t max_nodes;      /* limit on values built (aliases count each copy); 0 = 1,000,000 */
+    int line_offset;  /* lines before the YAML text in the file */
+    size_t max_nodes; /* limit on values built (aliases count each copy); 0 = 1,000,000 */
 } rs_yaml_opts;
 
-#define RS_YAML_OPTS_INIT {NULL, NULL, 0, 0, 0}
+#define RS_YAML_OPTS_INIT                                                                          \
+    {                                                                                              \
+        NULL, NULL, 0, 0, 0                                                                        \
+    }
 
 /* Collections nested deeper than this are an error (RS_ELIMIT), as in cJSON's own parser. */
 #define RS_YAML_MAX_DEPTH 512

@@ -36,15 +36,18 @@ typedef int (*rs_prompt_partial_fn)(char **src, size_t *len, void *userdata, con
                                     rs_error *err);
 
 typedef struct rs_prompt_options {
-    const char *filename;         /* the source's name, for error locations; may be NULL */
-    const char *partials_dir;     /* partial "a/b" is DIR/a/_b.prompt; may be NULL */
+    const char *filename;          /* the source's name, for error locations; may be NULL */
+    const char *partials_dir;      /* partial "a/b" is DIR/a/_b.prompt; may be NULL */
     rs_prompt_partial_fn partials; /* asked before partials_dir; may be NULL */
     void *partials_userdata;
-    const char *schemas_json;     /* {"Name": JSON Schema} for Picoschema types; may be NULL */
-    const char *schemas_name;     /* where schemas_json came from, for its errors; may be NULL */
+    const char *schemas_json; /* {"Name": JSON Schema} for Picoschema types; may be NULL */
+    const char *schemas_name; /* where schemas_json came from, for its errors; may be NULL */
 } rs_prompt_options;
 
-#define RS_PROMPT_OPTIONS_INIT {NULL, NULL, NULL, NULL, NULL, NULL}
+#define RS_PROMPT_OPTIONS_INIT                                                                     \
+    {                                                                                              \
+        NULL, NULL, NULL, NULL, NULL, NULL                                                         \
+    }
 
 /*
  * Parse and compile (src, len). Errors: RS_ESYNTAX (template, frontmatter YAML, schemas JSON),
@@ -62,14 +65,17 @@ void rs_prompt_free(rs_prompt *p);
 const char *rs_prompt_hash(const rs_prompt *p);
 
 typedef struct rs_prompt_render_options {
-    int strict;       /* refuse input that does not match input.schema (RS_ESCHEMA) */
-    int reference;    /* 1: behave exactly as the reference (frontmatter input.default ignored) */
-    int indent;       /* spaces per level in the JSON text; 0 = compact */
+    int strict;    /* refuse input that does not match input.schema (RS_ESCHEMA) */
+    int reference; /* 1: behave exactly as the reference (frontmatter input.default ignored) */
+    int indent;    /* spaces per level in the JSON text; 0 = compact */
     const char *data_name;    /* where data_json came from, for its errors; may be NULL */
     const char *options_name; /* where options_json came from, for its errors; may be NULL */
 } rs_prompt_render_options;
 
-#define RS_PROMPT_RENDER_OPTIONS_INIT {0, 0, 2, NULL, NULL}
+#define RS_PROMPT_RENDER_OPTIONS_INIT                                                              \
+    {                                                                                              \
+        0, 0, 2, NULL, NULL                                                                        \
+    }
 
 /*
  * Render with data_json = {"input":..,"context":..,"messages":..,"docs":..} (NULL: none) and

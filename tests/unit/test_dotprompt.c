@@ -122,8 +122,14 @@ static void utf8_replacement_as_node(void **state)
     static const char *const cases[][2] = {
         {"ok \xc3\xa9", "ok \xc3\xa9"},
         {"\xe0\x80", "\xef\xbf\xbd\xef\xbf\xbd"},
-        {"\xe0\xa0" "A", "\xef\xbf\xbd" "A"},
-        {"\xff" "x", "\xef\xbf\xbd" "x"},
+        {"\xe0\xa0"
+         "A",
+         "\xef\xbf\xbd"
+         "A"},
+        {"\xff"
+         "x",
+         "\xef\xbf\xbd"
+         "x"},
         {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
         {"a\xf0\x9f\x98", "a\xef\xbf\xbd"},
         {"\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
@@ -393,13 +399,13 @@ static void picoschema_errors(void **state)
 static void schema_validation_messages(void **state)
 {
     (void)state;
-    cJSON *schema = json(
-        "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"minLength\":2,"
-        "\"pattern\":\"^[a-z]+$\"},\"age\":{\"type\":[\"integer\",\"null\"],\"minimum\":0},"
-        "\"tier\":{\"enum\":[\"free\",\"pro\",null]},\"tags\":{\"type\":\"array\",\"items\":"
-        "{\"type\":\"string\"},\"maxItems\":2},\"counts\":{\"type\":\"object\","
-        "\"additionalProperties\":{\"type\":\"integer\"}}},\"required\":[\"name\"],"
-        "\"additionalProperties\":false}");
+    cJSON *schema =
+        json("{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"minLength\":2,"
+             "\"pattern\":\"^[a-z]+$\"},\"age\":{\"type\":[\"integer\",\"null\"],\"minimum\":0},"
+             "\"tier\":{\"enum\":[\"free\",\"pro\",null]},\"tags\":{\"type\":\"array\",\"items\":"
+             "{\"type\":\"string\"},\"maxItems\":2},\"counts\":{\"type\":\"object\","
+             "\"additionalProperties\":{\"type\":\"integer\"}}},\"required\":[\"name\"],"
+             "\"additionalProperties\":false}");
     static const char *const cases[][2] = {
         {"{\"name\":\"ab\"}", NULL},
         {"{\"name\":\"ab\",\"age\":null,\"tier\":\"pro\",\"tags\":[\"x\"],\"counts\":{\"a\":1}}",
@@ -415,7 +421,8 @@ static void schema_validation_messages(void **state)
          "input.tier: \"gold\" is not one of \"free\", \"pro\", null"},
         {"{\"name\":\"ab\",\"tags\":[\"a\",2]}", "input.tags[1]: expected string, got 2"},
         {"{\"name\":\"ab\",\"tags\":[\"a\",\"b\",\"c\"]}", "input.tags: must have at most 2 items"},
-        {"{\"name\":\"ab\",\"counts\":{\"y\":\"1\"}}", "input.counts.y: expected integer, got string"},
+        {"{\"name\":\"ab\",\"counts\":{\"y\":\"1\"}}",
+         "input.counts.y: expected integer, got string"},
         {"[]", "input: expected object, got array"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
@@ -460,9 +467,9 @@ static void message_splitting(void **state)
          "\"text\":\"h\"}]},{\"role\":\"user\",\"content\":[{\"text\":\"u\"}]}]"},
         {"", "[{\"role\":\"user\",\"content\":[{\"text\":\"h\"}]}]",
          "[{\"role\":\"user\",\"content\":[{\"text\":\"h\"}]}]"},
-        {"a <<<dotprompt:media:url http://x/i.png image/png>>> b<<<dotprompt:section code>>>",
-         NULL,
-         "[{\"role\":\"user\",\"content\":[{\"text\":\"a \"},{\"media\":{\"url\":\"http://x/i.png\","
+        {"a <<<dotprompt:media:url http://x/i.png image/png>>> b<<<dotprompt:section code>>>", NULL,
+         "[{\"role\":\"user\",\"content\":[{\"text\":\"a "
+         "\"},{\"media\":{\"url\":\"http://x/i.png\","
          "\"contentType\":\"image/png\"}},{\"text\":\" b\"},{\"metadata\":{\"purpose\":\"code\","
          "\"pending\":true}}]}]"},
         /* `.` does not cross a newline: not a marker */
@@ -542,10 +549,10 @@ static void prompt_render_end_to_end(void **state)
     assert_string_equal(rs_json_string(out, "model"), "m2");
     assert_json_text(cJSON_GetObjectItemCaseSensitive(out, "config"),
                      "{\"temperature\":0.2,\"maxOutputTokens\":5}");
-    assert_json_text(cJSON_GetObjectItemCaseSensitive(
-                         cJSON_GetObjectItemCaseSensitive(out, "output"), "schema"),
-                     "{\"type\":\"object\",\"properties\":{\"category\":{\"type\":\"string\"}},"
-                     "\"required\":[\"category\"],\"additionalProperties\":false}");
+    assert_json_text(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(out, "output"), "schema"),
+        "{\"type\":\"object\",\"properties\":{\"category\":{\"type\":\"string\"}},"
+        "\"required\":[\"category\"],\"additionalProperties\":false}");
     cJSON_Delete(out);
     cJSON_Delete(opts);
     cJSON_Delete(data);
@@ -724,11 +731,10 @@ static const char *const heavy =
 static void prompt_allocation_failures(void **state)
 {
     (void)state;
-    cJSON *datas[2] = {
-        json("{\"input\":{\"ticket\":\"t\"},\"context\":{\"auth\":{\"u\":1}},"
-             "\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"h\"}]}]}"),
-        json("{\"input\":{\"t\":\"x\",\"o\":[{\"id\":\"1\"}],\"c\":{\"n\":\"a\"}},"
-             "\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"h\"}]}]}")};
+    cJSON *datas[2] = {json("{\"input\":{\"ticket\":\"t\"},\"context\":{\"auth\":{\"u\":1}},"
+                            "\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"h\"}]}]}"),
+                       json("{\"input\":{\"t\":\"x\",\"o\":[{\"id\":\"1\"}],\"c\":{\"n\":\"a\"}},"
+                            "\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"h\"}]}]}")};
     cJSON *named = json("{\"Named\":{\"type\":\"object\"}}");
     const char *const sources[] = {triage, heavy};
     for (size_t k = 0; k < 2; k++) {
@@ -767,7 +773,8 @@ static void prompt_allocation_failures(void **state)
 
 int main(void)
 {
-    /* cJSON allocates through rs_malloc, as after rs_global_init, so allocation failures reach it */
+    /* cJSON allocates through rs_malloc, as after rs_global_init, so allocation failures reach it
+     */
     cJSON_Hooks hooks = {rs_malloc, rs_free};
     cJSON_InitHooks(&hooks);
     const struct CMUnitTest tests[] = {
