@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Random differential testing: generate templates from a grammar of what Dotprompt uses (text with
 whitespace and unicode, paths, @data variables, every helper, nested blocks with else, ~ control,
-standalone lines, comments, frontmatter, CRLF), render each with the reference (one node process,
+standalone lines, comments, partials with context and hash, frontmatter, CRLF), render each with the reference (one node process,
 random_ref.mjs) and with `rosetta render`, and report every case whose results differ, or where one
 fails and the other does not. Not a ctest (it needs node); a tool to find cases the hand-written
 corpus misses. Each mismatch is saved as a case directory (prompt.prompt, data.json, expected.json
@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,9 @@ ITERABLES = ["xs", "empty", "eo", "obj", "people", "obj.a", "missing", "s", "n",
 TEXTS = ["Hello ", " ", "\n", "  \n", "\t", "x", "\u00e9", "\U0001F44B", "\u00a0", "\r\n", "word word",
          ": ", "<b>&", "\n\n", "  ", "}", "{", "\\", "\u3000", "\u05e9\u05dc\u05d5\u05dd", "\u2028",
          "\ufeff", "\u180e", "\u200b", "e\u0301", "\r", "\v\f"]
+# Partials, as files partials/_p.prompt etc. for rosetta and a resolver for the reference.
+PARTIALS = {"p": "[{{name}}|{{this.a}}|{{x}}]", "dir/q": "{{#each xs}}{{@index}}{{/each}}{{> p}}",
+            "lines": "l1 {{name}}\n  l2\n", "r": '{{role "system"}}sys {{name}}'}
 LITERALS = ['"a"', "'A'", "1", "0", "true", "false", "null", '"model"', "3", '""']
 
 
@@ -82,6 +86,9 @@ class Gen:
             return self.r.choice(['{{media url=url}}', '{{media url="https://x.test/b.jpg" contentType="image/jpeg"}}'])
         if r < 0.94:
             return '{{section "%s"}}' % self.r.choice(["output", "ctx"])
+        if r < 0.955:
+            return self.r.choice(["{{> p}}", "{{> p obj}}", "{{> p x=1}}", "{{> p obj x=name}}", "{{> dir/q}}",
+                                  "\n  {{> lines}}\n", "{{> r}}", "{{> lines}}"])
         if r < 0.97:
             return "{{lookup %s %s}}" % (self.r.choice(["obj", "people", "this", "xs"]), self.arg())
         return "{{json (lookup %s %s)}}" % (self.r.choice(["obj", "people", "this", "xs"]), self.arg())
@@ -159,13 +166,24 @@ def mutate(rng, src):
     return src
 
 
+def write_partials(tmp):
+    root = os.path.join(tmp, "partials")
+    for name, src in PARTIALS.items():
+        d, b = os.path.split(name)
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+        with open(os.path.join(root, d, "_%s.prompt" % b), "w", encoding="utf-8") as f:
+            f.write(src)
+    return root
+
+
 def render_ours(rosetta, tmp, i, source, data):
     sp, dp = os.path.join(tmp, "%d.prompt" % i), os.path.join(tmp, "%d.json" % i)
     with open(sp, "w", encoding="utf-8", newline="") as f:
         f.write(source)
     with open(dp, "w", encoding="utf-8") as f:
         json.dump(data, f)
-    p = subprocess.run([rosetta, "render", "--source", sp, "--data", dp], capture_output=True, timeout=30)
+    p = subprocess.run([rosetta, "render", "--source", sp, "--data", dp, "--partials",
+                        os.path.join(tmp, "partials")], capture_output=True, timeout=30)
     if p.returncode != 0:
         return None, p.stderr.decode("utf-8", "replace").split("\n")[0]
     return json.loads(p.stdout.decode("utf-8")), None
@@ -188,8 +206,9 @@ def main():
     mismatches = both_fail = 0
     with tempfile.TemporaryDirectory() as tmp:
         inp, outp = os.path.join(tmp, "in.json"), os.path.join(tmp, "out.json")
+        write_partials(tmp)
         with open(inp, "w", encoding="utf-8") as f:
-            json.dump(cases, f)
+            json.dump({"partials": PARTIALS, "cases": cases}, f)
         subprocess.run(["node", os.path.join(HERE, "random_ref.mjs"), inp, outp], check=True)
         with open(outp, encoding="utf-8") as f:
             refs = json.load(f)
@@ -215,6 +234,7 @@ def main():
                     f.write(c["source"])
                 with open(os.path.join(d, "data.json"), "w", encoding="utf-8") as f:
                     json.dump(c["data"], f, ensure_ascii=False, indent=1)
+                shutil.copytree(os.path.join(tmp, "partials"), os.path.join(d, "partials"), dirs_exist_ok=True)
                 if "ok" in ref:
                     with open(os.path.join(d, "expected.json"), "w", encoding="utf-8") as f:
                         json.dump(ref["ok"], f, ensure_ascii=False, indent=2)

@@ -2,7 +2,8 @@
 // Batch side of tests/differential/random.py: renders many cases in one node process with the
 // reference (npm dotprompt 1.1.2), so a few thousand random templates cost seconds, not minutes.
 //   node random_ref.mjs IN.json OUT.json
-// IN is [{"source": "...", "data": {...}}...]; OUT is [{"ok": RenderedPrompt} | {"error": "..."}...].
+// IN is {"partials": {"name": "source"...}, "cases": [{"source": "...", "data": {...}}...]};
+// OUT is [{"ok": RenderedPrompt} | {"error": "..."}...], one per case.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { homedir } from 'node:os';
@@ -13,7 +14,7 @@ const home = process.env.DOTPROMPT_REF_HOME || join(homedir(), '.cache', 'dotpro
 const require = createRequire(pathToFileURL(join(home, 'package.json')));
 const { Dotprompt } = await import(pathToFileURL(require.resolve('dotprompt')).href);
 
-const cases = JSON.parse(readFileSync(process.argv[2], 'utf-8'));
+const { partials = {}, cases } = JSON.parse(readFileSync(process.argv[2], 'utf-8'));
 const out = [];
 const quiet = console.error;
 for (const c of cases) {
@@ -25,7 +26,7 @@ for (const c of cases) {
     if (m.startsWith('Dotprompt: Error parsing YAML')) yamlError = m;
   };
   try {
-    const env = new Dotprompt();
+    const env = new Dotprompt({ partialResolver: (name) => partials[name] ?? null });
     const r = await env.render(c.source, c.data);
     out.push(yamlError ? { error: 'frontmatter: ' + yamlError } : { ok: JSON.parse(JSON.stringify(r)) });
   } catch (e) {
