@@ -133,7 +133,8 @@ int cmd_label(int argc, char **argv)
     }
     int is_log = npos == 2 && strcmp(pos[0], "log") == 0 && !del;
     if (npos == 0 || npos == 3 || (del && npos != 2))
-        return cli_usage_error("label", "expected REF LABEL, NAME, NAME LABEL --delete or log NAME");
+        return cli_usage_error("label",
+                               "expected REF LABEL, NAME, NAME LABEL --delete or log NAME");
     rs_error err = RS_ERROR_INIT;
     rs_registry *reg = NULL;
     char *out = NULL;

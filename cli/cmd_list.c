@@ -94,8 +94,8 @@ int cmd_list(int argc, char **argv)
         const char *date = rs_json_string(p, "date");
         const char *author = rs_json_string(p, "author");
         printf("%-24s v%-4d %-24s %-18s %-18s %.10s %s\n", rs_json_string(p, "name"),
-               cJSON_IsNumber(v) ? v->valueint : 0, labels, variants, partials,
-               date ? date : "", author ? author : "");
+               cJSON_IsNumber(v) ? v->valueint : 0, labels, variants, partials, date ? date : "",
+               author ? author : "");
     }
 done:
     cJSON_Delete(arr);

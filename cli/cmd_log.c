@@ -19,7 +19,8 @@ static const char usage_text[] =
     "files (commits made with plain git count too).\n"
     "\n"
     "  -C DIR   the registry at or above DIR\n"
-    "  --json   [{\"version\", \"commit\", \"date\", \"time\", \"author\", \"email\", \"message\",\n"
+    "  --json   [{\"version\", \"commit\", \"date\", \"time\", \"author\", \"email\", "
+    "\"message\",\n"
     "           \"labels\"}]\n"
     "\n"
     "Exit: 0 ok, 2 usage, 4 unknown prompt or not a registry.\n";
@@ -52,8 +53,7 @@ int cmd_log(int argc, char **argv)
     rs_registry *reg = NULL;
     char *out = NULL;
     cJSON *arr = NULL;
-    if (rs_registry_open(&reg, dir, &err) != 0 ||
-        rs_registry_history(&out, reg, name, &err) != 0) {
+    if (rs_registry_open(&reg, dir, &err) != 0 || rs_registry_history(&out, reg, name, &err) != 0) {
         rc = cli_fail(&err);
         goto done;
     }

@@ -46,8 +46,7 @@ int cmd_push(int argc, char **argv)
     rs_registry *reg = NULL;
     char *out = NULL;
     cJSON *o = NULL;
-    if (rs_registry_open(&reg, dir, &err) != 0 ||
-        rs_registry_push(&out, reg, remote, &err) != 0) {
+    if (rs_registry_open(&reg, dir, &err) != 0 || rs_registry_push(&out, reg, remote, &err) != 0) {
         rc = cli_fail(&err);
         goto done;
     }

@@ -83,9 +83,9 @@ int cmd_show(int argc, char **argv)
         if (label)
             printf(" (label %s)", label);
         printf("\ncommit:  %s\nauthor:  %s <%s>\ndate:    %s\nmessage: %s\nfile:    %s\n\n",
-               rs_json_string(o, "commit"), rs_json_string(o, "author"),
-               rs_json_string(o, "email"), rs_json_string(o, "date"),
-               rs_json_string(o, "message"), rs_json_string(o, "reason"));
+               rs_json_string(o, "commit"), rs_json_string(o, "author"), rs_json_string(o, "email"),
+               rs_json_string(o, "date"), rs_json_string(o, "message"),
+               rs_json_string(o, "reason"));
     }
     fputs(content ? content : "", stdout);
 done:

@@ -45,8 +45,8 @@ static int worktree_partials(cJSON *arr, rs_registry *reg, const char *name)
     int rc = 0;
     while (rc == 0 && (e = readdir(d))) {
         size_t el = strlen(e->d_name);
-        if (el < blen + 7 || strncmp(e->d_name, base, blen) != 0 ||
-            (e->d_name[blen] != '.') || strcmp(e->d_name + el - 7, ".prompt") != 0)
+        if (el < blen + 7 || strncmp(e->d_name, base, blen) != 0 || (e->d_name[blen] != '.') ||
+            strcmp(e->d_name + el - 7, ".prompt") != 0)
             continue;
         char full[PATH_MAX];
         n = snprintf(full, sizeof full, "%s/%s", dir, e->d_name);

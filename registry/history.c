@@ -97,7 +97,8 @@ static int diff_loaded(struct walk *w, git_tree *ta, git_tree *tb, rs_str *prefi
             int o_tree = o && git_tree_entry_type(o) == GIT_OBJECT_TREE;
             if (e_tree) {
                 rs_str_putc(prefix, '/');
-                const git_oid *eid = git_tree_entry_id(e), *oid = o_tree ? git_tree_entry_id(o) : NULL;
+                const git_oid *eid = git_tree_entry_id(e),
+                              *oid = o_tree ? git_tree_entry_id(o) : NULL;
                 rc = side == 0 ? diff_trees(w, oid, eid, prefix) : diff_trees(w, eid, NULL, prefix);
                 prefix->len = plen;
                 rs_str_puts(prefix, nm);
@@ -155,8 +156,8 @@ static void sort_order(size_t *order, size_t *tmp, size_t n, const git_oid *comm
     sort_order(order + h, tmp, n - h, commits);
     size_t i = 0, j = h, k = 0;
     while (i < h && j < n)
-        tmp[k++] = git_oid_cmp(&commits[order[i]], &commits[order[j]]) <= 0 ? order[i++]
-                                                                             : order[j++];
+        tmp[k++] =
+            git_oid_cmp(&commits[order[i]], &commits[order[j]]) <= 0 ? order[i++] : order[j++];
     while (i < h)
         tmp[k++] = order[i++];
     while (j < n)

@@ -20,10 +20,10 @@
 
 /* One file of a prompt at a commit: the base (variant NULL) or a variant. */
 struct pfile {
-    char *variant;   /* NULL for the base */
-    char *path;      /* "prompts/NAME[.VARIANT].prompt" */
+    char *variant; /* NULL for the base */
+    char *path;    /* "prompts/NAME[.VARIANT].prompt" */
     git_oid blob;
-    cJSON *targets;  /* rosetta.targets from the frontmatter (array of strings) or NULL */
+    cJSON *targets; /* rosetta.targets from the frontmatter (array of strings) or NULL */
     int targets_read;
 };
 
@@ -44,12 +44,12 @@ struct hist_change {
 
 struct history {
     git_oid tip;
-    git_oid *commits;            /* oldest first */
+    git_oid *commits; /* oldest first */
     size_t ncommits;
     size_t *order;               /* indices of commits sorted by oid, for lookup */
     struct hist_change *changes; /* sorted by name, then idx */
     size_t nchanges;
-    char **names;                /* owned names, one per distinct prompt */
+    char **names; /* owned names, one per distinct prompt */
     size_t nnames;
 };
 
@@ -62,8 +62,8 @@ struct rs_registry {
     git_repository *repo;
     char *root; /* work tree with '/', or git dir */
     int bare;
-    struct history *hist;   /* for the last tip asked for */
-    git_oid labels_blob;    /* cache of labels.yaml, keyed by blob */
+    struct history *hist; /* for the last tip asked for */
+    git_oid labels_blob;  /* cache of labels.yaml, keyed by blob */
     cJSON *labels;
     const cJSON **lindex; /* labels' members sorted by name, for lookups in big registries */
     size_t nlindex;
@@ -98,15 +98,15 @@ int reg_need_branch(rs_registry *reg, char **branch, rs_error *err);
 /* Blob at path in commit's tree, or RS_ENOTFOUND. *blob_oid may be NULL. */
 int reg_blob_oid_at(git_oid *blob_oid, rs_registry *reg, const git_oid *commit, const char *path,
                     rs_error *err);
-int reg_read_blob(char **src, size_t *len, rs_registry *reg, const git_oid *blob,
-                  const char *what, rs_error *err);
-int reg_read_at(char **src, size_t *len, rs_registry *reg, const git_oid *commit,
-                const char *path, rs_error *err);
+int reg_read_blob(char **src, size_t *len, rs_registry *reg, const git_oid *blob, const char *what,
+                  rs_error *err);
+int reg_read_at(char **src, size_t *len, rs_registry *reg, const git_oid *commit, const char *path,
+                rs_error *err);
 
 /* The files of name at commit (cached; borrowed until reg is freed). RS_ENOTFOUND when the
    prompt has no file at all at that commit (*out NULL). */
-int reg_pfiles(const struct pfiles **out, rs_registry *reg, const git_oid *commit,
-               const char *name, rs_error *err);
+int reg_pfiles(const struct pfiles **out, rs_registry *reg, const git_oid *commit, const char *name,
+               rs_error *err);
 
 /* rosetta.targets of one file (read lazily from its frontmatter). Borrowed. */
 int reg_pfile_targets(const cJSON **out, rs_registry *reg, struct pfile *f, rs_error *err);
@@ -122,7 +122,8 @@ int reg_labels_parse(cJSON **out, const char *src, size_t len, const char *file,
 /* The author's signature: $GIT_AUTHOR_NAME/EMAIL, else git config, else $USER@localhost. */
 int reg_signature(git_signature **out, rs_registry *reg, rs_error *err);
 
-/* Serialise work-tree/index updates of concurrent rosetta processes (a lock file in the git dir). */
+/* Serialise work-tree/index updates of concurrent rosetta processes (a lock file in the git dir).
+ */
 int reg_lock(int *fd, rs_registry *reg, rs_error *err);
 void reg_unlock(int fd, rs_registry *reg);
 

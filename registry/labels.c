@@ -22,7 +22,8 @@
 
 static int needs_quotes(const char *s)
 {
-    static const char *const words[] = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"};
+    static const char *const words[] = {"true", "false", "null", "yes", "no",
+                                        "on",   "off",   "y",    "n"};
     if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
         return 1;
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
@@ -57,9 +58,10 @@ static int emit_labels(rs_str *out, const cJSON *doc, rs_error *err)
 {
     const cJSON **names = NULL, **labels = NULL;
     int rc = 0;
-    rs_str_puts(out, "# labels.yaml - label -> commit, per prompt. Written by `rosetta label`; each "
-                     "move is a\n# commit, so promotions are reviewed, pushed and audited like "
-                     "code (`rosetta label log`).\n");
+    rs_str_puts(out,
+                "# labels.yaml - label -> commit, per prompt. Written by `rosetta label`; each "
+                "move is a\n# commit, so promotions are reviewed, pushed and audited like "
+                "code (`rosetta label log`).\n");
     int n = cJSON_GetArraySize(doc), k = 0;
     if (n == 0) {
         rs_str_puts(out, "{}\n");
@@ -119,13 +121,14 @@ static int check_labels_clean(rs_registry *reg, rs_error *err)
     int in_work = access(full, F_OK) == 0;
     int hashed = in_work && git_odb_hashfile(&work, full, GIT_OBJECT_BLOB) == 0;
     const git_index_entry *ie = git_index_get_bypath(idx, LABELS_FILE, 0);
-    int dirty = (in_work != (ie != NULL)) || (in_work && (!hashed || !git_oid_equal(&work, &ie->id)));
+    int dirty =
+        (in_work != (ie != NULL)) || (in_work && (!hashed || !git_oid_equal(&work, &ie->id)));
     if (dirty)
-        rc = rs_error_set(err, RS_ECONFLICT,
-                          "%s" LABELS_FILE " has uncommitted changes; save them (rosetta save "
-                          LABELS_FILE " -m ...) or discard them (git checkout " LABELS_FILE
-                          ") before moving labels",
-                          reg->root);
+        rc = rs_error_set(
+            err, RS_ECONFLICT,
+            "%s" LABELS_FILE " has uncommitted changes; save them (rosetta save " LABELS_FILE
+            " -m ...) or discard them (git checkout " LABELS_FILE ") before moving labels",
+            reg->root);
 done:
     git_index_free(idx);
     return rc;
@@ -261,8 +264,8 @@ done:
  * tree and index up to the tip.
  */
 static int locked_update(git_oid *from, int *changed, git_oid *commit, rs_registry *reg,
-                         const char *branch, const char *name, const char *label,
-                         const git_oid *to, const char *verb, rs_error *err)
+                         const char *branch, const char *name, const char *label, const git_oid *to,
+                         const char *verb, rs_error *err)
 {
     const char *paths[1] = {LABELS_FILE};
     int fd = -1, rc = reg_lock(&fd, reg, err);
@@ -389,13 +392,13 @@ static int add_moves(cJSON *out, rs_registry *reg, const git_oid *commit, const 
         const cJSON *l, *self = side == 0 ? after : before;
         cJSON_ArrayForEach(l, self)
         {
-            const cJSON *other = cJSON_GetObjectItemCaseSensitive(side == 0 ? before : after,
-                                                                  l->string);
+            const cJSON *other =
+                cJSON_GetObjectItemCaseSensitive(side == 0 ? before : after, l->string);
             if (side == 1 && other)
                 continue;
             const char *to = side == 0 ? l->valuestring : NULL;
-            const char *from = side == 0 ? (cJSON_IsString(other) ? other->valuestring : NULL)
-                                         : l->valuestring;
+            const char *from =
+                side == 0 ? (cJSON_IsString(other) ? other->valuestring : NULL) : l->valuestring;
             if (to && from && strcmp(to, from) == 0)
                 continue;
             if (only_label && strcmp(only_label, l->string) != 0)
@@ -458,7 +461,8 @@ static int label_log(cJSON **out, rs_registry *reg, const char *name, const char
         memset(&pblob, 0, sizeof pblob);
         git_commit *p = NULL;
         if (has_parent) {
-            if ((grc = git_commit_parent(&p, c, 0)) < 0 || (grc = labels_blob(&pblob, reg, p)) < 0) {
+            if ((grc = git_commit_parent(&p, c, 0)) < 0 ||
+                (grc = labels_blob(&pblob, reg, p)) < 0) {
                 git_commit_free(p);
                 rc = reg_git_fail(err, grc, "a parent commit is missing or corrupt in %s",
                                   reg->root);
@@ -526,13 +530,11 @@ int rs_registry_rollback(char **json, rs_registry *reg, const char *name, const 
     }
     const char *prev = rs_json_string(last, "from");
     if (!prev) {
-        rc = rs_error_set(err, RS_ENOTFOUND,
-                          "label '%s' of '%s' has no previous target: it was %s in commit %.7s",
-                          label, name,
-                          cJSON_IsString(cJSON_GetObjectItemCaseSensitive(last, "to"))
-                              ? "created"
-                              : "deleted",
-                          cJSON_GetObjectItemCaseSensitive(last, "commit")->valuestring);
+        rc = rs_error_set(
+            err, RS_ENOTFOUND,
+            "label '%s' of '%s' has no previous target: it was %s in commit %.7s", label, name,
+            cJSON_IsString(cJSON_GetObjectItemCaseSensitive(last, "to")) ? "created" : "deleted",
+            cJSON_GetObjectItemCaseSensitive(last, "commit")->valuestring);
         goto done;
     }
     git_oid_fromstr(&to, prev);

@@ -244,7 +244,8 @@ static int read_node(struct reader *r, yaml_event_t *ev, cJSON **out, int depth)
                 break;
             }
             if (child.type != YAML_SCALAR_EVENT) {
-                rc = fail_at(r, RS_ESYNTAX, child.start_mark, "%s", "a mapping key must be a scalar");
+                rc = fail_at(r, RS_ESYNTAX, child.start_mark, "%s",
+                             "a mapping key must be a scalar");
                 goto done;
             }
             yaml_mark_t key_mark = child.start_mark;
@@ -307,7 +308,7 @@ done:
 }
 
 int reg_yaml_parse(cJSON **out, const char *text, size_t len, const char *file, int flags,
-                  rs_error *err)
+                   rs_error *err)
 {
     struct reader r;
     memset(&r, 0, sizeof r);

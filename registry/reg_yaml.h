@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 enum {
-    REG_YAML_TYPED = 0,       /* plain scalars become null/bool/number as YAML 1.2's core schema says */
+    REG_YAML_TYPED = 0, /* plain scalars become null/bool/number as YAML 1.2's core schema says */
     REG_YAML_STRINGS = 1 << 0 /* every scalar is a string (labels.yaml: a sha is never a number) */
 };
 
@@ -24,6 +24,6 @@ enum {
  * Errors carry `file` (may be NULL), line and column, and the source line as snippet.
  */
 int reg_yaml_parse(cJSON **out, const char *text, size_t len, const char *file, int flags,
-                  rs_error *err);
+                   rs_error *err);
 
 #endif

@@ -23,8 +23,7 @@ static void list_remotes(rs_str *out, git_config *cfg)
         size_t len = strlen(e->name);
         if (len > 11 && strncmp(e->name, "remote.", 7) == 0 &&
             strcmp(e->name + len - 4, ".url") == 0)
-            rs_str_appendf(out, "%s%.*s", n++ ? " " : " (remotes: ", (int)(len - 11),
-                           e->name + 7);
+            rs_str_appendf(out, "%s%.*s", n++ ? " " : " (remotes: ", (int)(len - 11), e->name + 7);
     }
     git_config_iterator_free(it);
     if (n)
@@ -270,8 +269,9 @@ static int fast_forward(rs_registry *reg, const char *branch, const git_oid *fro
     grc = git_reference_create_matching(&ref, reg->repo, branch, to, 1, from,
                                         "rosetta pull: fast-forward");
     if (grc == GIT_EMODIFIED) {
-        rc = rs_error_set(err, RS_ECONFLICT, "%s moved during the pull; nothing was changed; try "
-                                             "again",
+        rc = rs_error_set(err, RS_ECONFLICT,
+                          "%s moved during the pull; nothing was changed; try "
+                          "again",
                           branch);
         goto done;
     }
@@ -281,8 +281,9 @@ static int fast_forward(rs_registry *reg, const char *branch, const git_oid *fro
     }
     co.checkout_strategy = GIT_CHECKOUT_SAFE;
     if ((grc = git_checkout_tree(reg->repo, (const git_object *)tc, &co)) < 0)
-        rc = reg_git_fail(err, grc, "%s moved to the pulled commit but the work tree could not be "
-                                    "updated (run git checkout -- . to finish)",
+        rc = reg_git_fail(err, grc,
+                          "%s moved to the pulled commit but the work tree could not be "
+                          "updated (run git checkout -- . to finish)",
                           branch);
 done:
     rs_str_free(&cf.paths);

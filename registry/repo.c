@@ -69,8 +69,8 @@ static int is_registry_repo(git_repository *repo)
 static int wrap(rs_registry **out, git_repository *repo, rs_error *err)
 {
     rs_registry *reg = rs_calloc(1, sizeof *reg);
-    const char *root = git_repository_is_bare(repo) ? git_repository_path(repo)
-                                                    : git_repository_workdir(repo);
+    const char *root =
+        git_repository_is_bare(repo) ? git_repository_path(repo) : git_repository_workdir(repo);
     if (!reg || !(reg->root = rs_strdup(root))) {
         rs_free(reg);
         git_repository_free(repo);
@@ -121,8 +121,8 @@ int rs_registry_open(rs_registry **out, const char *dir, rs_error *err)
         goto fail;
     }
     if (!is_registry_repo(repo)) {
-        const char *where = git_repository_workdir(repo) ? git_repository_workdir(repo)
-                                                         : git_repository_path(repo);
+        const char *where =
+            git_repository_workdir(repo) ? git_repository_workdir(repo) : git_repository_path(repo);
         rc = rs_error_set(err, RS_ENOTFOUND,
                           "not a rosetta registry: the git repository %s has no " CONFIG_FILE
                           "; create one with 'rosetta init --force %s'",
@@ -242,8 +242,9 @@ int reg_signature(git_signature **out, rs_registry *reg, rs_error *err)
         }
     }
     if (grc < 0)
-        return reg_git_fail(err, grc, "cannot make a commit signature (set user.name and "
-                                      "user.email with git config)");
+        return reg_git_fail(err, grc,
+                            "cannot make a commit signature (set user.name and "
+                            "user.email with git config)");
     return 0;
 }
 
@@ -322,8 +323,10 @@ struct seed {
 };
 
 static const struct seed seeds[] = {
-    {CONFIG_FILE, config_text},       {LABELS_FILE, labels_text},
-    {".gitignore", gitignore_text},   {"prompts/README.md", prompts_readme},
+    {CONFIG_FILE, config_text},
+    {LABELS_FILE, labels_text},
+    {".gitignore", gitignore_text},
+    {"prompts/README.md", prompts_readme},
     {"datasets/README.md", datasets_readme},
 };
 
@@ -389,8 +392,8 @@ static int write_seeds(rs_registry *reg, git_tree_update *ups, size_t *nups, rs_
         if ((rc = rs_file_write_atomic(path, seeds[i].text, strlen(seeds[i].text), err)))
             return rc;
         git_oid blob;
-        int grc = git_blob_create_from_buffer(&blob, reg->repo, seeds[i].text,
-                                              strlen(seeds[i].text));
+        int grc =
+            git_blob_create_from_buffer(&blob, reg->repo, seeds[i].text, strlen(seeds[i].text));
         if (grc < 0)
             return reg_git_fail(err, grc, "cannot store %s", seeds[i].path);
         ups[*nups].action = GIT_TREE_UPDATE_UPSERT;
@@ -495,8 +498,7 @@ int rs_registry_init(rs_registry **out, const char *dir, const rs_registry_init_
     }
     const git_commit *parents[1] = {parent};
     grc = git_commit_create(&commit_oid, reg->repo, "HEAD", sig, sig, NULL,
-                            "rosetta init: a new prompt registry\n", tree, parent ? 1 : 0,
-                            parents);
+                            "rosetta init: a new prompt registry\n", tree, parent ? 1 : 0, parents);
     git_tree_free(tree);
     if (grc < 0) {
         rc = reg_git_fail(err, grc, "cannot make the first commit in %s", reg->root);

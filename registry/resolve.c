@@ -142,8 +142,8 @@ int reg_need_base_at(rs_registry *reg, const git_oid *commit, const char *name, 
     }
     char s[8];
     reg_short(s, commit);
-    return rs_error_set(err, RS_ENOTFOUND, "%s points at commit %s, where " PROMPTS_DIR
-                        "%s.prompt does not exist",
+    return rs_error_set(err, RS_ENOTFOUND,
+                        "%s points at commit %s, where " PROMPTS_DIR "%s.prompt does not exist",
                         how, s, name);
 }
 
@@ -213,8 +213,7 @@ int reg_resolve(rs_registry_ref **out, rs_registry *reg, const char *ref, rs_err
         const cJSON *labels = NULL;
         if ((rc = reg_labels_at(&labels, reg, &tip, err)))
             goto done;
-        const cJSON *l = cJSON_GetObjectItemCaseSensitive(
-            reg_labels_for(reg, labels, name), spec);
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(reg_labels_for(reg, labels, name), spec);
         if (cJSON_IsString(l)) {
             git_oid_fromstr(&commit, l->valuestring);
             if (!(r->label = rs_strdup(spec))) {
@@ -232,7 +231,7 @@ int reg_resolve(rs_registry_ref **out, rs_registry *reg, const char *ref, rs_err
             if (grc < 0) {
                 rc = reg_git_fail(err, grc == GIT_ENOTFOUND ? GIT_ERROR : grc,
                                   "%s points at commit %s, which is missing or "
-                                            "corrupt in %s",
+                                  "corrupt in %s",
                                   how, l->valuestring, reg->root);
                 goto done;
             }
@@ -250,8 +249,7 @@ int reg_resolve(rs_registry_ref **out, rs_registry *reg, const char *ref, rs_err
                     reg_history_range(h, name, &first, &count);
                 if (grc == GIT_EAMBIGUOUS)
                     rc = rs_error_set(err, RS_EINVAL,
-                                      "'%s' is an ambiguous commit prefix; give more digits",
-                                      spec);
+                                      "'%s' is an ambiguous commit prefix; give more digits", spec);
                 else
                     rc = unknown_spec(reg, labels, name, spec, count, err);
                 goto done;
@@ -502,8 +500,8 @@ int rs_registry_list(char **json, rs_registry *reg, rs_error *err)
         reg_history_range(h, name, &first, &count);
         cJSON_AddStringToObject(o, "name", name);
         cJSON_AddNumberToObject(o, "version", (double)count);
-        if (count && (rc = reg_add_commit_facts(o, reg, &h->commits[h->changes[first + count - 1].idx],
-                                                err)))
+        if (count && (rc = reg_add_commit_facts(
+                          o, reg, &h->commits[h->changes[first + count - 1].idx], err)))
             goto done;
         cJSON *ls = cJSON_AddObjectToObject(o, "labels");
         const cJSON *l;
@@ -540,8 +538,8 @@ int rs_registry_history(char **json, rs_registry *reg, const char *name, rs_erro
     cJSON *out = NULL;
     *json = NULL;
     int rc = rs_registry_check_name(name, err);
-    if (rc || (rc = reg_tip(reg, &tip, NULL, err)) || (rc = reg_labels_at(&labels, reg, &tip, err)) ||
-        (rc = reg_history(&h, reg, &tip, err)))
+    if (rc || (rc = reg_tip(reg, &tip, NULL, err)) ||
+        (rc = reg_labels_at(&labels, reg, &tip, err)) || (rc = reg_history(&h, reg, &tip, err)))
         return rc;
     size_t first, count;
     reg_history_range(h, name, &first, &count);

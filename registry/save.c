@@ -25,10 +25,10 @@
 #define MAX_ATTEMPTS 400
 
 struct change {
-    char *path;    /* relative to the work tree */
+    char *path; /* relative to the work tree */
     int deleted;
-    git_oid blob;  /* the new content (stored in the odb before committing) */
-    char *src;     /* the new content, for validation */
+    git_oid blob; /* the new content (stored in the odb before committing) */
+    char *src;    /* the new content, for validation */
     size_t len;
 };
 
@@ -83,8 +83,8 @@ static int resolve_new(char **src, size_t *len, void *userdata, const char *name
         rs_error local = RS_ERROR_INIT;
         rc = read_new(src, len, st, path.ptr, &local);
         if (rc == RS_ENOTFOUND)
-            rc = rs_error_set(err, RS_ENOTFOUND, "partial '%s' (%s) does not exist", name,
-                              path.ptr);
+            rc =
+                rs_error_set(err, RS_ENOTFOUND, "partial '%s' (%s) does not exist", name, path.ptr);
         else if (rc && err)
             *err = local;
     }
@@ -357,8 +357,7 @@ static int index_locked(rs_registry *reg, rs_error *err)
 }
 
 static int save_locked(cJSON **result, rs_registry *reg, const char *branch,
-                       const char *const *paths, size_t npaths, const char *message,
-                       rs_error *err);
+                       const char *const *paths, size_t npaths, const char *message, rs_error *err);
 
 /* Versions are counted after the lock is released: the history walk is the slow part of a save
    and needs no exclusion (the commit is immutable). */
@@ -414,8 +413,7 @@ int rs_registry_save(char **json, rs_registry *reg, const char *const *paths, si
 }
 
 static int save_locked(cJSON **result, rs_registry *reg, const char *branch,
-                       const char *const *paths, size_t npaths, const char *message,
-                       rs_error *err)
+                       const char *const *paths, size_t npaths, const char *message, rs_error *err)
 {
     struct state st;
     memset(&st, 0, sizeof st);
@@ -522,8 +520,8 @@ static int save_locked(cJSON **result, rs_registry *reg, const char *branch,
         cJSON_AddNumberToObject(o, "version", 0); /* counted by add_versions */
         cJSON_AddStringToObject(o, "commit", hex);
         const struct pfiles *pf = NULL;
-        cJSON_AddBoolToObject(o, "deleted", reg_pfiles(&pf, reg, &commit, name, NULL) != 0 ||
-                                                !pf->has_base);
+        cJSON_AddBoolToObject(o, "deleted",
+                              reg_pfiles(&pf, reg, &commit, name, NULL) != 0 || !pf->has_base);
     }
 emit:
     *result = out;

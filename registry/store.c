@@ -65,8 +65,8 @@ int reg_blob_oid_at(git_oid *blob_oid, rs_registry *reg, const git_oid *commit, 
     return rc;
 }
 
-int reg_read_blob(char **src, size_t *len, rs_registry *reg, const git_oid *blob,
-                  const char *what, rs_error *err)
+int reg_read_blob(char **src, size_t *len, rs_registry *reg, const git_oid *blob, const char *what,
+                  rs_error *err)
 {
     git_blob *b = NULL;
     *src = NULL;
@@ -84,8 +84,8 @@ int reg_read_blob(char **src, size_t *len, rs_registry *reg, const git_oid *blob
     return 0;
 }
 
-int reg_read_at(char **src, size_t *len, rs_registry *reg, const git_oid *commit,
-                const char *path, rs_error *err)
+int reg_read_at(char **src, size_t *len, rs_registry *reg, const git_oid *commit, const char *path,
+                rs_error *err)
 {
     git_oid blob;
     int rc = reg_blob_oid_at(&blob, reg, commit, path, err);
@@ -148,8 +148,8 @@ static int add_pfile(struct pfiles *pf, size_t *cap, const char *dir, const char
     return 0;
 }
 
-int reg_pfiles(const struct pfiles **out, rs_registry *reg, const git_oid *commit,
-               const char *name, rs_error *err)
+int reg_pfiles(const struct pfiles **out, rs_registry *reg, const git_oid *commit, const char *name,
+               rs_error *err)
 {
     *out = NULL;
     for (size_t i = 0; i < PFILES_CACHE; i++) {

@@ -53,7 +53,10 @@ typedef struct rs_registry_init_opts {
     const char *branch; /* the first branch; NULL = "main" */
 } rs_registry_init_opts;
 
-#define RS_REGISTRY_INIT_OPTS_INIT {0, NULL}
+#define RS_REGISTRY_INIT_OPTS_INIT                                                                 \
+    {                                                                                              \
+        0, NULL                                                                                    \
+    }
 
 /*
  * Create a registry in dir (created when missing): a git repository with a commented
@@ -136,15 +139,18 @@ int rs_registry_partial_resolver(char **src, size_t *len, void *userdata, const 
 /* ---- rendering ---- */
 
 typedef struct rs_registry_render_opts {
-    const char *target;    /* "provider/model" for variant choice; may be NULL */
-    const char *variant;   /* an explicit variant; may be NULL */
-    const char *data;      /* JSON text {"input": {..}, "context", "messages", "docs"}; may be NULL */
+    const char *target;  /* "provider/model" for variant choice; may be NULL */
+    const char *variant; /* an explicit variant; may be NULL */
+    const char *data;    /* JSON text {"input": {..}, "context", "messages", "docs"}; may be NULL */
     const char *data_name; /* where data came from, for its errors; may be NULL */
     int strict;            /* refuse input that does not match input.schema */
     int indent;            /* spaces per level in the JSON text; 0 = compact */
 } rs_registry_render_opts;
 
-#define RS_REGISTRY_RENDER_OPTS_INIT {NULL, NULL, NULL, NULL, 0, 0}
+#define RS_REGISTRY_RENDER_OPTS_INIT                                                               \
+    {                                                                                              \
+        NULL, NULL, NULL, NULL, 0, 0                                                               \
+    }
 
 /*
  * Resolve ref, choose the variant, compile it (partials at the same commit; compiled prompts

@@ -171,9 +171,9 @@ static void names_are_validated(void **state)
 {
     (void)state;
     static const char *const good[] = {"triage", "support/triage", "a-b_c9", "x/y/z"};
-    static const char *const bad[] = {"",        "../etc/passwd", "a/../b", "/abs",  "a//b",
-                                       "_partial", "a/_b",        "a.b",    "a b",   "a\x01",
-                                       "-x",       "a/"};
+    static const char *const bad[] = {"",     "../etc/passwd", "a/../b", "/abs",
+                                      "a//b", "_partial",      "a/_b",   "a.b",
+                                      "a b",  "a\x01",         "-x",     "a/"};
     rs_error err = RS_ERROR_INIT;
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         assert_rs_ok(rs_registry_check_name(good[i], &err), &err);
@@ -213,7 +213,7 @@ static void variant_globs_and_specificity(void **state)
     const char *const t_claude[] = {"anthropic/claude-3-5-*", "openai/none"};
     const char *const t_all[] = {"*"};
     rs_variant_candidate c[] = {
-        {NULL, NULL, 0},       {"broad", t_any, 1}, {"claude35", t_claude, 2},
+        {NULL, NULL, 0},        {"broad", t_any, 1}, {"claude35", t_claude, 2},
         {"anything", t_all, 1}, {"ollama", NULL, 0},
     };
     size_t n = sizeof c / sizeof c[0], idx = 99;
@@ -292,7 +292,8 @@ static void init_makes_a_clean_registry(void **state)
 static void save_counts_versions_like_git(void **state)
 {
     struct fx *f = *state;
-    write_file(root(f), "prompts/greet.prompt", "---\nmodel: openai/gpt-4o\n---\nHello {{name}}!\n");
+    write_file(root(f), "prompts/greet.prompt",
+               "---\nmodel: openai/gpt-4o\n---\nHello {{name}}!\n");
     cJSON *j = save(f, "greet v1");
     assert_int_equal(saved_version(j, "greet"), 1);
     cJSON_Delete(j);
@@ -313,8 +314,9 @@ static void save_counts_versions_like_git(void **state)
     /* a commit with plain git counts as a version; one touching another file does not */
     write_file(root(f), "prompts/greet.anthropic.prompt", "Hey there {{name}}\n");
     write_file(root(f), "datasets/d.jsonl", "{\"vars\": {}}\n");
-    char *o = run(0, "cd '%s' && git add -A && git commit -qm 'by git' && git commit -q "
-                     "--allow-empty -m empty",
+    char *o = run(0,
+                  "cd '%s' && git add -A && git commit -qm 'by git' && git commit -q "
+                  "--allow-empty -m empty",
                   root(f));
     rs_free(o);
     rs_registry_ref *r = NULL;
@@ -325,14 +327,16 @@ static void save_counts_versions_like_git(void **state)
     assert_int_equal(v, 3);
     rs_registry_ref_free(r);
     /* git agrees: the commits touching the prompt's files */
-    char *n = run(0, "git -C '%s' log --first-parent --format=%%H -- 'prompts/greet.prompt' "
-                     "'prompts/greet.*.prompt' | wc -l",
+    char *n = run(0,
+                  "git -C '%s' log --first-parent --format=%%H -- 'prompts/greet.prompt' "
+                  "'prompts/greet.*.prompt' | wc -l",
                   root(f));
     assert_string_equal(n, "3");
     rs_free(n);
     /* NAME@v1 reads what git show gives for the oldest of them */
-    char *sha1 = run(0, "git -C '%s' log --first-parent --reverse --format=%%H -- "
-                        "prompts/greet.prompt | head -1",
+    char *sha1 = run(0,
+                     "git -C '%s' log --first-parent --reverse --format=%%H -- "
+                     "prompts/greet.prompt | head -1",
                      root(f));
     char *shown = run(0, "git -C '%s' show %s:prompts/greet.prompt", root(f), sha1);
     char *mine = read_ref(f, "greet@v1", NULL);
@@ -348,8 +352,8 @@ static void save_counts_versions_like_git(void **state)
     cJSON *h = NULL;
     assert_rs_ok(rs_json_parse(&h, hist, strlen(hist), NULL, &err), &err);
     assert_int_equal(cJSON_GetArraySize(h), 3);
-    assert_int_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(h, 0), "version")->valueint,
-                     3);
+    assert_int_equal(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(h, 0), "version")->valueint, 3);
     assert_string_equal(rs_json_string(cJSON_GetArrayItem(h, 0), "message"), "by git");
     assert_string_equal(rs_json_string(cJSON_GetArrayItem(h, 2), "commit"), sha1);
     cJSON_Delete(h);
@@ -379,8 +383,8 @@ static void save_counts_versions_like_git(void **state)
         rs_registry_ref_free(r);
         rs_registry_free(fresh);
     }
-    char *fsck = run(0, "git -C '%s' fsck --strict 2>&1 && git -C '%s' status --porcelain",
-                     root(f), root(f));
+    char *fsck = run(0, "git -C '%s' fsck --strict 2>&1 && git -C '%s' status --porcelain", root(f),
+                     root(f));
     assert_null(strstr(fsck, "error"));
     rs_free(fsck);
 }
@@ -397,8 +401,8 @@ static void resolve_every_reference_form(void **state)
     char *o = run(0, "cd '%s' && git tag first %s && git branch old %s", root(f), c1, c1);
     rs_free(o);
     char ref[128];
-    const char *const ones[] = {"support/triage@v1", "support/triage@first",
-                                "support/triage@old", ref};
+    const char *const ones[] = {"support/triage@v1", "support/triage@first", "support/triage@old",
+                                ref};
     snprintf(ref, sizeof ref, "support/triage@%.8s", c1);
     for (size_t i = 0; i < 4; i++) {
         char *s = read_ref(f, ones[i], NULL);
@@ -413,8 +417,7 @@ static void resolve_every_reference_form(void **state)
     assert_non_null(strstr(err.message, "did you mean 'support/triage'"));
     assert_int_equal(rs_registry_resolve(&r, f->reg, "support/triage@v7", &err), RS_ENOTFOUND);
     assert_non_null(strstr(err.message, "v1..v2"));
-    assert_int_equal(rs_registry_resolve(&r, f->reg, "support/triage@nosuch", &err),
-                     RS_ENOTFOUND);
+    assert_int_equal(rs_registry_resolve(&r, f->reg, "support/triage@nosuch", &err), RS_ENOTFOUND);
     assert_int_equal(rs_registry_resolve(&r, f->reg, "support/triage@", &err), RS_EINVAL);
     assert_int_equal(rs_registry_resolve(&r, f->reg, "../x", &err), RS_EINVAL);
     assert_null(r);
@@ -812,8 +815,8 @@ static void push_and_pull_fast_forward_only(void **state)
     char *s = read_ref(f, "p", NULL);
     assert_string_equal(s, "v2 from the clone\n");
     rs_free(s);
-    char *wt = run(0, "cat '%s/prompts/p.prompt'; git -C '%s' status --porcelain", root(f),
-                   root(f));
+    char *wt =
+        run(0, "cat '%s/prompts/p.prompt'; git -C '%s' status --porcelain", root(f), root(f));
     assert_string_equal(wt, "v2 from the clone");
     rs_free(wt);
     assert_rs_ok(rs_registry_pull(&out, f->reg, remote, &err), &err);
@@ -937,8 +940,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(faults_are_named, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(bare_mirror_reads, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(render_with_target_and_explain, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(diff_between_versions_and_worktree, fx_setup,
-                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(diff_between_versions_and_worktree, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(push_and_pull_fast_forward_only, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(cas_refuses_a_stale_parent, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(allocation_failures, fx_setup, fx_teardown),
