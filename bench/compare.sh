@@ -19,7 +19,8 @@ cases=200
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRS_SANITIZE=OFF -DRS_TESTS=ON \
   -DRS_WERROR=OFF -DRS_BENCH=ON >/dev/null
-cmake --build "$build" --target rosetta fake_provider bench_compare -j2 >/dev/null
+cmake --build "$build" --target rosetta fake_provider bench_compare -j2 >"$build/bench-compare-build.log" 2>&1 ||
+  { echo "build failed: see $build/bench-compare-build.log" >&2; exit 1; }
 R="$build/cli/rosetta"
 FAKE="$build/tests/fake_provider"
 [ -x "$FAKE" ] || FAKE="$build/bench/fake_provider"
