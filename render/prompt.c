@@ -103,6 +103,19 @@ static cJSON *make_ref(const cJSON *item)
                                  : cJSON_Duplicate(item, 1);
 }
 
+/* object[key] = a reference to item (no copy; cJSON_AddItemReferenceToObject leaks the
+ * reference when the key cannot be copied). Scalars are copied. */
+
+static int add_ref(cJSON *object, const char *key, const cJSON *item)
+{
+    cJSON *r = make_ref(item);
+    if (!r || !cJSON_AddItemToObject(object, key, r)) {
+        cJSON_Delete(r);
+        return RS_ENOMEM;
+    }
+    return 0;
+}
+
 static const char *kind_with_article(const cJSON *v)
 {
     if (cJSON_IsArray(v))
@@ -495,13 +508,10 @@ int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,
         goto done;
     if ((rc = resolve_metadata(&p->metadata, p, NULL, err)) != 0)
         goto done;
+    /* the metadata without input, referring to p->metadata's members (never changed) */
     p->render_base = cJSON_CreateObject();
     for (const cJSON *m = p->metadata->child; p->render_base && m; m = m->next) {
-        if (strcmp(m->string, "input") == 0)
-            continue;
-        cJSON *d = cJSON_Duplicate(m, 1);
-        if (!d || !cJSON_AddItemToObject(p->render_base, m->string, d)) {
-            cJSON_Delete(d);
+        if (strcmp(m->string, "input") != 0 && add_ref(p->render_base, m->string, m) != 0) {
             cJSON_Delete(p->render_base);
             p->render_base = NULL;
         }
@@ -580,18 +590,6 @@ int rs_prompt_render_metadata(cJSON **out, const rs_prompt *p, const cJSON *opti
 
 /* ---- render ---- */
 
-/* object[key] = a reference to item (no copy; cJSON_AddItemReferenceToObject leaks the
- * reference when the key cannot be copied). Scalars are copied. */
-
-static int add_ref(cJSON *object, const char *key, const cJSON *item)
-{
-    cJSON *r = make_ref(item);
-    if (!r || !cJSON_AddItemToObject(object, key, r)) {
-        cJSON_Delete(r);
-        return RS_ENOMEM;
-    }
-    return 0;
-}
 
 /* Object.assign(target, {...src}) without copying: target's members refer to src's (which must
  * outlive target). Non-objects are spread by copy (rare: data.input as a list or a string). */
