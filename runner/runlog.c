@@ -638,12 +638,23 @@ int rs_runlog_since(char *buf, size_t size, const char *since, long long now, rs
         if (s == 'd' ? !(c >= '0' && c <= '9') : (s == 'T' ? (c != 'T' && c != ' ') : c != s))
             break;
     }
-    if (!(k == 10 || k == 16 || k == 19) || size < 32)
+    /* after the matched part only a UTC marker or fractional seconds may follow: an offset
+     * like +02:00 would silently be read as UTC, so it is refused */
+    size_t rest = k;
+    if (k == 19 && rest < n && since[rest] == '.')
+        for (rest++; rest < n && since[rest] >= '0' && since[rest] <= '9'; rest++)
+            ;
+    if (k > 10 && rest < n && since[rest] == 'Z')
+        rest++;
+    if (!(k == 10 || k == 16 || k == 19) || rest != n || size < 32)
         return rs_error_set(err, RS_EINVAL,
-                            "--since '%s': expected an age (30m, 24h, 7d, 2w) or a date "
+                            "--since '%s': expected an age (30m, 24h, 7d, 2w) or a UTC date "
                             "(2026-11-01 or 2026-11-01T10:00:00Z)", since);
-    memcpy(buf, since, k);
-    buf[k] = '\0';
+    size_t keep = rest > k && since[rest - 1] == 'Z' ? rest - 1 : rest; /* fraction kept */
+    if (keep >= size)
+        return rs_error_set(err, RS_EINVAL, "--since '%s': too long", since);
+    memcpy(buf, since, keep);
+    buf[keep] = '\0';
     if (k > 10)
         buf[10] = 'T';
     return 0;

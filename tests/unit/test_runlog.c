@@ -449,7 +449,11 @@ static void test_paths_and_since(void **state)
     assert_string_equal(buf, "2026-11-01T10:00");
     assert_rs_ok(rs_runlog_since(buf, sizeof buf, "2026-11-01T10:00:00Z", now, &err), &err);
     assert_string_equal(buf, "2026-11-01T10:00:00");
-    const char *bad[] = {"", "h", "24x", "2026-1-1", "11/01/2026", "7 d", "2026-11-01T1"};
+    assert_rs_ok(rs_runlog_since(buf, sizeof buf, "2026-11-01T10:00:00.5Z", now, &err), &err);
+    assert_string_equal(buf, "2026-11-01T10:00:00.5");
+    const char *bad[] = {"",           "h",          "24x", "2026-1-1", "11/01/2026",
+                         "7 d",        "2026-11-01T1", "2026-11-01T10:00:00+02:00",
+                         "2026-11-01x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(rs_runlog_since(buf, sizeof buf, bad[i], now, &err), RS_EINVAL);
 }
