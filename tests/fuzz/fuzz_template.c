@@ -133,3 +133,74 @@ int LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size)
     rs_prompt_free(p);
     return 0;
 }
+
+#ifdef RS_FUZZ_REPLAY
+/*
+ * Without libFuzzer (ctest `fuzz_template_corpus`, tests/proof.cmake): run every file named on the
+ * command line, or every file in a directory named there, through the target once, so the seed
+ * corpus runs under ASan+UBSan in every test build, not only in the clang fuzz build.
+ */
+#include "util/file.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+static int replay_file(const char *path)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    rs_error err = RS_ERROR_INIT;
+    if (rs_file_read(&buf, &len, path, &err) != 0) {
+        fprintf(stderr, "fuzz_template: %s: %s\n", path, err.message);
+        return 1;
+    }
+    LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
+    rs_free(buf);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int failed = 0;
+    long n = 0;
+    LLVMFuzzerInitialize(&argc, &argv);
+    for (int i = 1; i < argc; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) != 0) {
+            fprintf(stderr, "fuzz_template: %s: cannot stat\n", argv[i]);
+            failed = 1;
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            failed |= replay_file(argv[i]);
+            n++;
+            continue;
+        }
+        DIR *d = opendir(argv[i]);
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            char path[4096];
+            if (e->d_name[0] == '.')
+                continue;
+            int k = snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
+            if (k < 0 || (size_t)k >= sizeof(path)) {
+                failed = 1;
+                continue;
+            }
+            failed |= replay_file(path);
+            n++;
+        }
+        if (d)
+            closedir(d);
+        else
+            failed = 1;
+    }
+    cJSON_Delete(data_doc);
+    cJSON_Delete(options_doc);
+    cJSON_Delete(schemas_doc);
+    rs_global_shutdown();
+    printf("fuzz_template: replayed %ld input(s)%s\n", n, failed ? ", some could not be read" : "");
+    return failed || n == 0;
+}
+#endif
