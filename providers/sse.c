@@ -265,6 +265,10 @@ int rs_stream_decoder_feed(rs_stream_decoder *d, const char *buf, size_t len, rs
         return 0;
     int rc = d->dialect->stream_ndjson ? rs_ndjson_feed(&d->nd, buf, len, decoder_event, d, err)
                                        : rs_sse_feed(&d->sse, buf, len, decoder_event, d, err);
+    if (rc == RS_ELIMIT) /* a monstrous event is a broken answer: give it a class */
+        rc = rs_provider_fail(d->pe, NULL, RS_FAIL_DECODE, 200, -1, "%s", err ? err->message : "");
+    if (rc == RS_EPROVIDER && err)
+        err->code = RS_EPROVIDER;
     if (rc)
         d->failed = rc;
     return rc;

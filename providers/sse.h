@@ -86,9 +86,11 @@ int rs_ndjson_finish(rs_ndjson_parser *p, rs_sse_event_fn cb, void *ud, rs_error
  *     rs_stream_decoder_free(&d);
  *
  * feed/finish return 0, or RS_EPROVIDER with *pe filled (an error event inside the 200 stream,
- * an undecodable event: RS_FAIL_DECODE, or - from finish - a stream that ended before its
- * terminal event: RS_FAIL_STREAM), or RS_ENOMEM / RS_ELIMIT. After the terminal event further
+ * an undecodable or oversized event: RS_FAIL_DECODE, or - from finish - a stream that ended
+ * before its terminal event: RS_FAIL_STREAM), or RS_ENOMEM. After the terminal event further
  * bytes are ignored. err always carries a message safe to log.
+ * A server that ignored "stream": true and answered application/json is not an SSE stream:
+ * the transport should hand such a body to dialect->decode instead.
  */
 typedef struct rs_stream_decoder {
     const rs_dialect *dialect;

@@ -359,6 +359,27 @@ static void test_stream_after_done(void **state)
     rs_result_free(&res);
 }
 
+/* An event past the limit fails the stream as undecodable, with a class. */
+static void test_stream_oversized(void **state)
+{
+    (void)state;
+    rs_result res;
+    rs_provider_error pe;
+    rs_error err = RS_ERROR_INIT;
+    rs_stream_decoder dec;
+    rs_result_init(&res);
+    rs_stream_decoder_init(&dec, &d_openai, &res, &pe);
+    dec.sse.data.max = 64;
+    const char *s = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"aaaaaaaaaaaaaaaaaaaa"
+                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}]}\n\n";
+    assert_int_equal(rs_stream_decoder_feed(&dec, s, strlen(s), &err), RS_EPROVIDER);
+    assert_int_equal(pe.cls, RS_FAIL_DECODE);
+    assert_int_equal(err.code, RS_EPROVIDER);
+    assert_non_null(strstr(pe.message, "larger than"));
+    rs_stream_decoder_free(&dec);
+    rs_result_free(&res);
+}
+
 /* ---------- classify_error ---------- */
 
 typedef struct err_case {
@@ -640,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_transcripts),     cmocka_unit_test(test_sse_framing),
         cmocka_unit_test(test_sse_limit),       cmocka_unit_test(test_ndjson_framing),
         cmocka_unit_test(test_stream_after_done), cmocka_unit_test(test_classify_error),
+        cmocka_unit_test(test_stream_oversized),
         cmocka_unit_test(test_fail_classes),    cmocka_unit_test(test_retry_hints),
         cmocka_unit_test(test_tool_call_args),  cmocka_unit_test(test_alloc_failures),
     };
