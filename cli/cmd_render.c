@@ -227,16 +227,23 @@ static int emit(const char *json, size_t len, const render_args *a)
 }
 
 /* --target: encode the RenderedPrompt (json) for the provider and print the body or curl command
- * (the key as "$VARIABLE", never its value). */
-static int emit_request(const char *json, size_t len, const render_args *a, rs_error *err)
+ * (the key as "$VARIABLE", never its value). config: rosetta.yaml as JSON (its providers:
+ * section), NULL outside a registry. */
+static int emit_request(const char *json, size_t len, const render_args *a, const char *config,
+                        rs_error *err)
 {
     rs_provider_request *req = NULL;
     rs_provider_options po = RS_PROVIDER_OPTIONS_INIT;
     char *curl = NULL;
     int rc;
     po.stream = a->stream;
-    if ((rc = rs_provider_encode(&req, a->target, json, len, &po, err)) != 0)
+    po.config_json = config;
+    if ((rc = rs_provider_encode(&req, a->target, json, len, &po, err)) != 0) {
+        /* what cannot be encoded comes from the prompt: name it (not the --data file) */
+        if (a->source && strcmp(a->source, "-") != 0)
+            rs_error_set_file(err, a->source);
         goto done;
+    }
     if (a->curl) {
         if ((rc = rs_provider_request_curl(&curl, req, err)) != 0)
             goto done;
@@ -330,8 +337,13 @@ static int render_ref(const render_args *a, render_inputs *in, rs_error *err)
         goto done;
     if (explain)
         fputs(explain, stderr);
-    if (a->target)
-        rc = emit_request(out, strlen(out), a, err);
+    if (a->target) {
+        char *config = NULL;
+        rc = rs_registry_config(&config, reg, err);
+        if (rc == 0)
+            rc = emit_request(out, strlen(out), a, config, err);
+        rs_free(config);
+    }
     else if (emit(out, strlen(out), a) != RS_EXIT_OK)
         rc = rs_error_set(err, RS_EIO, "cannot write the result to standard output");
 done:
@@ -387,7 +399,7 @@ int cmd_render(int argc, char **argv)
     if (rc != 0)
         goto fail;
     if (a.target) {
-        if (emit_request(out, out_len, &a, &err) != 0)
+        if (emit_request(out, out_len, &a, NULL, &err) != 0)
             goto fail;
         code = RS_EXIT_OK;
         goto done;

@@ -49,5 +49,20 @@ check "unknown provider exit 4" '[ $code = 4 ] && grep -q "unknown provider '"'"
 check "target without model exit 3" '[ $code = 3 ] && grep -q "PROVIDER/MODEL" "$tmp/err"'
 "$R" render --help | grep -q -- "--target P/M"; check "help lists --target" '[ $? = 0 ]'
 
+# a registry's rosetta.yaml declares a new OpenAI-compatible service, no code
+if command -v git >/dev/null; then
+  reg="$tmp/reg"; mkdir -p "$reg"
+  "$R" init "$reg" > /dev/null 2>&1
+  printf 'providers:\n  fireworks:\n    base_url: https://api.fireworks.ai/inference/v1\n    key_env: FIREWORKS_API_KEY\n    quirks: [max_tokens_legacy]\n' >> "$reg/rosetta.yaml"
+  cp "$D/prompts/basic.prompt" "$reg/prompts/"
+  (cd "$reg" && git add -A && git -c user.email=t@t -c user.name=t commit -qm t) > /dev/null 2>&1
+  (cd "$reg" && "$R" render basic --var country=Peru --target fireworks/llama-v3 --curl) > "$tmp/out" 2> "$tmp/err"
+  code=$?
+  check "yaml service exit 0" '[ $code = 0 ] || { cat "$tmp/err"; false; }'
+  check "yaml service endpoint" 'grep -q "https://api.fireworks.ai/inference/v1/chat/completions" "$tmp/out"'
+  check "yaml service key variable" 'grep -q "Bearer \$FIREWORKS_API_KEY" "$tmp/out"'
+  check "yaml service quirk" 'grep -q "\"max_tokens\":256" "$tmp/out"'
+fi
+
 echo "cli_render_target: $((n-fails))/$n checks passed"
 [ "$fails" = 0 ]
