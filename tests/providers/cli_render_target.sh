@@ -2,7 +2,7 @@
 # rosetta render --target/--curl: stdout, stderr and exit codes.
 #   usage: cli_render_target.sh ROSETTA TESTS_PROVIDERS_DIR
 set -uo pipefail
-R="$1"; D="$2"; fails=0; n=0
+R="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; D="$(cd "$2" && pwd)"; fails=0; n=0
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 check() { n=$((n+1)); if ! eval "$2"; then echo "FAIL: $1"; fails=$((fails+1)); fi; }
 
