@@ -187,7 +187,10 @@ static int parse_document(rs_prompt *p, rs_error *err)
                                 "invalid frontmatter: expected a mapping of keys, got %s",
                                 cJSON_IsArray(root) ? "a sequence" : "a scalar");
 
-    cJSON *raw = rs_js_spread(root);
+    /* raw = {...root}: the root itself, moved (its nodes keep their locations in p->doc) */
+    cJSON *raw = cJSON_IsObject(root) ? p->doc.root : cJSON_CreateObject();
+    if (raw == p->doc.root)
+        p->doc.root = NULL;
     cJSON *ext = cJSON_CreateObject();
     if (!raw || !ext) {
         cJSON_Delete(raw);
@@ -242,6 +245,15 @@ static int resolve_tools(cJSON *out, rs_error *err)
             if (strcmp(t->valuestring, "__proto__") == 0)
                 def = cJSON_CreateObject();
         }
+        if (def && (defs->type & cJSON_IsReference) && cJSON_IsArray(defs)) {
+            /* shared with the parsed frontmatter: copy before adding to it */
+            if (js_set(out, "toolDefs", cJSON_Duplicate(defs, 1)) != 0) {
+                cJSON_Delete(def);
+                cJSON_Delete(unregistered);
+                return oom(err);
+            }
+            defs = cJSON_GetObjectItemCaseSensitive(out, "toolDefs");
+        }
         if (def) {
             if (!cJSON_IsArray(defs)) {
                 cJSON_Delete(def);
@@ -273,6 +285,20 @@ static int convert_schema(cJSON *meta, const char *key, const rs_prompt *p, cons
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(holder, "schema");
     if (!rs_js_truthy(schema))
         return 0;
+    if (holder->type & cJSON_IsReference) {
+        /* shared with the parsed frontmatter: {...holder} before changing it */
+        cJSON *own = cJSON_CreateObject();
+        for (const cJSON *m = holder->child; own && m; m = m->next) {
+            if (add_ref(own, m->string, m) != 0) {
+                cJSON_Delete(own);
+                own = NULL;
+            }
+        }
+        if (!own || js_set(meta, key, own) != 0)
+            return oom(err);
+        holder = cJSON_GetObjectItemCaseSensitive(meta, key);
+        schema = cJSON_GetObjectItemCaseSensitive(holder, "schema");
+    }
     char where[32];
     snprintf(where, sizeof(where), "%s.schema", key);
     rs_pico_opts po = RS_PICO_OPTS_INIT;
@@ -291,7 +317,8 @@ static int convert_schema(cJSON *meta, const char *key, const rs_prompt *p, cons
 /* The frontmatter's node for root[key].schema, or NULL. */
 static const cJSON *frontmatter_schema(const rs_prompt *p, const char *key)
 {
-    const cJSON *holder = p->doc.root ? cJSON_GetObjectItemCaseSensitive(p->doc.root, key) : NULL;
+    const cJSON *raw = cJSON_GetObjectItemCaseSensitive(p->parsed, "raw");
+    const cJSON *holder = raw ? cJSON_GetObjectItemCaseSensitive(raw, key) : NULL;
     return cJSON_IsObject(holder) ? cJSON_GetObjectItemCaseSensitive(holder, "schema") : NULL;
 }
 
@@ -299,6 +326,17 @@ static const cJSON *frontmatter_schema(const rs_prompt *p, const char *key)
  * resolveMetadata({}, parsed, options): options' keys replace the frontmatter's, config is merged
  * one level deep; then tools and Picoschema are resolved.
  */
+/* Object.assign(target, {...src}) with references to src's members (src must outlive target and
+ * stay unchanged; target's users copy before changing a shared member). */
+static int js_assign_shared(cJSON *target, const cJSON *src)
+{
+    for (const cJSON *m = src->child; m; m = m->next) {
+        if (js_set(target, m->string, make_ref(m)) != 0)
+            return RS_ENOMEM;
+    }
+    return 0;
+}
+
 static int resolve_metadata(cJSON **out, const rs_prompt *p, const cJSON *options, rs_error *err)
 {
     int rc = 0;
@@ -310,8 +348,12 @@ static int resolve_metadata(cJSON **out, const rs_prompt *p, const cJSON *option
     for (int i = 0; i < 2; i++) {
         if (!rs_js_truthy(merges[i]))
             continue;
+        /* without options the result stays inside p, beside p->parsed: it may share its
+         * members; with options it goes to the caller and must own everything */
+        int shared = !options && merges[i] == p->parsed;
         cJSON *config = rs_js_spread(cJSON_GetObjectItemCaseSensitive(meta, "config"));
-        if (!config || js_assign(meta, merges[i]) != 0) {
+        if (!config ||
+            (shared ? js_assign_shared(meta, merges[i]) : js_assign(meta, merges[i])) != 0) {
             cJSON_Delete(config);
             rc = oom(err);
             goto done;
