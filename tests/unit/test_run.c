@@ -4,6 +4,7 @@
  * fault must cost the right retry or fallback, end with the right class, and leave the right
  * rows. argv[1] = the fake_provider binary.
  */
+#define _XOPEN_SOURCE 700 /* nftw, to remove the test folder */
 #include "test_helpers.h"
 
 #include "fakes/fake_client.h"
@@ -15,6 +16,7 @@
 #include "util/json.h"
 #include "util/str.h"
 
+#include <ftw.h>
 #include <pthread.h>
 #include <sys/stat.h>
 
@@ -66,9 +68,19 @@ static int setup(void **state)
     return 0;
 }
 
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
 static int teardown(void **state)
 {
     (void)state;
+    if (chdir("/") == 0 && dir[0])
+        nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS); /* the test's own temporary folder */
     rs_global_shutdown();
     return 0;
 }
