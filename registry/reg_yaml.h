@@ -1,9 +1,10 @@
 /*
- * registry/reg_yaml.h - YAML documents (rosetta.yaml, labels.yaml, frontmatter) read into cJSON.
+ * registry/reg_yaml.h - labels.yaml read into cJSON.
  *
- * A small libyaml event reader of the registry's own: the registry reads configuration and label
- * files before any template is compiled, and must report "FILE:LINE:COL: message" for a file
- * edited by hand into invalid YAML.
+ * rosetta.yaml and frontmatter go through templates/yaml_json.h, typed as Dotprompt types them.
+ * labels.yaml is read here with every scalar a string (REG_YAML_STRINGS): a commit id edited by
+ * hand without quotes ("12345e7...") must never turn into a number. Errors are
+ * "labels.yaml:LINE:COL: message" with the source line.
  */
 #ifndef RS_REGISTRY_REG_YAML_H
 #define RS_REGISTRY_REG_YAML_H

@@ -4,7 +4,7 @@
  */
 #include "registry/internal.h"
 
-#include "registry/reg_yaml.h"
+#include "templates/yaml_json.h"
 #include "render/variant.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -687,7 +687,11 @@ int rs_registry_config(char **json, rs_registry *reg, rs_error *err)
             *err = local;
         return rc;
     } else {
-        rc = reg_yaml_parse(&doc, src, len, CONFIG_FILE, 0, err);
+        rs_yaml_opts yo = RS_YAML_OPTS_INIT;
+        yo.filename = CONFIG_FILE;
+        yo.file_src = src;
+        yo.file_len = len;
+        rc = rs_yaml_to_json(&doc, src, len, &yo, err);
     }
     rs_free(src);
     if (rc)

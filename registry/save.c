@@ -8,7 +8,7 @@
  * are never reverted.
  */
 #include "registry/internal.h"
-#include "registry/reg_yaml.h"
+#include "templates/yaml_json.h"
 
 #include "util/alloc.h"
 #include "util/file.h"
@@ -186,7 +186,11 @@ static int validate_all(const struct state *st, rs_error *err)
             cJSON_Delete(doc);
         } else if (!c->deleted && strcmp(p, CONFIG_FILE) == 0) {
             cJSON *doc = NULL;
-            rc = reg_yaml_parse(&doc, c->src, c->len, CONFIG_FILE, REG_YAML_TYPED, err);
+            rs_yaml_opts yo = RS_YAML_OPTS_INIT;
+            yo.filename = CONFIG_FILE;
+            yo.file_src = c->src;
+            yo.file_len = c->len;
+            rc = rs_yaml_to_json(&doc, c->src, c->len, &yo, err);
             if (rc == 0 && !cJSON_IsObject(doc) && !cJSON_IsNull(doc))
                 rc = rs_error_set_at(err, RS_ECONFIG, CONFIG_FILE, 1, 1,
                                      CONFIG_FILE " must be a YAML mapping");

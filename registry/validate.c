@@ -3,7 +3,7 @@
  * prompt compiles with its partials resolved at the state being saved.
  */
 #include "registry/internal.h"
-#include "registry/reg_yaml.h"
+#include "templates/yaml_json.h"
 
 #include "rosetta/prompt.h"
 
@@ -46,12 +46,13 @@ int reg_frontmatter(cJSON **out, const char *src, size_t len, const char *file, 
             const char *q = p + 3;
             skip_spaces(&q, end);
             if (q == end || eol(q, end)) {
-                int rc = reg_yaml_parse(out, yaml, (size_t)(ls - yaml), file, REG_YAML_TYPED, err);
-                if (rc && err && err->line > 0) {
-                    err->line += 1; /* the YAML starts on line 2 of the file */
-                    rs_error_set_snippet(err, src, len, err->line);
-                }
-                return rc;
+                /* the frontmatter's YAML typed as Dotprompt types it (templates/yaml_json.h) */
+                rs_yaml_opts yo = RS_YAML_OPTS_INIT;
+                yo.filename = file;
+                yo.file_src = src;
+                yo.file_len = len;
+                yo.line_offset = 1; /* the YAML starts on line 2 */
+                return rs_yaml_to_json(out, yaml, (size_t)(ls - yaml), &yo, err);
             }
         }
         while (p < end && !eol(p, end))
