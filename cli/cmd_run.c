@@ -362,6 +362,7 @@ int cmd_run(int argc, char **argv)
     ro.cancel = &interrupted;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESTART; /* file writes resume; the run loop polls the flag every 100 ms */
     sigemptyset(&sa.sa_mask);
     sa_set = sigaction(SIGINT, &sa, &old_sa) == 0;
 
