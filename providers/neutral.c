@@ -258,7 +258,17 @@ done:
 static int walk_messages(rs_neutral *n, const cJSON *messages, rs_error *err)
 {
     int calls = 0, i = 0;
+    size_t nparts = 0, nmsgs = 0;
     const cJSON *m;
+    /* one allocation per vector, not a growth series */
+    cJSON_ArrayForEach(m, messages)
+    {
+        nmsgs++;
+        nparts += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "content"));
+    }
+    if ((nmsgs && rs_vec_reserve(&n->msgs, nmsgs) != 0) ||
+        (nparts && rs_vec_reserve(&n->parts, nparts) != 0))
+        return rs_error_set(err, RS_ENOMEM, "out of memory");
     cJSON_ArrayForEach(m, messages)
     {
         i++;
