@@ -67,3 +67,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     return 0;
 }
+
+#ifdef RS_FUZZ_REPLAY
+/* Without libFuzzer (ctest fuzz_frontmatter_corpus): run every file of the given directories
+ * once, under the test build's sanitizers. */
+#include "util/file.h"
+
+#include <dirent.h>
+#include <stdio.h>
+
+int main(int argc, char **argv)
+{
+    int files = 0;
+    for (int i = 1; i < argc; i++) {
+        DIR *d = opendir(argv[i]);
+        struct dirent *e;
+        if (!d) {
+            fprintf(stderr, "fuzz_frontmatter: cannot open %s\n", argv[i]);
+            return 1;
+        }
+        while ((e = readdir(d)) != NULL) {
+            char path[4096];
+            char *buf = NULL;
+            size_t len = 0;
+            rs_error err = RS_ERROR_INIT;
+            if (e->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
+            if (rs_file_read(&buf, &len, path, &err) != 0)
+                continue;
+            LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
+            rs_free(buf);
+            files++;
+        }
+        closedir(d);
+    }
+    printf("%d inputs replayed\n", files);
+    return files > 0 ? 0 : 1;
+}
+#endif
