@@ -27,9 +27,10 @@ static double now_us(void)
 
 static const rs_dialect *dialect_for(const char *file)
 {
-    static const char *const map[][2] = {{"openai-", "openai"},   {"responses-", "openai-responses"},
-                                         {"anthropic-", "anthropic"}, {"gemini-", "gemini"},
-                                         {"ollama-", "ollama"},   {"mock-", "mock"}};
+    static const char *const map[][2] = {
+        {"openai-", "openai"},       {"responses-", "openai-responses"},
+        {"anthropic-", "anthropic"}, {"gemini-", "gemini"},
+        {"ollama-", "ollama"},       {"mock-", "mock"}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strncmp(file, map[i][0], strlen(map[i][0])))
             return rs_dialect_find(map[i][1]);

@@ -28,7 +28,8 @@ static const char usage_text[] =
     "  --experiment EXP  only runs of this compare experiment\n"
     "  --limit N         at most N runs (default 20; 0 = all)\n"
     "  --json            print JSON (an array of runs, or the run object)\n"
-    "  --log FILE        the run log (default $ROSETTA_LOG or .rosetta/runs.db at the registry root)\n"
+    "  --log FILE        the run log (default $ROSETTA_LOG or .rosetta/runs.db at the registry "
+    "root)\n"
     "\n"
     "A cost shown as '?' is unknown (no price for the model): it is never counted as zero.\n";
 
@@ -101,8 +102,8 @@ static void fmt_count(char *buf, size_t size, const cJSON *o, const char *k)
 
 static void print_table(const cJSON *runs)
 {
-    printf("%-6s %-19s %-24s %-28s %-16s %13s %10s %8s\n", "ID", "WHEN (UTC)", "PROMPT",
-           "TARGET", "STATUS", "TOKENS IN/OUT", "COST", "LATENCY");
+    printf("%-6s %-19s %-24s %-28s %-16s %13s %10s %8s\n", "ID", "WHEN (UTC)", "PROMPT", "TARGET",
+           "STATUS", "TOKENS IN/OUT", "COST", "LATENCY");
     const cJSON *r;
     cJSON_ArrayForEach(r, runs)
     {
@@ -128,8 +129,8 @@ static void print_table(const cJSON *runs)
             snprintf(lat, sizeof lat, "%.0fms", l);
         else
             snprintf(lat, sizeof lat, "-");
-        printf("%-6.0f %-19s %-24.24s %-28.28s %-16.16s %13s %10s %8s\n",
-               num_of(r, "id", &has), when, prompt, target, status, toks, cost, lat);
+        printf("%-6.0f %-19s %-24.24s %-28.28s %-16.16s %13s %10s %8s\n", num_of(r, "id", &has),
+               when, prompt, target, status, toks, cost, lat);
     }
 }
 

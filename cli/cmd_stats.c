@@ -28,9 +28,11 @@ static const char usage_text[] =
     "  --since T         only runs since T: an age (30m, 24h, 7d, 2w) or a date (2026-11-01)\n"
     "  --experiment EXP  only the runs of a compare experiment\n"
     "  --json            print JSON: an array of groups\n"
-    "  --log FILE        the run log (default $ROSETTA_LOG or .rosetta/runs.db at the registry root)\n"
+    "  --log FILE        the run log (default $ROSETTA_LOG or .rosetta/runs.db at the registry "
+    "root)\n"
     "\n"
-    "Costs count only runs whose price is known; 'priced' says how many of the group's runs that is.\n";
+    "Costs count only runs whose price is known; 'priced' says how many of the group's runs that "
+    "is.\n";
 
 /* cli/cmd_runs.c */
 int cli_runlog_path(char **out, const char *explicit_path, rs_error *err);
@@ -69,8 +71,8 @@ static void print_table(const rs_runstats *s)
         char up[64];
         size_t n = strlen(s->by[k]);
         for (size_t i = 0; i < n && i < sizeof up - 1; i++)
-            up[i] = (char)(s->by[k][i] >= 'a' && s->by[k][i] <= 'z' ? s->by[k][i] - 32
-                                                                    : s->by[k][i]);
+            up[i] =
+                (char)(s->by[k][i] >= 'a' && s->by[k][i] <= 'z' ? s->by[k][i] - 32 : s->by[k][i]);
         up[n < sizeof up - 1 ? n : sizeof up - 1] = '\0';
         printf("%-*s  ", w[k], up);
     }
@@ -88,8 +90,8 @@ static void print_table(const rs_runstats *s)
         fmt_usd(mean, sizeof mean, gr->cost_mean, gr->cost_known > 0);
         snprintf(err, sizeof err, "%.1f%%", 100.0 * gr->error_rate);
         snprintf(priced, sizeof priced, "%ld/%ld", gr->cost_known, gr->count);
-        printf("%6ld %7s %8s %8s %8s %10lld %10lld %12s %12s %9s\n", gr->count, err, p50, p95,
-               t50, gr->input_tokens, gr->output_tokens, tot, mean, priced);
+        printf("%6ld %7s %8s %8s %8s %10lld %10lld %12s %12s %9s\n", gr->count, err, p50, p95, t50,
+               gr->input_tokens, gr->output_tokens, tot, mean, priced);
     }
 }
 

@@ -90,8 +90,7 @@ static void error_from_json(rs_provider_error *pe, int status, long retry_ms, co
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
     const char *type = rs_json_string(e, "type");
     const char *msg = rs_json_string(e, "message");
-    const char *code =
-        rs_json_string(cJSON_GetObjectItemCaseSensitive(e, "details"), "error_code");
+    const char *code = rs_json_string(cJSON_GetObjectItemCaseSensitive(e, "details"), "error_code");
     rs_fail_class cls = class_of(status, type, code);
     if (status != 200 && type == NULL)
         cls = rs_fail_class_for_status(status);
@@ -118,9 +117,9 @@ static int add_tool_use(rs_result *res, rs_provider_error *pe, const cJSON *bloc
     char *printed = input ? cJSON_PrintUnformatted(input) : NULL;
     if (input && !printed)
         return rs_error_set(err, RS_ENOMEM, "out of memory decoding a tool call");
-    int rc = rs_result_add_tool_call(res, pe, rs_json_string(block, "id"),
-                                     rs_json_string(block, "name"), printed,
-                                     printed ? strlen(printed) : 0, err);
+    int rc =
+        rs_result_add_tool_call(res, pe, rs_json_string(block, "id"), rs_json_string(block, "name"),
+                                printed, printed ? strlen(printed) : 0, err);
     cJSON_free(printed);
     return rc;
 }
@@ -300,8 +299,8 @@ int rs_anthropic_stream_event(rs_stream *st, rs_result *res, rs_provider_error *
                                          rs_str_cstr(&b->json), b->json.len, err);
         }
     } else if (!strcmp(type, "message_delta")) {
-        const char *sr = rs_json_string(cJSON_GetObjectItemCaseSensitive(root, "delta"),
-                                        "stop_reason");
+        const char *sr =
+            rs_json_string(cJSON_GetObjectItemCaseSensitive(root, "delta"), "stop_reason");
         if (sr)
             rs_result_set_finish(res, map_finish(sr), sr);
         const cJSON *u = cJSON_GetObjectItemCaseSensitive(root, "usage");

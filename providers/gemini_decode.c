@@ -22,10 +22,16 @@ typedef struct chunk_state {
 
 static rs_finish map_finish(const char *r)
 {
-    static const char *const filter[] = {"SAFETY",     "RECITATION",         "BLOCKLIST",
-                                         "LANGUAGE",   "PROHIBITED_CONTENT", "SPII",
-                                         "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT",
-                                         "IMAGE_RECITATION", NULL};
+    static const char *const filter[] = {"SAFETY",
+                                         "RECITATION",
+                                         "BLOCKLIST",
+                                         "LANGUAGE",
+                                         "PROHIBITED_CONTENT",
+                                         "SPII",
+                                         "IMAGE_SAFETY",
+                                         "IMAGE_PROHIBITED_CONTENT",
+                                         "IMAGE_RECITATION",
+                                         NULL};
     if (!r || !strcmp(r, "FINISH_REASON_UNSPECIFIED"))
         return RS_FINISH_UNKNOWN;
     if (!strcmp(r, "STOP"))
@@ -124,8 +130,8 @@ static void error_from_json(rs_provider_error *pe, int status, long retry_ms, co
     rs_provider_error_http(pe, class_of(status, st), status, retry_ms, st, msg, body, len);
 }
 
-void rs_gemini_classify_error(rs_provider_error *pe, int http_status, const char *body,
-                              size_t len, long retry_after_ms)
+void rs_gemini_classify_error(rs_provider_error *pe, int http_status, const char *body, size_t len,
+                              long retry_after_ms)
 {
     cJSON *root = NULL;
     if (body && len && rs_decode_json(&root, NULL, body, len, "error body", NULL) == 0) {
@@ -241,8 +247,8 @@ done:
     return rc;
 }
 
-int rs_gemini_stream_event(rs_stream *st, rs_result *res, rs_provider_error *pe,
-                           const char *event, const char *data, size_t len, rs_error *err)
+int rs_gemini_stream_event(rs_stream *st, rs_result *res, rs_provider_error *pe, const char *event,
+                           const char *data, size_t len, rs_error *err)
 {
     (void)event;
     cJSON *root = NULL;

@@ -25,7 +25,7 @@
 static rs_finish finish_of(const char *s)
 {
     static const rs_finish all[] = {RS_FINISH_STOP,   RS_FINISH_LENGTH, RS_FINISH_TOOL,
-                                     RS_FINISH_FILTER, RS_FINISH_ERROR,  RS_FINISH_OTHER};
+                                    RS_FINISH_FILTER, RS_FINISH_ERROR,  RS_FINISH_OTHER};
     if (!s)
         return RS_FINISH_UNKNOWN;
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
@@ -46,8 +46,9 @@ static void error_obj(rs_provider_error *pe, int status, long retry_ms, const cJ
                       const char *body, size_t len)
 {
     const char *cls = rs_json_string(e, "class");
-    rs_fail_class c = cls ? class_named(cls) : status == 200 ? RS_FAIL_STREAM
-                                                            : rs_fail_class_for_status(status);
+    rs_fail_class c = cls             ? class_named(cls)
+                      : status == 200 ? RS_FAIL_STREAM
+                                      : rs_fail_class_for_status(status);
     long hint = rs_decode_long(e, "retry_after_ms");
     rs_provider_error_http(pe, c, status, retry_ms >= 0 ? retry_ms : hint, cls,
                            rs_json_string(e, "message"), body, len);

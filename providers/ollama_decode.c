@@ -35,8 +35,8 @@ static rs_fail_class class_of(int status, const char *msg)
     return cls;
 }
 
-void rs_ollama_classify_error(rs_provider_error *pe, int http_status, const char *body,
-                              size_t len, long retry_after_ms)
+void rs_ollama_classify_error(rs_provider_error *pe, int http_status, const char *body, size_t len,
+                              long retry_after_ms)
 {
     cJSON *root = NULL;
     const char *msg = NULL;
@@ -60,7 +60,8 @@ static int decode_obj(rs_result *res, rs_provider_error *pe, int *first, int *do
                       const cJSON *root, const char *body, size_t len, rs_error *err)
 {
     if (!cJSON_IsObject(root))
-        return rs_provider_fail(pe, err, RS_FAIL_DECODE, 0, -1, "the response is not a JSON object");
+        return rs_provider_fail(pe, err, RS_FAIL_DECODE, 0, -1,
+                                "the response is not a JSON object");
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
     if (e) {
         const char *msg = cJSON_IsString(e) ? e->valuestring : rs_json_string(e, "message");
@@ -141,8 +142,8 @@ int rs_ollama_decode(rs_result *res, rs_provider_error *pe, const char *body, si
     return rc;
 }
 
-int rs_ollama_stream_event(rs_stream *st, rs_result *res, rs_provider_error *pe,
-                           const char *event, const char *data, size_t len, rs_error *err)
+int rs_ollama_stream_event(rs_stream *st, rs_result *res, rs_provider_error *pe, const char *event,
+                           const char *data, size_t len, rs_error *err)
 {
     (void)event;
     cJSON *root = NULL;

@@ -126,8 +126,8 @@ static void error_from_json(rs_provider_error *pe, int status, long retry_ms, co
                            msg, body, len);
 }
 
-void rs_openai_classify_error(rs_provider_error *pe, int http_status, const char *body,
-                              size_t len, long retry_after_ms)
+void rs_openai_classify_error(rs_provider_error *pe, int http_status, const char *body, size_t len,
+                              long retry_after_ms)
 {
     cJSON *root = NULL;
     if (body && len && rs_decode_json(&root, NULL, body, len, "error body", NULL) == 0 &&
@@ -328,8 +328,8 @@ static int flush_calls(stream_state *s, rs_result *res, rs_provider_error *pe, r
     return 0;
 }
 
-int rs_openai_stream_event(rs_stream *st, rs_result *res, rs_provider_error *pe,
-                           const char *event, const char *data, size_t len, rs_error *err)
+int rs_openai_stream_event(rs_stream *st, rs_result *res, rs_provider_error *pe, const char *event,
+                           const char *data, size_t len, rs_error *err)
 {
     int rc = 0;
     cJSON *root = NULL;

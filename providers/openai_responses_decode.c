@@ -107,12 +107,12 @@ static int finish_response(rs_result *res, rs_provider_error *pe, const cJSON *r
         return rs_error_set(err, RS_EPROVIDER, "%s", pe ? pe->message : "the response failed");
     }
     if (status && !strcmp(status, "incomplete")) {
-        const char *why = rs_json_string(
-            cJSON_GetObjectItemCaseSensitive(resp, "incomplete_details"), "reason");
-        rs_finish f = !why                                  ? RS_FINISH_OTHER
-                      : !strcmp(why, "max_output_tokens")   ? RS_FINISH_LENGTH
-                      : !strcmp(why, "content_filter")      ? RS_FINISH_FILTER
-                                                            : RS_FINISH_OTHER;
+        const char *why =
+            rs_json_string(cJSON_GetObjectItemCaseSensitive(resp, "incomplete_details"), "reason");
+        rs_finish f = !why                                ? RS_FINISH_OTHER
+                      : !strcmp(why, "max_output_tokens") ? RS_FINISH_LENGTH
+                      : !strcmp(why, "content_filter")    ? RS_FINISH_FILTER
+                                                          : RS_FINISH_OTHER;
         rs_result_set_finish(res, f, why ? why : status);
         return 0;
     }
@@ -124,8 +124,8 @@ static int finish_response(rs_result *res, rs_provider_error *pe, const cJSON *r
     return 0;
 }
 
-int rs_openai_responses_decode(rs_result *res, rs_provider_error *pe, const char *body,
-                               size_t len, rs_error *err)
+int rs_openai_responses_decode(rs_result *res, rs_provider_error *pe, const char *body, size_t len,
+                               rs_error *err)
 {
     cJSON *root = NULL;
     int rc = rs_decode_json(&root, pe, body, len, "the response", err);
@@ -175,8 +175,7 @@ done:
 }
 
 int rs_openai_responses_stream_event(rs_stream *st, rs_result *res, rs_provider_error *pe,
-                                     const char *event, const char *data, size_t len,
-                                     rs_error *err)
+                                     const char *event, const char *data, size_t len, rs_error *err)
 {
     cJSON *root = NULL;
     int rc = rs_decode_json(&root, pe, data, len, "a stream event", err);
@@ -206,8 +205,8 @@ int rs_openai_responses_stream_event(rs_stream *st, rs_result *res, rs_provider_
     } else if (!strcmp(type, "response.completed") || !strcmp(type, "response.incomplete") ||
                !strcmp(type, "response.failed")) {
         st->done = 1;
-        rc = finish_response(res, pe, cJSON_GetObjectItemCaseSensitive(root, "response"), data,
-                             len, err);
+        rc = finish_response(res, pe, cJSON_GetObjectItemCaseSensitive(root, "response"), data, len,
+                             err);
     } else if (!strcmp(type, "error")) {
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
         error_obj(pe, 200, -1, cJSON_IsObject(e) ? e : root, data, len);

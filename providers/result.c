@@ -41,13 +41,20 @@ void rs_result_free(rs_result *res)
 const char *rs_finish_name(rs_finish f)
 {
     switch (f) {
-    case RS_FINISH_STOP: return "stop";
-    case RS_FINISH_LENGTH: return "length";
-    case RS_FINISH_TOOL: return "tool";
-    case RS_FINISH_FILTER: return "filter";
-    case RS_FINISH_ERROR: return "error";
-    case RS_FINISH_OTHER: return "other";
-    case RS_FINISH_UNKNOWN: break;
+    case RS_FINISH_STOP:
+        return "stop";
+    case RS_FINISH_LENGTH:
+        return "length";
+    case RS_FINISH_TOOL:
+        return "tool";
+    case RS_FINISH_FILTER:
+        return "filter";
+    case RS_FINISH_ERROR:
+        return "error";
+    case RS_FINISH_OTHER:
+        return "other";
+    case RS_FINISH_UNKNOWN:
+        break;
     }
     return "unknown";
 }
@@ -55,18 +62,30 @@ const char *rs_finish_name(rs_finish f)
 const char *rs_fail_class_name(rs_fail_class c)
 {
     switch (c) {
-    case RS_FAIL_NONE: return "none";
-    case RS_FAIL_RATE_LIMIT: return "rate_limit";
-    case RS_FAIL_OVERLOADED: return "overloaded";
-    case RS_FAIL_SERVER: return "server";
-    case RS_FAIL_TIMEOUT: return "timeout";
-    case RS_FAIL_NETWORK: return "network";
-    case RS_FAIL_STREAM: return "stream";
-    case RS_FAIL_DECODE: return "decode";
-    case RS_FAIL_AUTH: return "auth";
-    case RS_FAIL_QUOTA: return "quota";
-    case RS_FAIL_BAD_REQUEST: return "bad_request";
-    case RS_FAIL_OTHER: break;
+    case RS_FAIL_NONE:
+        return "none";
+    case RS_FAIL_RATE_LIMIT:
+        return "rate_limit";
+    case RS_FAIL_OVERLOADED:
+        return "overloaded";
+    case RS_FAIL_SERVER:
+        return "server";
+    case RS_FAIL_TIMEOUT:
+        return "timeout";
+    case RS_FAIL_NETWORK:
+        return "network";
+    case RS_FAIL_STREAM:
+        return "stream";
+    case RS_FAIL_DECODE:
+        return "decode";
+    case RS_FAIL_AUTH:
+        return "auth";
+    case RS_FAIL_QUOTA:
+        return "quota";
+    case RS_FAIL_BAD_REQUEST:
+        return "bad_request";
+    case RS_FAIL_OTHER:
+        break;
     }
     return "other";
 }
@@ -168,8 +187,8 @@ int rs_decode_json(cJSON **out, rs_provider_error *pe, const char *body, size_t 
 {
     *out = NULL;
     size_t off = 0;
-    while (off < len && (body[off] == ' ' || body[off] == '\t' || body[off] == '\n' ||
-                         body[off] == '\r'))
+    while (off < len &&
+           (body[off] == ' ' || body[off] == '\t' || body[off] == '\n' || body[off] == '\r'))
         off++;
     if (off == len)
         return rs_provider_fail(pe, err, RS_FAIL_DECODE, 0, -1, "%s is empty", what);
@@ -201,8 +220,8 @@ long rs_decode_long(const cJSON *obj, const char *key)
     return -1;
 }
 
-int rs_result_add_tool_call(rs_result *res, rs_provider_error *pe, const char *id,
-                            const char *name, const char *args, size_t args_len, rs_error *err)
+int rs_result_add_tool_call(rs_result *res, rs_provider_error *pe, const char *id, const char *name,
+                            const char *args, size_t args_len, rs_error *err)
 {
     int rc = 0;
     cJSON *parsed = NULL;
@@ -214,8 +233,9 @@ int rs_result_add_tool_call(rs_result *res, rs_provider_error *pe, const char *i
         goto done;
     }
     size_t start = 0;
-    while (args && start < args_len && (args[start] == ' ' || args[start] == '\n' ||
-                                        args[start] == '\t' || args[start] == '\r'))
+    while (
+        args && start < args_len &&
+        (args[start] == ' ' || args[start] == '\n' || args[start] == '\t' || args[start] == '\r'))
         start++;
     if (!args || start == args_len) {
         parsed = cJSON_CreateObject();
@@ -265,10 +285,14 @@ done:
 
 int rs_is_quota_code(const char *code)
 {
-    static const char *const quota[] = {"insufficient_quota",         "billing_error",
-                                        "enforced_spend_limit_reached", "billing_hard_limit_reached",
-                                        "insufficient_balance",       "insufficient_credits",
-                                        "payment_required",           NULL};
+    static const char *const quota[] = {"insufficient_quota",
+                                        "billing_error",
+                                        "enforced_spend_limit_reached",
+                                        "billing_hard_limit_reached",
+                                        "insufficient_balance",
+                                        "insufficient_credits",
+                                        "payment_required",
+                                        NULL};
     if (!code)
         return 0;
     for (size_t i = 0; quota[i]; i++)

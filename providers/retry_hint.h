@@ -22,11 +22,11 @@
 #define RS_RETRY_HINT_MAX_MS (24L * 3600 * 1000)
 
 typedef struct rs_retry_hint {
-    long retry_after_ms;  /* from retry-after-ms, -1 when absent/invalid */
-    long retry_after_s;   /* Retry-After delay-seconds in ms, -1 when absent */
-    time_t retry_date;    /* Retry-After HTTP-date, (time_t)-1 when absent */
-    time_t date;          /* the response's Date header, (time_t)-1 when absent */
-    int should_retry;     /* x-should-retry: 1 true, 0 false, -1 absent */
+    long retry_after_ms; /* from retry-after-ms, -1 when absent/invalid */
+    long retry_after_s;  /* Retry-After delay-seconds in ms, -1 when absent */
+    time_t retry_date;   /* Retry-After HTTP-date, (time_t)-1 when absent */
+    time_t date;         /* the response's Date header, (time_t)-1 when absent */
+    int should_retry;    /* x-should-retry: 1 true, 0 false, -1 absent */
 } rs_retry_hint;
 
 void rs_retry_hint_init(rs_retry_hint *h);

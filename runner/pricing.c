@@ -90,13 +90,15 @@ static int read_price(rs_price *out, const cJSON *obj, double scale, const char 
                       const char *key, rs_error *err)
 {
     if (!cJSON_IsObject(obj))
-        return rs_error_set(err, RS_ECONFIG, "%s: the price of '%s' must be a map "
-                            "{input, output, cached_input}", where, key);
+        return rs_error_set(err, RS_ECONFIG,
+                            "%s: the price of '%s' must be a map "
+                            "{input, output, cached_input}",
+                            where, key);
     double in = field(obj, "input", scale), outp = field(obj, "output", scale);
     double cached = field(obj, "cached_input", scale);
     if (in == -2 || outp == -2 || cached == -2)
-        return rs_error_set(err, RS_ECONFIG, "%s: the prices of '%s' must be numbers >= 0",
-                            where, key);
+        return rs_error_set(err, RS_ECONFIG, "%s: the prices of '%s' must be numbers >= 0", where,
+                            key);
     if (in < 0 || outp < 0)
         return rs_error_set(err, RS_ECONFIG, "%s: '%s' needs both an input and an output price",
                             where, key);
@@ -105,8 +107,10 @@ static int read_price(rs_price *out, const cJSON *obj, double scale, const char 
     {
         if (strcmp(it->string, "input") && strcmp(it->string, "output") &&
             strcmp(it->string, "cached_input"))
-            return rs_error_set(err, RS_ECONFIG, "%s: unknown price field '%s' for '%s' "
-                                "(expected input, output, cached_input)", where, it->string, key);
+            return rs_error_set(err, RS_ECONFIG,
+                                "%s: unknown price field '%s' for '%s' "
+                                "(expected input, output, cached_input)",
+                                where, it->string, key);
     }
     out->input = in;
     out->output = outp;

@@ -15,9 +15,9 @@
  *       vllm: {input: 0, output: 0}              # every vllm model: self-hosted, free
  * An override replaces the whole entry for its key.
  *
- * Lookup order for (provider, model): exact key, then the bare "provider" key; "openai-responses" falls
- * back to "openai" prices; the offline provider "mock" is free. An unknown model has an UNKNOWN
- * cost (logged as NULL, with a warning), never a silent zero.
+ * Lookup order for (provider, model): exact key, then the bare "provider" key; "openai-responses"
+ * falls back to "openai" prices; the offline provider "mock" is free. An unknown model has an
+ * UNKNOWN cost (logged as NULL, with a warning), never a silent zero.
  */
 #ifndef RS_RUNNER_PRICING_H
 #define RS_RUNNER_PRICING_H

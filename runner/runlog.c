@@ -162,8 +162,8 @@ static int read_version(rs_runlog *log, int *version, rs_error *err)
 {
     sqlite3_stmt *st = NULL;
     *version = 0;
-    int rc = sqlite3_prepare_v2(log->db,
-                                "SELECT version FROM schema_version LIMIT 1", -1, &st, NULL);
+    int rc =
+        sqlite3_prepare_v2(log->db, "SELECT version FROM schema_version LIMIT 1", -1, &st, NULL);
     if (rc != SQLITE_OK) {
         sqlite3_finalize(st);
         return db_fail(log, log->db, err, "cannot read the schema version");
@@ -214,8 +214,10 @@ static int migrate(rs_runlog *log, int target, rs_error *err)
     }
     if (v < target) {
         char sql[128];
-        snprintf(sql, sizeof sql, "DELETE FROM schema_version; INSERT INTO schema_version "
-                                  "VALUES (%d)", target);
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM schema_version; INSERT INTO schema_version "
+                 "VALUES (%d)",
+                 target);
         if (sqlite3_exec(log->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
             rc = db_fail(log, log->db, err, "cannot record the schema version");
             goto fail;
@@ -252,8 +254,7 @@ static int make_parent(const char *path, rs_error *err)
             *p = '/';
         }
         if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-            rc = rs_error_set(err, RS_EIO, "cannot create directory %s: %s", dir,
-                              strerror(errno));
+            rc = rs_error_set(err, RS_EIO, "cannot create directory %s: %s", dir, strerror(errno));
     }
 done:
     rs_free(dir);
@@ -532,8 +533,8 @@ static int insert_rows(rs_runlog *log, const rs_run_record *r, long long *id, rs
         b |= sqlite3_bind_int64(as, 2, (long long)k + 1);
         b |= bind_text(log, as, 3, a->target);
         b |= bind_text(log, as, 4, a->ok ? "ok" : "error");
-        b |= a->http_status > 0 ? sqlite3_bind_int(as, 5, a->http_status)
-                                : sqlite3_bind_null(as, 5);
+        b |=
+            a->http_status > 0 ? sqlite3_bind_int(as, 5, a->http_status) : sqlite3_bind_null(as, 5);
         b |= bind_text(log, as, 6, a->ok ? NULL : a->error_class);
         b |= bind_text(log, as, 7, a->ok ? NULL : a->error);
         b |= bind_ms(as, 8, a->latency_ms);
@@ -619,8 +620,12 @@ int rs_runlog_since(char *buf, size_t size, const char *since, long long now, rs
     size_t n = strlen(since);
     if (n >= 2 && since[0] >= '0' && since[0] <= '9') {
         char unit = since[n - 1];
-        long long mult = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600
-                       : unit == 'd' ? 86400 : unit == 'w' ? 604800 : 0;
+        long long mult = unit == 's'   ? 1
+                         : unit == 'm' ? 60
+                         : unit == 'h' ? 3600
+                         : unit == 'd' ? 86400
+                         : unit == 'w' ? 604800
+                                       : 0;
         long long v = 0;
         size_t i = 0;
         for (; i + 1 < n && since[i] >= '0' && since[i] <= '9' && v < 100000000; i++)
@@ -649,7 +654,8 @@ int rs_runlog_since(char *buf, size_t size, const char *since, long long now, rs
     if (!(k == 10 || k == 16 || k == 19) || rest != n || size < 32)
         return rs_error_set(err, RS_EINVAL,
                             "--since '%s': expected an age (30m, 24h, 7d, 2w) or a UTC date "
-                            "(2026-11-01 or 2026-11-01T10:00:00Z)", since);
+                            "(2026-11-01 or 2026-11-01T10:00:00Z)",
+                            since);
     size_t keep = rest > k && since[rest - 1] == 'Z' ? rest - 1 : rest; /* fraction kept */
     if (keep >= size)
         return rs_error_set(err, RS_EINVAL, "--since '%s': too long", since);
@@ -853,9 +859,9 @@ done:
 
 /* ---------- stats ---------- */
 
-static const char *const groupable[] = {"version", "variant",  "provider", "model",
-                                        "prompt",  "experiment", "arm",    "case_id",
-                                        "status",  "finish",   "route",    NULL};
+static const char *const groupable[] = {"version", "variant",    "provider", "model",
+                                        "prompt",  "experiment", "arm",      "case_id",
+                                        "status",  "finish",     "route",    NULL};
 
 void rs_runstats_free(rs_runstats *s)
 {
@@ -894,8 +900,7 @@ static int parse_by(rs_runstats *s, const char *by, rs_error *err)
                 ok = 0;
         if (ok) {
             if (s->n_by == RS_RUNSTATS_MAX_BY)
-                return rs_error_set(err, RS_EINVAL, "--by: at most %d columns",
-                                    RS_RUNSTATS_MAX_BY);
+                return rs_error_set(err, RS_EINVAL, "--by: at most %d columns", RS_RUNSTATS_MAX_BY);
             if (!(s->by[s->n_by] = rs_strndup(p, n)))
                 return rs_error_set(err, RS_ENOMEM, "out of memory");
             s->n_by++;
@@ -1075,8 +1080,8 @@ int rs_runstats_to_json(const rs_runstats *s, char **json, rs_error *err)
         }
         int ok = 1;
         for (size_t k = 0; k < s->n_by; k++)
-            ok &= cJSON_AddItemToObject(o, s->by[k], g->key[k] ? cJSON_CreateString(g->key[k])
-                                                               : cJSON_CreateNull());
+            ok &= cJSON_AddItemToObject(
+                o, s->by[k], g->key[k] ? cJSON_CreateString(g->key[k]) : cJSON_CreateNull());
         ok &= cJSON_AddNumberToObject(o, "count", (double)g->count) != NULL;
         ok &= cJSON_AddNumberToObject(o, "errors", (double)g->errors) != NULL;
         ok &= cJSON_AddNumberToObject(o, "error_rate", g->error_rate) != NULL;

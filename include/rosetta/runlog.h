@@ -40,32 +40,32 @@ typedef struct rs_attempt_record {
     const char *error_class; /* rs_fail_class_name(), NULL when ok */
     const char *error;       /* message safe to log, NULL when ok */
     double latency_ms;
-    long retry_after_ms;     /* the wait the provider asked for, -1 none */
+    long retry_after_ms; /* the wait the provider asked for, -1 none */
 } rs_attempt_record;
 
-/* One run. Strings may be NULL (stored as NULL); counts < 0 and latencies < 0 are unknown (NULL). */
+/* One run. NULL strings, counts < 0 and latencies < 0 are stored as NULL (unknown). */
 typedef struct rs_run_record {
-    const char *created_at;  /* ISO-8601 UTC "2026-11-22T04:31:13.123Z"; NULL = now */
-    const char *prompt;      /* prompt name */
-    const char *version;     /* "v3" */
-    const char *commit;      /* registry commit id */
-    const char *variant;     /* variant rendered, NULL = default */
-    const char *provider;    /* the target that answered (or the last one tried) */
+    const char *created_at; /* ISO-8601 UTC "2026-11-22T04:31:13.123Z"; NULL = now */
+    const char *prompt;     /* prompt name */
+    const char *version;    /* "v3" */
+    const char *commit;     /* registry commit id */
+    const char *variant;    /* variant rendered, NULL = default */
+    const char *provider;   /* the target that answered (or the last one tried) */
     const char *model;
-    const char *route;       /* route name when --route was used */
+    const char *route; /* route name when --route was used */
     int ok;
     const char *error;
     const char *error_class;
     long input_tokens, output_tokens, cached_tokens, reasoning_tokens;
-    int cost_known;          /* 0: cost_usd is ignored and NULL is stored */
+    int cost_known; /* 0: cost_usd is ignored and NULL is stored */
     double cost_usd;
-    double latency_ms;       /* whole run, all attempts and waits */
-    double ttft_ms;          /* time to first token of the answering attempt; < 0 unknown */
+    double latency_ms; /* whole run, all attempts and waits */
+    double ttft_ms;    /* time to first token of the answering attempt; < 0 unknown */
     const char *experiment, *arm, *case_id;
-    const char *input_json;  /* the variables the prompt was rendered with (JSON text) */
-    const char *output;      /* answer text */
+    const char *input_json;      /* the variables the prompt was rendered with (JSON text) */
+    const char *output;          /* answer text */
     const char *tool_calls_json; /* [{"id","name","arguments":{..}}] or NULL */
-    const char *finish;      /* rs_finish_name() */
+    const char *finish;          /* rs_finish_name() */
     const char *finish_raw;
     const char *response_model;
     const char *request_hash; /* hex digest of the request body sent */
@@ -75,8 +75,10 @@ typedef struct rs_run_record {
 
 /* Unknown counts and latencies, everything else empty (designated initializers: C only). */
 #define RS_RUN_RECORD_INIT                                                                         \
-    {.input_tokens = -1, .output_tokens = -1, .cached_tokens = -1, .reasoning_tokens = -1,        \
-     .latency_ms = -1.0, .ttft_ms = -1.0}
+    {                                                                                              \
+        .input_tokens = -1, .output_tokens = -1, .cached_tokens = -1, .reasoning_tokens = -1,      \
+        .latency_ms = -1.0, .ttft_ms = -1.0                                                        \
+    }
 
 /* The same for C++ callers. */
 void rs_run_record_init(rs_run_record *r);
@@ -115,12 +117,15 @@ typedef struct rs_runlog_query {
                                ("30m", "24h", "7d", "2w") */
     const char *experiment; /* experiment id (compare) */
     const char *arm;
-    const char *by;         /* stats: comma list of version,variant,provider,model,prompt,
-                               experiment,arm,case_id,status,finish; NULL = "prompt,version" */
-    long limit;             /* list: most recent N (0 = 20; < 0 = all) */
+    const char *by; /* stats: comma list of version,variant,provider,model,prompt,
+                       experiment,arm,case_id,status,finish; NULL = "prompt,version" */
+    long limit;     /* list: most recent N (0 = 20; < 0 = all) */
 } rs_runlog_query;
 
-#define RS_RUNLOG_QUERY_INIT {NULL, NULL, NULL, NULL, NULL, 0}
+#define RS_RUNLOG_QUERY_INIT                                                                       \
+    {                                                                                              \
+        NULL, NULL, NULL, NULL, NULL, 0                                                            \
+    }
 
 /* Recent runs, newest first, as a JSON array of objects (summary columns) in *json (rs_free). */
 int rs_runlog_list_json(rs_runlog *log, const rs_runlog_query *q, char **json, rs_error *err);
@@ -135,17 +140,17 @@ typedef struct rs_runstats_group {
     char *key[RS_RUNSTATS_MAX_BY]; /* the group's values of the `by` columns; NULL = none */
     long count;
     long errors;
-    double error_rate;          /* errors / count */
+    double error_rate; /* errors / count */
     double latency_p50, latency_p95, ttft_p50;
     long long input_tokens, output_tokens, cached_tokens, reasoning_tokens; /* sums of known */
-    long cost_known;            /* runs whose cost is known */
-    double cost_total;          /* sum over runs with a known cost */
-    double cost_mean;           /* cost_total / cost_known, -1 when none known */
+    long cost_known;   /* runs whose cost is known */
+    double cost_total; /* sum over runs with a known cost */
+    double cost_mean;  /* cost_total / cost_known, -1 when none known */
 } rs_runstats_group;
 
 typedef struct rs_runstats {
     size_t n_by;
-    char *by[RS_RUNSTATS_MAX_BY];  /* the column names grouped by */
+    char *by[RS_RUNSTATS_MAX_BY]; /* the column names grouped by */
     rs_runstats_group *groups;
     size_t n_groups;
 } rs_runstats;

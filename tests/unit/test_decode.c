@@ -23,12 +23,11 @@
 /* ---------- the dialects under test (the tables in dialects.c point at the same functions) */
 
 #define DIALECT(n, prefix, nd)                                                                     \
-    {.name = n,                                                                                    \
-     .stream_ndjson = nd,                                                                          \
-     .decode = prefix##_decode,                                                                    \
-     .stream_event = prefix##_stream_event,                                                        \
-     .stream_free = prefix##_stream_free,                                                          \
-     .classify_error = prefix##_classify_error}
+    {                                                                                              \
+        .name = n, .stream_ndjson = nd, .decode = prefix##_decode,                                 \
+        .stream_event = prefix##_stream_event, .stream_free = prefix##_stream_free,                \
+        .classify_error = prefix##_classify_error                                                  \
+    }
 
 static const rs_dialect d_openai = DIALECT("openai", rs_openai, 0);
 static const rs_dialect d_responses = DIALECT("openai-responses", rs_openai_responses, 0);
@@ -195,7 +194,9 @@ static void run_transcript(const char *dir, const char *name, int *streams, int 
             int mode = r == 0 ? 0 : r == 1 ? 1 : -1;
             decode_stream(d, body, len, mode, &res, &o);
             snprintf(what, sizeof what, "%s (chunks: %s)", name,
-                     mode == 0 ? "whole" : mode == 1 ? "1 byte" : "random");
+                     mode == 0   ? "whole"
+                     : mode == 1 ? "1 byte"
+                                 : "random");
         } else {
             o.rc = d->decode(&res, &o.pe, body, len, &err);
             snprintf(what, sizeof what, "%s", name);
@@ -261,8 +262,8 @@ static void sse_case(const char *input, const char *want, int want_pending)
                      &err);
         assert_int_equal(rs_sse_finish(&p), want_pending);
         if (strcmp(rs_str_cstr(&c.log), want) != 0) {
-            print_error("split %zu of \"%s\": got %s, want %s\n", split, input,
-                        rs_str_cstr(&c.log), want);
+            print_error("split %zu of \"%s\": got %s, want %s\n", split, input, rs_str_cstr(&c.log),
+                        want);
             fail();
         }
         rs_str_free(&c.log);
@@ -280,7 +281,7 @@ static void test_sse_framing(void **state)
     sse_case("event: message_start\ndata: {\"a\":1}\n\nevent: ping\ndata: {}\n\n",
              "[message_start|{\"a\":1}][ping|{}]", 0);
     sse_case("event: lonely\n\ndata: z\n\n", "[-|z]", 0); /* an event without data is dropped */
-    sse_case("data\n\n", "[-|]", 0);                     /* a field with no colon: empty data */
+    sse_case("data\n\n", "[-|]", 0);                      /* a field with no colon: empty data */
     sse_case("data:  two spaces\n\n", "[-| two spaces]", 0);
     sse_case("id: 7\nretry: 100\ndata: d\n\n", "[-|d]", 0);
     sse_case("data: [DONE]\n\n", "[-|[DONE]]", 0);
@@ -405,15 +406,17 @@ static void test_classify_error(void **state)
          "{\"error\":{\"message\":\"You exceeded your current quota\",\"type\":"
          "\"insufficient_quota\",\"param\":null,\"code\":\"insufficient_quota\"}}",
          -1, RS_FAIL_QUOTA, -1, "insufficient_quota"},
-        {&d_openai, 401, "{\"error\":{\"message\":\"Incorrect API key provided: sk-abc***\","
-                         "\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}",
+        {&d_openai, 401,
+         "{\"error\":{\"message\":\"Incorrect API key provided: sk-abc***\","
+         "\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}",
          -1, RS_FAIL_AUTH, -1, "HTTP 401"},
         {&d_openai, 400, "{\"error\":{\"message\":\"bad\",\"type\":\"invalid_request_error\"}}", -1,
          RS_FAIL_BAD_REQUEST, -1, "bad"},
         {&d_openai, 404, "{\"error\":{\"message\":\"model not found\"}}", -1, RS_FAIL_BAD_REQUEST,
          -1, "model not found"},
-        {&d_openai, 500, "{\"error\":{\"message\":\"server had an error\",\"type\":\"server_error\"}}",
-         -1, RS_FAIL_SERVER, -1, "server had an error"},
+        {&d_openai, 500,
+         "{\"error\":{\"message\":\"server had an error\",\"type\":\"server_error\"}}", -1,
+         RS_FAIL_SERVER, -1, "server had an error"},
         {&d_openai, 502, "<html><body>502 Bad Gateway</body></html>\n<p>x</p>", -1, RS_FAIL_SERVER,
          -1, "HTTP 502: <html><body>502 Bad Gateway</body></html>"},
         {&d_openai, 503, "", 1000, RS_FAIL_OVERLOADED, 1000, "HTTP 503"},
@@ -421,74 +424,92 @@ static void test_classify_error(void **state)
         {&d_openai, 408, "{}", -1, RS_FAIL_TIMEOUT, -1, "HTTP 408"},
         {&d_openai, 413, "{}", -1, RS_FAIL_BAD_REQUEST, -1, "413"},
         /* Mistral */
-        {&d_openai, 422, "{\"object\":\"error\",\"detail\":[{\"loc\":[\"body\",\"model\"],\"msg\":"
-                         "\"field required\",\"type\":\"missing\"}]}",
+        {&d_openai, 422,
+         "{\"object\":\"error\",\"detail\":[{\"loc\":[\"body\",\"model\"],\"msg\":"
+         "\"field required\",\"type\":\"missing\"}]}",
          -1, RS_FAIL_BAD_REQUEST, -1, "field required"},
-        {&d_openai, 400, "{\"object\":\"error\",\"message\":\"Tool call id was abc but must be a-z, "
-                         "A-Z, 0-9, with a length of 9.\",\"type\":\"invalid_request_message_order\","
-                         "\"param\":null,\"code\":\"3230\"}",
+        {&d_openai, 400,
+         "{\"object\":\"error\",\"message\":\"Tool call id was abc but must be a-z, "
+         "A-Z, 0-9, with a length of 9.\",\"type\":\"invalid_request_message_order\","
+         "\"param\":null,\"code\":\"3230\"}",
          -1, RS_FAIL_BAD_REQUEST, -1, "length of 9"},
         /* DeepSeek, OpenRouter */
-        {&d_openai, 402, "{\"error\":{\"message\":\"Insufficient Balance\",\"type\":"
-                         "\"unknown_error\"}}",
+        {&d_openai, 402,
+         "{\"error\":{\"message\":\"Insufficient Balance\",\"type\":"
+         "\"unknown_error\"}}",
          -1, RS_FAIL_QUOTA, -1, "Insufficient Balance"},
         {&d_openai, 402, "{\"error\":{\"code\":402,\"message\":\"Insufficient credits\"}}", -1,
          RS_FAIL_QUOTA, -1, "Insufficient credits"},
         {&d_openai, 503, "{\"error\":{\"code\":503,\"message\":\"No instances available\"}}", 3000,
          RS_FAIL_OVERLOADED, 3000, "No instances"},
         /* Anthropic */
-        {&d_anthropic, 529, "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
-                            "\"message\":\"Overloaded\"},\"request_id\":\"req_1\"}",
+        {&d_anthropic, 529,
+         "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
+         "\"message\":\"Overloaded\"},\"request_id\":\"req_1\"}",
          -1, RS_FAIL_OVERLOADED, -1, "overloaded_error: Overloaded"},
-        {&d_anthropic, 429, "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\","
-                            "\"message\":\"Number of request tokens has exceeded your per-minute "
-                            "rate limit\"}}",
+        {&d_anthropic, 429,
+         "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\","
+         "\"message\":\"Number of request tokens has exceeded your per-minute "
+         "rate limit\"}}",
          15000, RS_FAIL_RATE_LIMIT, 15000, "rate_limit_error"},
-        {&d_anthropic, 429, "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\","
-                            "\"message\":\"spend limit\",\"details\":{\"error_code\":"
-                            "\"enforced_spend_limit_reached\"}}}",
+        {&d_anthropic, 429,
+         "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\","
+         "\"message\":\"spend limit\",\"details\":{\"error_code\":"
+         "\"enforced_spend_limit_reached\"}}}",
          -1, RS_FAIL_QUOTA, -1, "enforced_spend_limit_reached"},
-        {&d_anthropic, 400, "{\"type\":\"error\",\"error\":{\"type\":\"billing_error\","
-                            "\"message\":\"credit balance too low\"}}",
+        {&d_anthropic, 400,
+         "{\"type\":\"error\",\"error\":{\"type\":\"billing_error\","
+         "\"message\":\"credit balance too low\"}}",
          -1, RS_FAIL_QUOTA, -1, "credit balance"},
-        {&d_anthropic, 401, "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\","
-                            "\"message\":\"invalid x-api-key\"}}",
+        {&d_anthropic, 401,
+         "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\","
+         "\"message\":\"invalid x-api-key\"}}",
          -1, RS_FAIL_AUTH, -1, "authentication_error"},
-        {&d_anthropic, 500, "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":"
-                            "\"Internal server error\"}}",
+        {&d_anthropic, 500,
+         "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":"
+         "\"Internal server error\"}}",
          -1, RS_FAIL_SERVER, -1, "api_error"},
-        {&d_anthropic, 504, "{\"type\":\"error\",\"error\":{\"type\":\"timeout_error\",\"message\":"
-                            "\"Request timed out\"}}",
+        {&d_anthropic, 504,
+         "{\"type\":\"error\",\"error\":{\"type\":\"timeout_error\",\"message\":"
+         "\"Request timed out\"}}",
          -1, RS_FAIL_TIMEOUT, -1, "timeout_error"},
         {&d_anthropic, 409, "{}", -1, RS_FAIL_SERVER, -1, "409"},
-        {&d_anthropic, 413, "{\"type\":\"error\",\"error\":{\"type\":\"request_too_large\","
-                            "\"message\":\"Request exceeds the maximum size\"}}",
+        {&d_anthropic, 413,
+         "{\"type\":\"error\",\"error\":{\"type\":\"request_too_large\","
+         "\"message\":\"Request exceeds the maximum size\"}}",
          -1, RS_FAIL_BAD_REQUEST, -1, "request_too_large"},
         /* Gemini */
         {&d_gemini, 429,
          "{\"error\":{\"code\":429,\"message\":\"Resource has been exhausted\",\"status\":"
          "\"RESOURCE_EXHAUSTED\",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc."
-         "QuotaFailure\",\"violations\":[]},{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\","
+         "QuotaFailure\",\"violations\":[]},{\"@type\":\"type.googleapis.com/"
+         "google.rpc.RetryInfo\","
          "\"retryDelay\":\"1.5s\"}]}}",
          -1, RS_FAIL_RATE_LIMIT, 1500, "RESOURCE_EXHAUSTED: Resource has been exhausted"},
-        {&d_gemini, 429, "{\"error\":{\"code\":429,\"message\":\"x\",\"status\":\"RESOURCE_EXHAUSTED\","
-                         "\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\","
-                         "\"retryDelay\":\"21s\"}]}}",
+        {&d_gemini, 429,
+         "{\"error\":{\"code\":429,\"message\":\"x\",\"status\":\"RESOURCE_EXHAUSTED\","
+         "\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\","
+         "\"retryDelay\":\"21s\"}]}}",
          4000, RS_FAIL_RATE_LIMIT, 4000, "x"}, /* a header hint wins over the body */
-        {&d_gemini, 400, "{\"error\":{\"code\":400,\"message\":\"API key not valid. Please pass a "
-                         "valid API key.\",\"status\":\"INVALID_ARGUMENT\"}}",
+        {&d_gemini, 400,
+         "{\"error\":{\"code\":400,\"message\":\"API key not valid. Please pass a "
+         "valid API key.\",\"status\":\"INVALID_ARGUMENT\"}}",
          -1, RS_FAIL_BAD_REQUEST, -1, "API key not valid"},
-        {&d_gemini, 403, "{\"error\":{\"code\":403,\"message\":\"denied\",\"status\":"
-                         "\"PERMISSION_DENIED\"}}",
+        {&d_gemini, 403,
+         "{\"error\":{\"code\":403,\"message\":\"denied\",\"status\":"
+         "\"PERMISSION_DENIED\"}}",
          -1, RS_FAIL_AUTH, -1, "PERMISSION_DENIED"},
-        {&d_gemini, 503, "{\"error\":{\"code\":503,\"message\":\"The model is overloaded.\","
-                         "\"status\":\"UNAVAILABLE\"}}",
+        {&d_gemini, 503,
+         "{\"error\":{\"code\":503,\"message\":\"The model is overloaded.\","
+         "\"status\":\"UNAVAILABLE\"}}",
          -1, RS_FAIL_OVERLOADED, -1, "overloaded"},
-        {&d_gemini, 500, "[{\"error\":{\"code\":500,\"message\":\"internal\",\"status\":"
-                         "\"INTERNAL\"}}]",
+        {&d_gemini, 500,
+         "[{\"error\":{\"code\":500,\"message\":\"internal\",\"status\":"
+         "\"INTERNAL\"}}]",
          -1, RS_FAIL_SERVER, -1, "INTERNAL"},
-        {&d_gemini, 504, "{\"error\":{\"code\":504,\"message\":\"deadline\",\"status\":"
-                         "\"DEADLINE_EXCEEDED\"}}",
+        {&d_gemini, 504,
+         "{\"error\":{\"code\":504,\"message\":\"deadline\",\"status\":"
+         "\"DEADLINE_EXCEEDED\"}}",
          -1, RS_FAIL_TIMEOUT, -1, "deadline"},
         /* Ollama */
         {&d_ollama, 404, "{\"error\":\"model \\\"llama9\\\" not found, try pulling it first\"}", -1,
@@ -497,10 +518,12 @@ static void test_classify_error(void **state)
          -1, "runner process"},
         {&d_ollama, 502, "{\"error\":\"cloud model unreachable\"}", -1, RS_FAIL_SERVER, -1,
          "unreachable"},
-        {&d_ollama, 429, "{\"error\":\"too many requests\"}", 500, RS_FAIL_RATE_LIMIT, 500, "too many"},
+        {&d_ollama, 429, "{\"error\":\"too many requests\"}", 500, RS_FAIL_RATE_LIMIT, 500,
+         "too many"},
         /* Responses */
-        {&d_responses, 429, "{\"error\":{\"message\":\"quota\",\"type\":\"insufficient_quota\","
-                            "\"code\":\"insufficient_quota\"}}",
+        {&d_responses, 429,
+         "{\"error\":{\"message\":\"quota\",\"type\":\"insufficient_quota\","
+         "\"code\":\"insufficient_quota\"}}",
          -1, RS_FAIL_QUOTA, -1, "quota"},
         {&d_responses, 500, "{\"error\":{\"message\":\"oops\",\"type\":\"server_error\"}}", -1,
          RS_FAIL_SERVER, -1, "oops"},
@@ -623,7 +646,7 @@ static void test_tool_call_args(void **state)
 static void test_alloc_failures(void **state)
 {
     (void)state;
-    const char *files[] = {"anthropic-tools.sse", "openai-tools.sse", "gemini-text.sse",
+    const char *files[] = {"anthropic-tools.sse", "openai-tools.sse",    "gemini-text.sse",
                            "responses-tools.sse", "ollama-tools.ndjson", "mock-text.sse"};
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
         char path[1024], rel[256];
@@ -658,12 +681,12 @@ int main(void)
     cJSON_Hooks hooks = {rs_malloc, rs_free}; /* so allocation failures reach cJSON too */
     cJSON_InitHooks(&hooks);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_transcripts),     cmocka_unit_test(test_sse_framing),
-        cmocka_unit_test(test_sse_limit),       cmocka_unit_test(test_ndjson_framing),
+        cmocka_unit_test(test_transcripts),       cmocka_unit_test(test_sse_framing),
+        cmocka_unit_test(test_sse_limit),         cmocka_unit_test(test_ndjson_framing),
         cmocka_unit_test(test_stream_after_done), cmocka_unit_test(test_classify_error),
-        cmocka_unit_test(test_stream_oversized),
-        cmocka_unit_test(test_fail_classes),    cmocka_unit_test(test_retry_hints),
-        cmocka_unit_test(test_tool_call_args),  cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_stream_oversized),  cmocka_unit_test(test_fail_classes),
+        cmocka_unit_test(test_retry_hints),       cmocka_unit_test(test_tool_call_args),
+        cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

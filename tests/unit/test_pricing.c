@@ -132,9 +132,12 @@ static void test_overrides(void **state)
     cJSON_Delete(o);
 
     const char *bad[] = {
-        "{\"x/y\": {\"input\": -1, \"output\": 1}}", "{\"x/y\": {\"input\": 1}}",
-        "{\"x/y\": {\"input\": 1, \"output\": 1, \"outptu\": 2}}", "{\"x/y\": 3}",
-        "[1, 2]",                                 "{\"x/y\": {\"input\": \"1\", \"output\": 1}}",
+        "{\"x/y\": {\"input\": -1, \"output\": 1}}",
+        "{\"x/y\": {\"input\": 1}}",
+        "{\"x/y\": {\"input\": 1, \"output\": 1, \"outptu\": 2}}",
+        "{\"x/y\": 3}",
+        "[1, 2]",
+        "{\"x/y\": {\"input\": \"1\", \"output\": 1}}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cJSON *b = parse(bad[i]);

@@ -263,9 +263,9 @@ static void test_stats(void **state)
     assert_int_equal(g->count, 5);
     assert_int_equal(g->errors, 1);
     assert_true(g->error_rate == 0.2);
-    assert_true(g->latency_p50 == 300);            /* type 7 over 100..500 */
+    assert_true(g->latency_p50 == 300);             /* type 7 over 100..500 */
     assert_true(fabs(g->latency_p95 - 480) < 1e-9); /* 400 + 0.8 * 100 */
-    assert_true(g->ttft_p50 == 30);                /* over 10,20,40,50 */
+    assert_true(g->ttft_p50 == 30);                 /* over 10,20,40,50 */
     assert_int_equal(g->input_tokens, 400);
     assert_int_equal(g->output_tokens, 40);
     assert_int_equal(g->cost_known, 3);
@@ -451,8 +451,8 @@ static void test_paths_and_since(void **state)
     assert_string_equal(buf, "2026-11-01T10:00:00");
     assert_rs_ok(rs_runlog_since(buf, sizeof buf, "2026-11-01T10:00:00.5Z", now, &err), &err);
     assert_string_equal(buf, "2026-11-01T10:00:00.5");
-    const char *bad[] = {"",           "h",          "24x", "2026-1-1", "11/01/2026",
-                         "7 d",        "2026-11-01T1", "2026-11-01T10:00:00+02:00",
+    const char *bad[] = {"",           "h",   "24x",          "2026-1-1",
+                         "11/01/2026", "7 d", "2026-11-01T1", "2026-11-01T10:00:00+02:00",
                          "2026-11-01x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(rs_runlog_since(buf, sizeof buf, bad[i], now, &err), RS_EINVAL);
@@ -481,8 +481,9 @@ static void test_batch(void **state)
     rs_attempt_record a = {"x/y", 1, 200, NULL, NULL, 1, -1};
     runs[10].attempts = &a;
     runs[10].n_attempts = 1;
-    assert_rs_ok(rs_runlog_exec(log, "CREATE TRIGGER no_x BEFORE INSERT ON attempts"
-                                     " BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    assert_rs_ok(rs_runlog_exec(log,
+                                "CREATE TRIGGER no_x BEFORE INSERT ON attempts"
+                                " BEGIN SELECT RAISE(ABORT, 'refused'); END",
                                 &err),
                  &err);
     assert_int_equal(rs_runlog_insert_batch(log, runs, 50, NULL, &err), RS_EDB);
@@ -520,9 +521,12 @@ int main(void)
     cJSON_Hooks hooks = {rs_malloc, rs_free};
     cJSON_InitHooks(&hooks);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_open_insert_show), cmocka_unit_test(test_stats),
-        cmocka_unit_test(test_migration),        cmocka_unit_test(test_secrets_scrubbed),
-        cmocka_unit_test(test_paths_and_since),  cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_open_insert_show),
+        cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_migration),
+        cmocka_unit_test(test_secrets_scrubbed),
+        cmocka_unit_test(test_paths_and_since),
+        cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_batch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -154,14 +154,13 @@ int main(int argc, char **argv)
     rs_runlog_close(log);
     printf("%d processes x %d runs: %ld runs in %zu arms (%ld complete), %lld attempts, "
            "%.2f s, %.0f runs/s, %d writer failures\n",
-           procs, per, total, (size_t)groups_ok, groups_ok, attempts, secs,
-           (double)total / secs, failed);
+           procs, per, total, (size_t)groups_ok, groups_ok, attempts, secs, (double)total / secs,
+           failed);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
-    if (failed || total != (long)procs * per || groups_ok != procs ||
-        attempts != 2LL * procs * per)
+    if (failed || total != (long)procs * per || groups_ok != procs || attempts != 2LL * procs * per)
         return 1;
     return 0;
 }
