@@ -10,8 +10,9 @@
  *    values (scorers.h). Per arm: pass rate with a Wilson interval, mean score with a percentile
  *    bootstrap interval over cases.
  *  - against the baseline (arms[0]), on the cases both scored: exact McNemar on pass/fail when
- *    every scorer is binary and repeat is 1, else a paired bootstrap on the per-case mean score;
- *    the sign test is reported beside it. Holm adjusts the arms' p-values together. An arm
+ *    every scorer is binary and repeat is 1, else a sign-flip permutation test on the per-case
+ *    mean score (exact up to 20 cases) with a paired bootstrap interval; the sign test is
+ *    reported beside it. Live traffic (unpaired): a two-sample permutation test. Holm adjusts the arms' p-values together. An arm
  *    "wins" only when its adjusted p < 0.05; otherwise the report estimates how many cases would
  *    be needed to see the observed difference (stats.h has the formulas).
  */
@@ -30,6 +31,7 @@
 
 #define DEFAULT_ITERS 2000
 #define DEFAULT_SEED 0x5EED5EEDULL
+#define PERM_ITERS 10000 /* Monte Carlo permutations beyond 20 pairs (exact below) */
 
 /* ---------- arms ---------- */
 
@@ -502,6 +504,7 @@ static int compare_to_baseline(versus *v, const grid *g, const arm_sum *base, co
     v->needed = -1;
     if (g->paired) {
         size_t n = base->n_case_vals;
+        /* (after the tests below) exact paired tests cannot reach p < 0.05 below 6 pairs */
         d = rs_malloc((n ? n : 1) * sizeof *d);
         if (!d)
             return RS_ENOMEM;
@@ -530,20 +533,27 @@ static int compare_to_baseline(versus *v, const grid *g, const arm_sum *base, co
             long need = rs_stats_cases_needed_paired_prop(v->b, v->c, (long)k);
             v->needed = need;
         } else {
-            v->test = "paired-bootstrap";
-            v->p = bp;
+            /* the p-value by sign-flip permutation (exact up to 20 cases): a bootstrap p-value
+             * is anti-conservative with few cases; bp stays unused */
+            (void)bp;
+            v->test = "paired-permutation";
+            v->p = rs_stats_paired_permutation(d, k, PERM_ITERS, seed);
             v->needed = rs_stats_cases_needed_paired_mean(v->diff, rs_stats_sd(d, k));
         }
+        if (v->needed > 0 && v->needed < 6)
+            v->needed = 6; /* 2 / 2^5 > 0.05: no exact paired test is significant below 6 */
     } else {
-        v->test = "bootstrap (unpaired)";
+        v->test = "permutation (unpaired)";
         size_t nx = base->n_case_vals, ny = arm->n_case_vals;
         const double *x = binary_primary ? base->case_pass : base->case_score;
         const double *y = binary_primary ? arm->case_pass : arm->case_score;
         v->n_pairs = (long)(nx < ny ? nx : ny);
         v->diff = rs_stats_mean(y, ny) - rs_stats_mean(x, nx);
         v->p_sign = NAN;
-        if ((rc = rs_stats_unpaired_bootstrap(&v->lo, &v->hi, &v->p, x, nx, y, ny, iters,
-                                              RS_STATS_ALPHA, seed)))
+        double bp;
+        if ((rc = rs_stats_unpaired_bootstrap(&v->lo, &v->hi, &bp, x, nx, y, ny, iters,
+                                              RS_STATS_ALPHA, seed)) ||
+            (rc = rs_stats_unpaired_permutation(&v->p, x, nx, y, ny, PERM_ITERS, seed)))
             goto done;
         long per = rs_stats_cases_needed_unpaired(v->diff, rs_stats_sd(x, nx), rs_stats_sd(y, ny));
         v->needed = per;
@@ -700,10 +710,12 @@ static int build_report(cJSON **out, const grid *g, const char *experiment, cons
         long have = v->n_pairs;
         if (!sig) {
             if (v->needed > 0) {
-                jnum(&b, vb, g->paired ? "cases_needed" : "cases_needed_per_arm",
-                     (double)v->needed);
-                jnum(&b, vb, "more_cases_needed",
-                     (double)(v->needed > have ? v->needed - have : 0));
+                long need = v->needed;
+                jnum(&b, vb, g->paired ? "cases_needed" : "cases_needed_per_arm", (double)need);
+                if (need > have)
+                    jnum(&b, vb, "more_cases_needed", (double)(need - have));
+                else /* the normal approximation says enough: the difference is not stable */
+                    jadd(&b, vb, "more_cases_needed", cJSON_CreateNull());
             } else {
                 jadd(&b, vb, g->paired ? "cases_needed" : "cases_needed_per_arm",
                      cJSON_CreateNull());
@@ -736,15 +748,21 @@ static int build_report(cJSON **out, const grid *g, const char *experiment, cons
     else if (g->n_arms < 2)
         rs_str_puts(&sum, "One arm: nothing to compare.");
     else {
-        long more = -1;
-        for (size_t a = 1; a < g->n_arms; a++)
-            if (vs[a].needed > 0 && vs[a].needed > more)
+        long more = -1, have = 0;
+        for (size_t a = 1; a < g->n_arms; a++) {
+            if (vs[a].needed > 0 && vs[a].needed > more) {
                 more = vs[a].needed;
+                have = vs[a].n_pairs;
+            }
+        }
         rs_str_puts(&sum, "No significant difference between the arms");
-        if (more > 0)
+        if (more > have)
             rs_str_appendf(&sum, "; about %ld %s would be needed to detect the observed "
                                  "difference at 80%% power.",
                            more, g->paired ? "cases" : "runs per arm");
+        else if (more > 0)
+            rs_str_puts(&sum, "; the observed difference is not stable across cases: more "
+                              "cases would tell.");
         else
             rs_str_puts(&sum, " (the observed difference is zero).");
     }

@@ -304,6 +304,84 @@ done:
     return rc;
 }
 
+double rs_stats_paired_permutation(const double *d, size_t n, int iters, uint64_t seed)
+{
+    if (n == 0)
+        return 1;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += d[i];
+    double obs = fabs(sum), tol = 1e-9 * (obs > 1 ? obs : 1);
+    if (obs == 0)
+        return 1;
+    long long extreme = 0, total = 0;
+    if (n <= 20) {
+        uint32_t patterns = (uint32_t)1 << n;
+        for (uint32_t m = 0; m < patterns; m++) {
+            double s = 0;
+            for (size_t i = 0; i < n; i++)
+                s += (m >> i) & 1 ? -d[i] : d[i];
+            extreme += fabs(s) >= obs - tol;
+        }
+        total = patterns;
+        return (double)extreme / (double)total;
+    }
+    rs_stats_rng r;
+    rs_stats_rng_seed(&r, seed);
+    for (int b = 0; b < iters; b++) {
+        double s = 0;
+        for (size_t i = 0; i < n; i += 64) {
+            uint64_t bits = rs_stats_rng_next(&r);
+            for (size_t j = i; j < n && j < i + 64; j++)
+                s += (bits >> (j - i)) & 1 ? -d[j] : d[j];
+        }
+        extreme += fabs(s) >= obs - tol;
+    }
+    return (double)(1 + extreme) / (double)(1 + iters);
+}
+
+int rs_stats_unpaired_permutation(double *p, const double *x, size_t nx, const double *y,
+                                  size_t ny, int iters, uint64_t seed)
+{
+    *p = 1;
+    if (nx == 0 || ny == 0 || iters <= 0)
+        return 0;
+    size_t n = nx + ny;
+    double *pool = rs_malloc(n * sizeof *pool);
+    if (!pool)
+        return RS_ENOMEM;
+    memcpy(pool, x, nx * sizeof *pool);
+    memcpy(pool + nx, y, ny * sizeof *pool);
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += pool[i];
+    double obs = fabs(rs_stats_mean(y, ny) - rs_stats_mean(x, nx));
+    double tol = 1e-12 * (obs > 1 ? obs : 1);
+    if (obs == 0) {
+        rs_free(pool);
+        return 0;
+    }
+    rs_stats_rng r;
+    rs_stats_rng_seed(&r, seed);
+    long extreme = 0;
+    for (int b = 0; b < iters; b++) {
+        /* a partial Fisher-Yates shuffle draws the ny values of the second group */
+        double sy = 0;
+        for (size_t i = 0; i < ny; i++) {
+            size_t j = i + (size_t)rs_stats_rng_below(&r, n - i);
+            double t = pool[i];
+            pool[i] = pool[j];
+            pool[j] = t;
+            sy += pool[i];
+        }
+        double diff = sy / (double)ny - (total - sy) / (double)nx;
+        extreme += fabs(diff) >= obs - tol;
+    }
+    *p = (double)(1 + extreme) / (double)(1 + iters);
+    rs_free(pool);
+    return 0;
+}
+
 struct indexed {
     double p;
     size_t i;

@@ -78,6 +78,23 @@ int rs_stats_paired_bootstrap(double *lo, double *hi, double *p, const double *d
                               int iters, double alpha, uint64_t seed);
 
 /*
+ * Paired sign-flip permutation test of mean(d) = 0 (two-sided): under the null each difference
+ * is as likely positive as negative. Exact (all 2^n sign patterns) for n <= 20, otherwise
+ * `iters` random patterns from the seeded generator with p = (1 + #extreme) / (1 + iters).
+ * Unlike a bootstrap p-value it stays honest with a handful of cases (d = 1,1,1,0 gives 0.25).
+ * Zeros count (they never change the mean). 1 when n == 0 or every d is 0. 0 or RS_EINVAL.
+ */
+double rs_stats_paired_permutation(const double *d, size_t n, int iters, uint64_t seed);
+
+/*
+ * Two-sample permutation test of mean(y) - mean(x) (two-sided): the pooled values are shuffled
+ * `iters` times (seeded), p = (1 + #{|diff*| >= |diff|}) / (1 + iters). 1 when either group is
+ * empty. *p = 1 and RS_ENOMEM when out of memory.
+ */
+int rs_stats_unpaired_permutation(double *p, const double *x, size_t nx, const double *y,
+                                  size_t ny, int iters, uint64_t seed);
+
+/*
  * Unpaired bootstrap for mean(y) - mean(x) (live traffic: different users in each arm): each
  * resample draws x and y independently with replacement. CI by percentiles; two-sided p-value
  * by resampling both groups centred on their own means (the null of equal means):

@@ -515,7 +515,7 @@ static void repeats_use_case_means(void **state)
     assert_int_equal(f.calls_made, 120);
     assert_string_equal(rs_json_string(rep, "primary"), "score");
     const cJSON *vb = cJSON_GetObjectItem(arm_at(rep, 1), "vs_baseline");
-    assert_string_equal(rs_json_string(vb, "test"), "paired-bootstrap");
+    assert_string_equal(rs_json_string(vb, "test"), "paired-permutation");
     assert_int_equal((int)num_at(vb, "pairs", NULL), 20);
     assert_string_equal(rs_json_string(rep, "winner"), "good@mock/echo");
     assert_string_equal(m->runs[0].case_id, "c0#1");

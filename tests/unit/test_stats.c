@@ -222,6 +222,40 @@ static void unpaired(void **state)
     assert_int_equal(rs_stats_cases_needed_unpaired(0, 1, 1), -1);
 }
 
+/* Sign-flip permutation: exact for small n. d = (1,1,1,0): 4 of 16 patterns reach |3| -> 0.25
+ * (a bootstrap p-value would call this significant). d = 1 x 6 -> 2/64. */
+static void permutation_tests(void **state)
+{
+    (void)state;
+    double d[] = {1, 1, 1, 0};
+    NEAR(rs_stats_paired_permutation(d, 4, 1000, 1), 0.25, 1e-12);
+    double six[] = {1, 1, 1, 1, 1, 1};
+    NEAR(rs_stats_paired_permutation(six, 6, 1000, 1), 2.0 / 64, 1e-12);
+    double z[] = {0, 0, 0};
+    NEAR(rs_stats_paired_permutation(z, 3, 1000, 1), 1, 0);
+    /* large n: Monte Carlo, reproducible, agrees with the exact binomial for +-1 data */
+    double big[40];
+    for (int i = 0; i < 40; i++)
+        big[i] = i < 28 ? 1 : -1; /* 28 vs 12: exact two-sided sign test p = 0.0166 */
+    double p1 = rs_stats_paired_permutation(big, 40, 20000, 5);
+    assert_true(p1 == rs_stats_paired_permutation(big, 40, 20000, 5));
+    NEAR(p1, rs_stats_binom_test_half(12, 40), 0.004);
+    /* two groups: identical -> 1; clearly different -> small */
+    double x[50], y[50], p;
+    for (int i = 0; i < 50; i++) {
+        x[i] = i % 2;
+        y[i] = i % 10 != 0;
+    }
+    assert_int_equal(rs_stats_unpaired_permutation(&p, x, 50, x, 50, 2000, 3), 0);
+    NEAR(p, 1, 0);
+    assert_int_equal(rs_stats_unpaired_permutation(&p, x, 50, y, 50, 2000, 3), 0);
+    assert_true(p < 0.001);
+    /* tiny groups stay honest: {0,0} vs {1,1}: 2 of 6 splits are as extreme -> p ~ 1/3 */
+    double a[] = {0, 0}, b[] = {1, 1};
+    assert_int_equal(rs_stats_unpaired_permutation(&p, a, 2, b, 2, 20000, 3), 0);
+    NEAR(p, 1.0 / 3, 0.02);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +271,7 @@ int main(void)
         cmocka_unit_test(paired_bootstrap_effect_and_null),
         cmocka_unit_test(cases_needed),
         cmocka_unit_test(unpaired),
+        cmocka_unit_test(permutation_tests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
