@@ -46,11 +46,18 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * Both modes render with share_metadata: the result's metadata members refer to the compiled
+ * prompt's, as the reference's `{...metadata, messages}` shares its objects; the result is freed
+ * before the prompt, which is what that option requires. Messages are always built fresh.
+ */
+
 /* One render of the compiled prompt; the result is built in full and freed. */
 static int render_compiled(struct bench *b, rs_error *err)
 {
     cJSON *out = NULL;
     rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
+    ro.share_metadata = 1;
     int rc = rs_prompt_render(&out, b->compiled, b->data, NULL, &ro, err);
     cJSON_Delete(out);
     return rc;
@@ -63,6 +70,7 @@ static int render_from_source(struct bench *b, rs_error *err)
     cJSON *out = NULL;
     rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
     rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
+    ro.share_metadata = 1;
     co.filename = b->filename;
     int rc = rs_prompt_compile(&p, b->src, b->len, &co, err);
     if (rc == 0)
