@@ -73,51 +73,65 @@ static int diff_trees(struct walk *w, const git_oid *a, const git_oid *b, rs_str
     return rc;
 }
 
-static int diff_loaded(struct walk *w, git_tree *ta, git_tree *tb, rs_str *prefix)
+/* One side of a changed entry: a tree is walked (against the other side's tree when it is one),
+   a blob path is reported. */
+static int diff_entry(struct walk *w, const git_tree_entry *e, const git_tree_entry *other,
+                      int e_is_new, rs_str *prefix)
 {
     size_t plen = prefix->len;
-    int rc = 0;
-    for (int side = 0; side < 2 && rc == 0; side++) {
-        git_tree *self = side == 0 ? tb : ta, *other = side == 0 ? ta : tb;
-        size_t n = self ? git_tree_entrycount(self) : 0;
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            const git_tree_entry *e = git_tree_entry_byindex(self, i);
-            const char *nm = git_tree_entry_name(e);
-            const git_tree_entry *o = other ? git_tree_entry_byname(other, nm) : NULL;
-            if (side == 1 && o)
-                continue; /* seen from the new side */
-            if (o && git_oid_equal(git_tree_entry_id(e), git_tree_entry_id(o)) &&
-                git_tree_entry_filemode(e) == git_tree_entry_filemode(o))
-                continue;
-            prefix->len = plen;
-            rs_str_puts(prefix, nm);
-            if ((rc = rs_str_report(prefix, w->err, "a path")))
-                break;
-            int e_tree = git_tree_entry_type(e) == GIT_OBJECT_TREE;
-            int o_tree = o && git_tree_entry_type(o) == GIT_OBJECT_TREE;
-            if (e_tree) {
-                rs_str_putc(prefix, '/');
-                const git_oid *eid = git_tree_entry_id(e),
-                              *oid = o_tree ? git_tree_entry_id(o) : NULL;
-                rc = side == 0 ? diff_trees(w, oid, eid, prefix) : diff_trees(w, eid, NULL, prefix);
-                prefix->len = plen;
-                rs_str_puts(prefix, nm);
-            } else {
-                rc = add_change(w, prefix->ptr);
-            }
-            if (rc == 0 && o && o_tree != e_tree) {
-                if (o_tree) {
-                    rs_str_putc(prefix, '/');
-                    rc = diff_trees(w, git_tree_entry_id(o), NULL, prefix);
-                } else {
-                    rc = add_change(w, prefix->ptr);
-                }
-            }
-        }
+    rs_str_puts(prefix, git_tree_entry_name(e));
+    int rc = rs_str_report(prefix, w->err, "a path");
+    if (rc)
+        return rc;
+    if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+        const git_oid *o = other && git_tree_entry_type(other) == GIT_OBJECT_TREE
+                               ? git_tree_entry_id(other)
+                               : NULL;
+        rs_str_putc(prefix, '/');
+        rc = e_is_new ? diff_trees(w, o, git_tree_entry_id(e), prefix)
+                      : diff_trees(w, git_tree_entry_id(e), o, prefix);
+    } else {
+        rc = add_change(w, prefix->ptr);
     }
     prefix->len = plen;
-    if (prefix->ptr)
-        prefix->ptr[plen] = '\0';
+    prefix->ptr[plen] = '\0';
+    return rc;
+}
+
+/*
+ * Both trees' entries are in git's tree order, so one merge pass pairs them up: a registry of
+ * thousands of prompts costs one comparison per entry and commit, not a search.
+ */
+static int diff_loaded(struct walk *w, git_tree *ta, git_tree *tb, rs_str *prefix)
+{
+    size_t na = ta ? git_tree_entrycount(ta) : 0, nb = tb ? git_tree_entrycount(tb) : 0;
+    size_t i = 0, j = 0;
+    int rc = 0;
+    while (rc == 0 && (i < na || j < nb)) {
+        const git_tree_entry *ea = i < na ? git_tree_entry_byindex(ta, i) : NULL;
+        const git_tree_entry *eb = j < nb ? git_tree_entry_byindex(tb, j) : NULL;
+        int c = !ea ? 1 : !eb ? -1 : git_tree_entry_cmp(ea, eb);
+        if (c == 0) {
+            i++;
+            j++;
+            if (git_oid_equal(git_tree_entry_id(ea), git_tree_entry_id(eb)) &&
+                git_tree_entry_filemode(ea) == git_tree_entry_filemode(eb))
+                continue;
+            if (git_tree_entry_type(ea) == git_tree_entry_type(eb)) {
+                rc = diff_entry(w, eb, ea, 1, prefix);
+            } else { /* a file became a folder or back: both sides changed */
+                rc = diff_entry(w, eb, NULL, 1, prefix);
+                if (rc == 0)
+                    rc = diff_entry(w, ea, NULL, 0, prefix);
+            }
+        } else if (c < 0) {
+            i++;
+            rc = diff_entry(w, ea, NULL, 0, prefix);
+        } else {
+            j++;
+            rc = diff_entry(w, eb, NULL, 1, prefix);
+        }
+    }
     return rc;
 }
 

@@ -8,7 +8,7 @@ add_test(NAME registry_cli
 set_tests_properties(registry_cli PROPERTIES LABELS registry TIMEOUT 300)
 add_test(NAME registry_concurrency
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/registry_concurrency.sh $<TARGET_FILE:rosetta> 8 50)
-set_tests_properties(registry_concurrency PROPERTIES LABELS registry TIMEOUT 600)
+set_tests_properties(registry_concurrency PROPERTIES LABELS registry TIMEOUT 900)
 # The example links through pkg-config against an installed copy of this build (sanitizer flags
 # passed along when the library was built with them).
 if(RS_SANITIZE)
