@@ -66,7 +66,8 @@ int hbs_call_error(const rs_hbs_call *c, int code, const char *fmt, ...)
 
 /* ---- lookups ---- */
 
-/* A @data variable: iteration variables from the nearest each, then the render's data, then root. */
+/* A @data variable: iteration variables from the nearest each, then the render's data, then root.
+ */
 static const cJSON *data_lookup(const hbs_data_frame *f, const char *key, size_t n, hbs_state *st,
                                 int *oom_flag)
 {
@@ -193,15 +194,16 @@ static int call_helper(rs_str *out, rs_hbs_call *c)
     return rc;
 }
 
-/* A subexpression's value: built-ins give values, registered helpers give their output as a string. */
+/* A subexpression's value: built-ins give values, registered helpers give their output as a string.
+ */
 static int eval_sub(rs_str *out, hbs_state *st, const hbs_call *call, const hbs_scope *sc,
                     const cJSON **val)
 {
     call_frame cf;
     int rc;
     if (++st->depth > st->tpl->max_depth) {
-        rc = fail_at(st, sc->unit, call->off, RS_ELIMIT, "subexpressions nested deeper than %d levels",
-                     st->tpl->max_depth);
+        rc = fail_at(st, sc->unit, call->off, RS_ELIMIT,
+                     "subexpressions nested deeper than %d levels", st->tpl->max_depth);
         goto done;
     }
     if ((rc = setup_call(&cf, out, st, call, sc, NULL)))
@@ -271,8 +273,7 @@ static int same_value(const cJSON *a, const cJSON *b)
 }
 
 int hbs_run_with(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_scope *sc,
-                 const cJSON *ctx, const hbs_data_frame *data, const hbs_bp_frame *bp,
-                 hbs_val *res)
+                 const cJSON *ctx, const hbs_data_frame *data, const hbs_bp_frame *bp, hbs_val *res)
 {
     if (res)
         res->kind = HV_STR;
@@ -479,9 +480,8 @@ static const hbs_program *find_partial(hbs_state *st, int32_t index, const hbs_u
 
 /* Run a partial's program with ctx: a template partial starts a new ../ chain; an inline
  * partial continues the chain of the program that defined it (it is that program's block). */
-static int run_as_partial(rs_str *out, hbs_state *st, const hbs_program *prog,
-                          const hbs_unit *unit, const hbs_scope *defined_in, const cJSON *ctx,
-                          const hbs_data_frame *data)
+static int run_as_partial(rs_str *out, hbs_state *st, const hbs_program *prog, const hbs_unit *unit,
+                          const hbs_scope *defined_in, const cJSON *ctx, const hbs_data_frame *data)
 {
     if (defined_in)
         return hbs_run_with(out, st, prog, defined_in, ctx, data, NULL, NULL);
@@ -522,8 +522,8 @@ static int too_deep(hbs_state *st, const hbs_scope *sc, const hbs_node *n, const
 }
 
 /* {{> @partial-block}}: the enclosing partial block's body, in the scope it was written in. */
-static int run_partial_block_ref(rs_str *out, hbs_state *st, const hbs_node *n,
-                                 const hbs_scope *sc, const cJSON *ctx)
+static int run_partial_block_ref(rs_str *out, hbs_state *st, const hbs_node *n, const hbs_scope *sc,
+                                 const cJSON *ctx)
 {
     const hbs_pblock *pb = find_pblock(sc->data);
     if (!pb)
@@ -666,8 +666,7 @@ static double to_number(const hbs_val *v)
     return v->kind == HV_BOOL ? (double)v->b : v->num;
 }
 
-static int exec_node(rs_str *out, hbs_state *st, const hbs_node *n, const hbs_scope *sc,
-                     hbs_val *r)
+static int exec_node(rs_str *out, hbs_state *st, const hbs_node *n, const hbs_scope *sc, hbs_val *r)
 {
     int rc = 0;
     r->kind = HV_STR;

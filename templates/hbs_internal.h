@@ -23,21 +23,21 @@ typedef enum hbs_tok_type {
     TK_EOF,
     TK_CONTENT,
     TK_COMMENT,
-    TK_OPEN,              /* {{  {{&  {{*  */
-    TK_OPEN_UNESCAPED,    /* {{{ */
-    TK_OPEN_BLOCK,        /* {{# */
-    TK_OPEN_ENDBLOCK,     /* {{/ */
-    TK_OPEN_INVERSE,      /* {{^ */
-    TK_OPEN_INVERSE_CHAIN,/* {{else */
-    TK_INVERSE,           /* {{else}} {{^}} */
-    TK_OPEN_PARTIAL,      /* {{> */
-    TK_OPEN_PARTIAL_BLOCK,/* {{#> */
-    TK_OPEN_RAW_BLOCK,    /* {{{{ */
-    TK_CLOSE_RAW_BLOCK,   /* }}}} */
+    TK_OPEN,               /* {{  {{&  {{*  */
+    TK_OPEN_UNESCAPED,     /* {{{ */
+    TK_OPEN_BLOCK,         /* {{# */
+    TK_OPEN_ENDBLOCK,      /* {{/ */
+    TK_OPEN_INVERSE,       /* {{^ */
+    TK_OPEN_INVERSE_CHAIN, /* {{else */
+    TK_INVERSE,            /* {{else}} {{^}} */
+    TK_OPEN_PARTIAL,       /* {{> */
+    TK_OPEN_PARTIAL_BLOCK, /* {{#> */
+    TK_OPEN_RAW_BLOCK,     /* {{{{ */
+    TK_CLOSE_RAW_BLOCK,    /* }}}} */
     TK_OPEN_SEXPR,
     TK_CLOSE_SEXPR,
-    TK_CLOSE,             /* }} */
-    TK_CLOSE_UNESCAPED,   /* }}} */
+    TK_CLOSE,           /* }} */
+    TK_CLOSE_UNESCAPED, /* }}} */
     TK_EQUALS,
     TK_ID,
     TK_SEP,
@@ -54,19 +54,19 @@ typedef enum hbs_tok_type {
 
 typedef struct hbs_token {
     hbs_tok_type type;
-    size_t start, end;  /* the token's bytes in the source */
-    const char *text;   /* processed text: ID without brackets, string contents unescaped */
+    size_t start, end; /* the token's bytes in the source */
+    const char *text;  /* processed text: ID without brackets, string contents unescaped */
     size_t len;
-    int literal;        /* ID written as [segment] */
-    int error;          /* TK_INVALID: 1 unterminated comment, 2 unterminated string, 0 other */
+    int literal; /* ID written as [segment] */
+    int error;   /* TK_INVALID: 1 unterminated comment, 2 unterminated string, 0 other */
 } hbs_token;
 
 typedef struct hbs_lexer {
     const char *src;
     size_t len;
     size_t pos;
-    int state;          /* LX_* in hbs_lexer.c */
-    rs_arena *arena;    /* for unescaped token texts */
+    int state;       /* LX_* in hbs_lexer.c */
+    rs_arena *arena; /* for unescaped token texts */
 } hbs_lexer;
 
 void hbs_lexer_init(hbs_lexer *lx, const char *src, size_t len, rs_arena *arena);
@@ -88,9 +88,9 @@ typedef struct hbs_seg {
 typedef struct hbs_path {
     const hbs_seg *parts;
     uint16_t nparts;
-    uint16_t depth;  /* number of leading ../ */
-    uint8_t data;    /* @path */
-    int16_t bp_up;   /* block parameter: how many block-param scopes up, -1 when not one */
+    uint16_t depth; /* number of leading ../ */
+    uint8_t data;   /* @path */
+    int16_t bp_up;  /* block parameter: how many block-param scopes up, -1 when not one */
     int16_t bp_index;
     const char *orig; /* as written, for names and messages */
     uint32_t orig_len;
@@ -104,7 +104,7 @@ typedef struct hbs_expr {
     uint8_t kind;
     union {
         hbs_path path;
-        const cJSON *lit;  /* NULL for the literal undefined */
+        const cJSON *lit; /* NULL for the literal undefined */
         struct hbs_call *sub;
     } u;
 } hbs_expr;
@@ -128,7 +128,7 @@ typedef struct hbs_call {
     uint32_t nhash;
     const hbs_seg *hash_keys;
     hbs_expr *hash_vals;
-    uint32_t off;                /* where the helper name is, for errors */
+    uint32_t off; /* where the helper name is, for errors */
 } hbs_call;
 
 typedef enum hbs_node_kind {
@@ -154,21 +154,21 @@ typedef struct hbs_strip {
 
 typedef struct hbs_node {
     uint8_t kind;
-    uint8_t escape;      /* ND_VALUE/ND_CALL: HTML-escape the result */
+    uint8_t escape;               /* ND_VALUE/ND_CALL: HTML-escape the result */
     uint8_t lstripped, rstripped; /* ND_CONTENT, whitespace control bookkeeping */
-    uint32_t off;        /* the tag's first byte */
+    uint32_t off;                 /* the tag's first byte */
     /* ND_CONTENT: the original text and the part of it that is kept */
     const char *text;
     size_t olen;
     size_t vstart, vend;
-    hbs_strip strip;     /* mustache, comment, partial */
+    hbs_strip strip;                                  /* mustache, comment, partial */
     hbs_strip open_strip, inverse_strip, close_strip; /* blocks */
     uint8_t has_inverse_strip, has_close_strip;
-    hbs_path path;       /* ND_VALUE, ND_SECTION */
-    hbs_call call;       /* ND_CALL, ND_BLOCK; ND_PARTIAL uses params/hash */
+    hbs_path path; /* ND_VALUE, ND_SECTION */
+    hbs_call call; /* ND_CALL, ND_BLOCK; ND_PARTIAL uses params/hash */
     struct hbs_program *program, *inverse;
     /* ND_PARTIAL */
-    int32_t partial;     /* index into the template's partial table */
+    int32_t partial; /* index into the template's partial table */
     const char *indent;
     size_t indent_len;
     /* block parameters declared by this block (as |a b|) */
@@ -185,19 +185,19 @@ typedef struct hbs_inline {
 typedef struct hbs_program {
     hbs_node *nodes;
     uint32_t n;
-    uint8_t chained;          /* an {{else if}} chain link */
-    uint32_t ninlines;        /* inline partials defined in this program, in order */
+    uint8_t chained;   /* an {{else if}} chain link */
+    uint32_t ninlines; /* inline partials defined in this program, in order */
     const hbs_inline *inlines;
 } hbs_program;
 
 /* One source: the main template or a partial. */
 typedef struct hbs_unit {
-    char *name;          /* partial name; NULL for the main template */
-    char *src;           /* owned copy */
+    char *name; /* partial name; NULL for the main template */
+    char *src;  /* owned copy */
     size_t len;
     hbs_program *program; /* NULL for a partial the resolver did not find */
     int found;
-    int requested;       /* named by a {{> name}} (partial blocks alone do not resolve) */
+    int requested; /* named by a {{> name}} (partial blocks alone do not resolve) */
 } hbs_unit;
 
 struct rs_hbs_template {
@@ -217,6 +217,9 @@ struct rs_hbs_template {
 /* Parse one unit into unit->program; partial names are added to tpl->partials. */
 int hbs_parse_unit(rs_hbs_template *tpl, hbs_unit *unit, int32_t unit_index,
                    const rs_hbs_options *opts, rs_error *err);
+
+/* Apply ~ and the standalone-line rules to a unit's root program (hbs_whitespace.c). */
+void hbs_whitespace_control(hbs_program *root);
 
 /* Error location helper: set err at byte `off` of unit's source, with snippet. */
 int hbs_error_at(rs_error *err, int code, const rs_hbs_template *tpl, const hbs_unit *unit,
@@ -290,12 +293,12 @@ typedef struct hbs_pblock {
 
 typedef struct hbs_data_frame {
     const struct hbs_data_frame *parent;
-    int has_pblock;               /* this frame sets @partial-block (possibly to nothing) */
+    int has_pblock; /* this frame sets @partial-block (possibly to nothing) */
     const hbs_pblock *pblock;
     int has_iter;
     cJSON index, key, first, last;
-    const cJSON *root;  /* root frame only */
-    const cJSON *user;  /* root frame only: the render's data */
+    const cJSON *root; /* root frame only */
+    const cJSON *user; /* root frame only: the render's data */
 } hbs_data_frame;
 
 typedef struct hbs_bp_frame {

@@ -41,9 +41,9 @@ size_t hbs_js_space(const char *p, const char *end)
         return 0;
     if (c == 0xE1 && u[1] == 0x9A && u[2] == 0x80) /* U+1680 */
         return 3;
-    if (c == 0xE2 && u[1] == 0x80 && ((u[2] >= 0x80 && u[2] <= 0x8A) || u[2] == 0xA8 ||
-                                      u[2] == 0xA9 || u[2] == 0xAF))
-        return 3; /* U+2000..200A, 2028, 2029, 202F */
+    if (c == 0xE2 && u[1] == 0x80 &&
+        ((u[2] >= 0x80 && u[2] <= 0x8A) || u[2] == 0xA8 || u[2] == 0xA9 || u[2] == 0xAF))
+        return 3;                                  /* U+2000..200A, 2028, 2029, 202F */
     if (c == 0xE2 && u[1] == 0x81 && u[2] == 0x9F) /* U+205F */
         return 3;
     if (c == 0xE3 && u[1] == 0x80 && u[2] == 0x80) /* U+3000 */
@@ -394,8 +394,8 @@ static int lex_mu(hbs_lexer *lx, hbs_token *t)
                      {"false", TK_BOOLEAN},
                      {"undefined", TK_UNDEFINED},
                      {"null", TK_NULL}};
-        for (size_t i = 0; (c == 't' || c == 'f' || c == 'u' || c == 'n') &&
-                           i < sizeof words / sizeof words[0];
+        for (size_t i = 0;
+             (c == 't' || c == 'f' || c == 'u' || c == 'n') && i < sizeof words / sizeof words[0];
              i++) {
             size_t n = strlen(words[i].word);
             if (starts_n(lx, s, words[i].word, n) && literal_follow(lx, s + n)) {

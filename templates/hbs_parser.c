@@ -229,8 +229,7 @@ static int parse_path(parser *P, int data, size_t start, hbs_path *path)
                                       (t->len == 4 && memcmp(t->text, "this", 4) == 0));
         if (special) {
             if (parts.len > 0) {
-                rc = perr(P, RS_ESYNTAX, start,
-                          "invalid path '%s': '%.*s' may only start a path",
+                rc = perr(P, RS_ESYNTAX, start, "invalid path '%s': '%.*s' may only start a path",
                           rs_str_cstr(&orig), (int)t->len, t->text);
                 goto done;
             }
@@ -264,7 +263,8 @@ static int parse_path(parser *P, int data, size_t start, hbs_path *path)
         goto done;
     }
     /* Handlebars' scopedId: an original starting with '.' or "this" is never a block param */
-    int scoped = orig.len > 0 && (orig.ptr[0] == '.' || (orig.len >= 4 && !memcmp(orig.ptr, "this", 4)));
+    int scoped =
+        orig.len > 0 && (orig.ptr[0] == '.' || (orig.len >= 4 && !memcmp(orig.ptr, "this", 4)));
     if (!data && !scoped && path->depth == 0 && path->nparts >= 1)
         bp_find(P, path->parts[0].s, path->parts[0].len, &path->bp_up, &path->bp_index);
 done:
@@ -386,7 +386,8 @@ static int is_param_start(hbs_tok_type t)
 /* param* hash? after the head; fills call->params/hash (in the arena). */
 static int parse_args(parser *P, hbs_call *call, int *has_hash)
 {
-    rs_vec params = RS_VEC_INIT(hbs_expr), keys = RS_VEC_INIT(hbs_seg), vals = RS_VEC_INIT(hbs_expr);
+    rs_vec params = RS_VEC_INIT(hbs_expr), keys = RS_VEC_INIT(hbs_seg),
+           vals = RS_VEC_INIT(hbs_expr);
     int rc = 0;
     *has_hash = 0;
     while (is_param_start(P->tok.type)) {
@@ -498,8 +499,8 @@ static int parse_call_body(parser *P, hbs_expr *head, hbs_call *call, int *has_h
 static const struct {
     const char *name;
     hbs_builtin id;
-} builtins[] = {{"if", BI_IF},         {"unless", BI_UNLESS}, {"each", BI_EACH},
-                {"with", BI_WITH},     {"lookup", BI_LOOKUP}, {"log", BI_LOG}};
+} builtins[] = {{"if", BI_IF},     {"unless", BI_UNLESS}, {"each", BI_EACH},
+                {"with", BI_WITH}, {"lookup", BI_LOOKUP}, {"log", BI_LOG}};
 
 /* Is `name` a known helper? Sets call->builtin/helper. Registered helpers shadow built-ins. */
 static int find_helper(const rs_hbs_template *tpl, const char *name, size_t n, hbs_call *call)
@@ -530,8 +531,9 @@ static int check_builtin(parser *P, const hbs_call *call, int block)
     case BI_UNLESS:
     case BI_WITH:
         if (call->nparams != 1)
-            return perr(P, RS_ESYNTAX, call->off, "{{%s%s}} requires exactly one argument, found %u",
-                        pre, call->name, call->nparams);
+            return perr(P, RS_ESYNTAX, call->off,
+                        "{{%s%s}} requires exactly one argument, found %u", pre, call->name,
+                        call->nparams);
         break;
     case BI_EACH:
         /* Handlebars takes a second argument as the options object and fails on it */
@@ -558,7 +560,8 @@ static int classify(parser *P, const hbs_expr *head, hbs_call *call, int has_arg
                     int *is_helper)
 {
     const hbs_path *p = &head->u.path;
-    int scoped = p->orig_len > 0 && (p->orig[0] == '.' || (p->orig_len >= 4 && !memcmp(p->orig, "this", 4)));
+    int scoped =
+        p->orig_len > 0 && (p->orig[0] == '.' || (p->orig_len >= 4 && !memcmp(p->orig, "this", 4)));
     int simple = p->nparts == 1 && !scoped && p->depth == 0 && !p->data;
     int is_bp = simple && p->bp_up >= 0;
     *is_helper = 0;
@@ -772,8 +775,9 @@ static int parse_open(parser *P, hbs_node *n, hbs_token *open, hbs_expr *head, i
                         head->u.path.orig);
         if (n->call.nparams != 1 || *has_hash || n->call.params[0].kind != EX_LITERAL ||
             !n->call.params[0].u.lit || !cJSON_IsString(n->call.params[0].u.lit))
-            return perr(P, RS_ESYNTAX, open->start,
-                        "{{#*inline}} takes the partial's name as one string, e.g. {{#*inline \"x\"}}");
+            return perr(
+                P, RS_ESYNTAX, open->start,
+                "{{#*inline}} takes the partial's name as one string, e.g. {{#*inline \"x\"}}");
         n->kind = ND_INLINE;
     }
     if (P->tok.type == TK_OPEN_BLOCK_PARAMS) {
@@ -896,7 +900,8 @@ static int parse_inverse_chain(parser *P, hbs_node *owner, hbs_program **inv, hb
     int has_hash;
     if (++P->depth > P->max_depth) {
         P->depth--;
-        return perr(P, RS_ELIMIT, P->tok.start, "blocks nested deeper than %d levels", P->max_depth);
+        return perr(P, RS_ELIMIT, P->tok.start, "blocks nested deeper than %d levels",
+                    P->max_depth);
     }
     rc = parse_open(P, link, &open, &head, &has_hash);
     if (!rc)
@@ -957,7 +962,8 @@ static int parse_block(parser *P, hbs_node *n, int inverted)
     if ((rc = parse_body(P, n, &body)))
         goto done;
     int is_chain = 0;
-    if (n->kind == ND_INLINE && (P->tok.type == TK_INVERSE || P->tok.type == TK_OPEN_INVERSE_CHAIN)) {
+    if (n->kind == ND_INLINE &&
+        (P->tok.type == TK_INVERSE || P->tok.type == TK_OPEN_INVERSE_CHAIN)) {
         rc = perr(P, RS_ESYNTAX, P->tok.start, "{{#*inline}} cannot have an {{else}}");
         goto done;
     }
@@ -966,7 +972,9 @@ static int parse_block(parser *P, hbs_node *n, int inverted)
             goto done;
         n->has_inverse_strip = 1;
     } else if (inverted && P->tok.type == TK_OPEN_INVERSE_CHAIN) {
-        rc = perr(P, RS_ESYNTAX, P->tok.start, "{{else ...}} chains are not allowed in an inverted section {{^%s}}", n->call.name);
+        rc = perr(P, RS_ESYNTAX, P->tok.start,
+                  "{{else ...}} chains are not allowed in an inverted section {{^%s}}",
+                  n->call.name);
         goto done;
     }
     if ((rc = parse_close(P, n, inverted, &n->close_strip)))
@@ -1091,7 +1099,8 @@ static int parse_program(parser *P, hbs_program **out)
             rc = parse_partial_block(P, n);
             break;
         case TK_OPEN_RAW_BLOCK:
-            rc = perr(P, RS_EUNSUPPORTED, P->tok.start, "raw blocks ({{{{name}}}}) are not supported");
+            rc = perr(P, RS_EUNSUPPORTED, P->tok.start,
+                      "raw blocks ({{{{name}}}}) are not supported");
             break;
         default:
             rc = unexpected(P, "text or a tag");
@@ -1117,229 +1126,6 @@ static int parse_program(parser *P, hbs_program **out)
 done:
     rs_vec_free(&nodes);
     return rc;
-}
-
-/* ---- whitespace control (Handlebars' whitespace-control.js) ---- */
-
-typedef struct ws_info {
-    int has;
-    int open, close;
-    int open_standalone, close_standalone, inline_standalone;
-} ws_info;
-
-/* The original text's trailing white space contains a newline (or, at the root's first node,
- * the text is all white space). */
-static int prev_ws(const hbs_program *p, long i, int is_root)
-{
-    if (i < 0)
-        i = (long)p->n;
-    if (i - 1 < 0)
-        return is_root;
-    const hbs_node *prev = &p->nodes[i - 1];
-    int has_sibling = i - 2 >= 0;
-    if (prev->kind != ND_CONTENT)
-        return 0;
-    const char *s = prev->text, *e = prev->text + prev->olen;
-    int nl = 0;
-    size_t k;
-    while (e > s && (k = hbs_js_space_before(s, e)) > 0) {
-        if (k == 1 && e[-1] == '\n')
-            nl = 1;
-        e -= k;
-    }
-    if (nl)
-        return 1;
-    return !has_sibling && is_root && e == s;
-}
-
-/* The original text's leading white space contains a newline (or, at the root's last node, the
- * text is all white space). */
-static int next_ws(const hbs_program *p, long i, int is_root)
-{
-    long j = i + 1;
-    if (j >= (long)p->n)
-        return is_root;
-    const hbs_node *next = &p->nodes[j];
-    int has_sibling = j + 1 < (long)p->n;
-    if (next->kind != ND_CONTENT)
-        return 0;
-    const char *s = next->text, *e = next->text + next->olen;
-    size_t k;
-    while (s < e && (k = hbs_js_space(s, e)) > 0) {
-        if (k == 1 && *s == '\n')
-            return 1;
-        s += k;
-    }
-    return !has_sibling && is_root && s == e;
-}
-
-/* Trim the start of body[i+1] (or body[0] when i < 0). */
-static void omit_right(hbs_program *p, long i, int multiple)
-{
-    long j = i < 0 ? 0 : i + 1;
-    if (!p || j >= (long)p->n)
-        return;
-    hbs_node *c = &p->nodes[j];
-    if (c->kind != ND_CONTENT || (!multiple && c->rstripped))
-        return;
-    size_t before = c->vstart;
-    const char *e = c->text + c->vend;
-    const char *s = c->text + c->vstart;
-    if (multiple) {
-        size_t k;
-        while (s < e && (k = hbs_js_space(s, e)) > 0)
-            s += k;
-    } else {
-        while (s < e && (*s == ' ' || *s == '\t'))
-            s++;
-        if (s < e && *s == '\r')
-            s++;
-        if (s < e && *s == '\n')
-            s++;
-    }
-    c->vstart = (size_t)(s - c->text);
-    c->rstripped = c->vstart != before;
-}
-
-/* Trim the end of body[i-1] (or the last node when i < 0). Returns whether it changed. */
-static int omit_left(hbs_program *p, long i, int multiple)
-{
-    if (!p)
-        return 0;
-    long j = i < 0 ? (long)p->n - 1 : i - 1;
-    if (j < 0 || j >= (long)p->n)
-        return 0;
-    hbs_node *c = &p->nodes[j];
-    if (c->kind != ND_CONTENT || (!multiple && c->lstripped))
-        return 0;
-    size_t before = c->vend;
-    const char *s = c->text + c->vstart;
-    const char *e = c->text + c->vend;
-    if (multiple) {
-        size_t k;
-        while (e > s && (k = hbs_js_space_before(s, e)) > 0)
-            e -= k;
-    } else {
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-            e--;
-    }
-    c->vend = (size_t)(e - c->text);
-    c->lstripped = c->vend != before;
-    return c->lstripped;
-}
-
-static ws_info ws_node(hbs_node *n);
-
-static void ws_program(hbs_program *p, int is_root)
-{
-    if (!p)
-        return;
-    for (long i = 0; i < (long)p->n; i++) {
-        hbs_node *cur = &p->nodes[i];
-        ws_info s = ws_node(cur);
-        if (!s.has)
-            continue;
-        int pw = prev_ws(p, i, is_root), nw = next_ws(p, i, is_root);
-        int open_sa = s.open_standalone && pw;
-        int close_sa = s.close_standalone && nw;
-        int inline_sa = s.inline_standalone && pw && nw;
-        if (s.close)
-            omit_right(p, i, 1);
-        if (s.open)
-            omit_left(p, i, 1);
-        if (inline_sa) {
-            omit_right(p, i, 0);
-            if (omit_left(p, i, 0) && cur->kind == ND_PARTIAL) {
-                /* the partial's indent: the trailing spaces/tabs of the previous original */
-                const hbs_node *prev = &p->nodes[i - 1];
-                const char *e = prev->text + prev->olen, *b = e;
-                while (b > prev->text && (b[-1] == ' ' || b[-1] == '\t'))
-                    b--;
-                cur->indent = b;
-                cur->indent_len = (size_t)(e - b);
-            }
-        }
-        if (open_sa) {
-            omit_right(cur->program ? cur->program : cur->inverse, -1, 0);
-            omit_left(p, i, 0);
-        }
-        if (close_sa) {
-            omit_right(p, i, 0);
-            omit_left(cur->inverse ? cur->inverse : cur->program, -1, 0);
-        }
-    }
-}
-
-static int prog_prev_ws(const hbs_program *p)
-{
-    return p ? prev_ws(p, -1, 0) : 0;
-}
-
-static int prog_next_ws(const hbs_program *p)
-{
-    return p ? next_ws(p, -1, 0) : 0;
-}
-
-static ws_info ws_node(hbs_node *n)
-{
-    ws_info s = {0, 0, 0, 0, 0, 0};
-    switch (n->kind) {
-    case ND_VALUE:
-    case ND_CALL:
-        s.has = 1;
-        s.open = n->strip.open;
-        s.close = n->strip.close;
-        return s;
-    case ND_PARTIAL:
-    case ND_COMMENT:
-        s.has = 1;
-        s.inline_standalone = 1;
-        s.open = n->strip.open;
-        s.close = n->strip.close;
-        return s;
-    case ND_BLOCK:
-    case ND_SECTION:
-    case ND_PARTIAL_BLOCK:
-    case ND_INLINE:
-        break;
-    default:
-        return s;
-    }
-    if (!n->program && !n->inverse)
-        return s;
-    ws_program(n->program, 0);
-    ws_program(n->inverse, 0);
-    hbs_program *program = n->program ? n->program : n->inverse;
-    hbs_program *inverse = n->program ? n->inverse : NULL;
-    hbs_program *first_inv = inverse, *last_inv = inverse;
-    if (inverse && inverse->chained) {
-        first_inv = inverse->nodes[0].program;
-        while (last_inv->chained)
-            last_inv = last_inv->nodes[last_inv->n - 1].program;
-    }
-    s.has = 1;
-    s.open = n->open_strip.open;
-    s.close = n->has_close_strip && n->close_strip.close;
-    s.open_standalone = prog_next_ws(program);
-    s.close_standalone = prog_prev_ws(first_inv ? first_inv : program);
-    if (n->open_strip.close)
-        omit_right(program, -1, 1);
-    if (inverse) {
-        hbs_strip is = n->inverse_strip;
-        if (is.open)
-            omit_left(program, -1, 1);
-        if (is.close)
-            omit_right(first_inv, -1, 1);
-        if (n->has_close_strip && n->close_strip.open)
-            omit_left(last_inv, -1, 1);
-        if (prog_prev_ws(program) && prog_next_ws(first_inv)) {
-            omit_left(program, -1, 0);
-            omit_right(first_inv, -1, 0);
-        }
-    } else if (n->has_close_strip && n->close_strip.open) {
-        omit_left(program, -1, 1);
-    }
-    return s;
 }
 
 /* Drop comments and emptied text, move inline partials to the program's list; recurse. */
@@ -1422,7 +1208,7 @@ int hbs_parse_unit(rs_hbs_template *tpl, hbs_unit *unit, int32_t unit_index,
                         name.u.path.orig);
         return perr(&P, RS_ESYNTAX, at, "a closing tag without a block");
     }
-    ws_program(prog, 1);
+    hbs_whitespace_control(prog);
     if ((rc = compact(&P, prog)))
         return rc;
     unit->program = prog;

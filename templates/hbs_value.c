@@ -239,8 +239,8 @@ static const cJSON *string_prop(const char *s, const char *key, size_t klen, rs_
         size_t l = utf8_len(p + i, n - i);
         size_t u = l == 4 ? 2 : 1;
         if (!is_len && want >= units && want < units + u) {
-            cJSON *v = u == 2 ? hbs_new_string(arena, "\xEF\xBF\xBD", 3)
-                              : hbs_new_string(arena, s + i, l);
+            cJSON *v =
+                u == 2 ? hbs_new_string(arena, "\xEF\xBF\xBD", 3) : hbs_new_string(arena, s + i, l);
             if (!v)
                 *oom = 1;
             return v;

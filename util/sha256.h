@@ -13,8 +13,8 @@
 
 typedef struct rs_sha256 {
     uint32_t h[8];
-    uint64_t bytes;         /* total bytes hashed */
-    unsigned char buf[64];  /* pending partial block */
+    uint64_t bytes;        /* total bytes hashed */
+    unsigned char buf[64]; /* pending partial block */
     size_t used;
 } rs_sha256;
 

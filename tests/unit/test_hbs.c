@@ -138,8 +138,8 @@ static void literals_as_names(void **state)
 {
     (void)state;
     /* a literal in name position is looked up as a key, as Handlebars does */
-    check_render("{{\"a b\"}} {{1}} {{true}} {{'q'}}",
-                 "{\"a b\":1,\"1\":2,\"true\":3,\"q\":4}", "1 2 3 4");
+    check_render("{{\"a b\"}} {{1}} {{true}} {{'q'}}", "{\"a b\":1,\"1\":2,\"true\":3,\"q\":4}",
+                 "1 2 3 4");
 }
 
 static void js_values(void **state)
@@ -179,8 +179,10 @@ static void html_escaping(void **state)
 {
     (void)state;
     const char *d = "{\"x\":\"<a href='u'>&\\\"`=</a>\",\"xs\":[\"<\",\">\"]}";
-    check_render_html("{{x}}", d, "&lt;a href&#x3D;&#x27;u&#x27;&gt;&amp;&quot;&#x60;&#x3D;&lt;/a&gt;");
-    check_render_html("{{{x}}}|{{&x}}|{{xs}}", d, "<a href='u'>&\"`=</a>|<a href='u'>&\"`=</a>|&lt;,&gt;");
+    check_render_html("{{x}}", d,
+                      "&lt;a href&#x3D;&#x27;u&#x27;&gt;&amp;&quot;&#x60;&#x3D;&lt;/a&gt;");
+    check_render_html("{{{x}}}|{{&x}}|{{xs}}", d,
+                      "<a href='u'>&\"`=</a>|<a href='u'>&\"`=</a>|&lt;,&gt;");
     check_render("{{x}}", d, "<a href='u'>&\"`=</a>");
     rs_str out = RS_STR_INIT;
     assert_int_equal(rs_hbs_escape(&out, "a<b", 3), 0);
@@ -199,7 +201,8 @@ static void data_variables(void **state)
     (void)state;
     rs_hbs_template *tpl = NULL;
     rs_error err = RS_ERROR_INIT;
-    const char *t = "{{@auth.uid}}|{{@root.x}}|{{@index}}|{{#each xs}}{{@root.x}}{{@auth.uid}}{{/each}}";
+    const char *t =
+        "{{@auth.uid}}|{{@root.x}}|{{@index}}|{{#each xs}}{{@root.x}}{{@auth.uid}}{{/each}}";
     assert_rs_ok(rs_hbs_compile(&tpl, t, strlen(t), NULL, &err), &err);
     cJSON *ctx = NULL, *data = NULL;
     assert_rs_ok(rs_json_parse(&ctx, "{\"x\":\"X\",\"xs\":[1]}", 19, NULL, &err), &err);
@@ -252,8 +255,9 @@ static void partial_indentation(void **state)
 static void each_arrays_and_objects(void **state)
 {
     (void)state;
-    check_render("{{#each xs}}{{@index}}:{{this}}{{#if @first}}F{{/if}}{{#if @last}}L{{/if}},{{/each}}",
-                 "{\"xs\":[\"a\",\"b\",\"c\"]}", "0:aF,1:b,2:cL,");
+    check_render(
+        "{{#each xs}}{{@index}}:{{this}}{{#if @first}}F{{/if}}{{#if @last}}L{{/if}},{{/each}}",
+        "{\"xs\":[\"a\",\"b\",\"c\"]}", "0:aF,1:b,2:cL,");
     /* integer-like keys first, ascending; then insertion order ("01" and "-1" are not indexes) */
     check_render("{{#each o}}{{@key}}={{this}}({{@index}}) {{/each}}",
                  "{\"o\":{\"b\":1,\"10\":2,\"a\":3,\"2\":4,\"01\":5,\"-1\":6}}",
@@ -263,8 +267,10 @@ static void each_arrays_and_objects(void **state)
     check_render("{{#each xs}}{{#each ../ys}}{{@../index}}.{{@index}} {{/each}}{{/each}}",
                  "{\"xs\":[1,2],\"ys\":[1,2]}", "0.0 0.1 1.0 1.1 ");
     check_render("{{#each xs}}{{../n}}{{this}}{{/each}}", "{\"xs\":[1,2],\"n\":\"N\"}", "N1N2");
-    check_render("{{#each xs as |v i|}}{{i}}={{v}} {{/each}}", "{\"xs\":[\"a\",\"b\"]}", "0=a 1=b ");
-    check_render("{{#each o as |v k|}}{{k}}={{v}} {{/each}}", "{\"o\":{\"x\":1,\"y\":2}}", "x=1 y=2 ");
+    check_render("{{#each xs as |v i|}}{{i}}={{v}} {{/each}}", "{\"xs\":[\"a\",\"b\"]}",
+                 "0=a 1=b ");
+    check_render("{{#each o as |v k|}}{{k}}={{v}} {{/each}}", "{\"o\":{\"x\":1,\"y\":2}}",
+                 "x=1 y=2 ");
 }
 
 static void conditionals(void **state)
@@ -287,8 +293,9 @@ static void conditionals(void **state)
 static void with_and_lookup(void **state)
 {
     (void)state;
-    check_render("{{#with a}}{{b}}{{/with}}|{{#with z}}Z{{else}}none{{/with}}|{{#with zero}}{{.}}{{/with}}",
-                 "{\"a\":{\"b\":1},\"z\":[],\"zero\":0}", "1|none|0");
+    check_render(
+        "{{#with a}}{{b}}{{/with}}|{{#with z}}Z{{else}}none{{/with}}|{{#with zero}}{{.}}{{/with}}",
+        "{\"a\":{\"b\":1},\"z\":[],\"zero\":0}", "1|none|0");
     check_render("{{#with o as |p|}}{{p.a}}{{/with}}", "{\"o\":{\"a\":\"A\"}}", "A");
     check_render("{{lookup . \"k\"}} {{lookup xs 1}} {{lookup o k2}} {{lookup xs 'length'}}",
                  "{\"k\":\"K\",\"xs\":[8,9],\"o\":{\"z\":1},\"k2\":\"z\"}", "K 9 1 2");
@@ -314,14 +321,15 @@ static void partials(void **state)
 {
     (void)state;
     check_render("x {{> p}} y", "{\"a\":1}", "x [1] y");
-    check_render("{{> ctx c}}|{{> ctx a=5}}|{{> ctx c a=7}}", "{\"a\":1,\"b\":2,\"c\":{\"a\":\"A\",\"b\":\"B\"}}",
-                 "A-B|5-2|7-B");
+    check_render("{{> ctx c}}|{{> ctx a=5}}|{{> ctx c a=7}}",
+                 "{\"a\":1,\"b\":2,\"c\":{\"a\":\"A\",\"b\":\"B\"}}", "A-B|5-2|7-B");
     check_render("{{#each xs}}{{> iter}}{{/each}}", "{\"xs\":[\"a\",\"b\"]}", "0:a;1:b;");
     check_render("{{> nested}}", "{\"a\":1}", "<[1]>");
     check_render("{{#with o}}{{> root}}{{/with}}", "{\"top\":\"T\",\"o\":{}}", "T|");
     /* a missing partial that rendering never reaches is fine, as in the reference */
     check_render("{{#if false}}{{> nowhere}}{{/if}}ok", NULL, "ok");
-    check_error("a\n{{> nowhere}}", RS_ENOTFOUND, "t.hbs:2:1: partial 'nowhere' could not be found");
+    check_error("a\n{{> nowhere}}", RS_ENOTFOUND,
+                "t.hbs:2:1: partial 'nowhere' could not be found");
 }
 
 static void inline_partials_and_partial_blocks(void **state)
@@ -331,7 +339,8 @@ static void inline_partials_and_partial_blocks(void **state)
                  "{\"v\":\"ctx\"}", "in ctx and in hash");
     /* defined anywhere in the program, scoped to it; an inner definition shadows */
     check_render("{{> x}}{{#*inline \"x\"}}late{{/inline}}", NULL, "late");
-    check_render("{{#*inline \"x\"}}A{{/inline}}{{#if t}}{{#*inline \"x\"}}B{{/inline}}{{> x}}{{/if}}{{> x}}",
+    check_render("{{#*inline \"x\"}}A{{/inline}}{{#if t}}{{#*inline \"x\"}}B{{/inline}}{{> "
+                 "x}}{{/if}}{{> x}}",
                  "{\"t\":true}", "BA");
     check_render("a\n{{#*inline \"x\"}}\nbody\n{{/inline}}\nb\n{{> x}}\n", NULL, "a\nb\nbody\n");
     /* a partial block renders its body when the partial does not exist ... */
@@ -339,13 +348,16 @@ static void inline_partials_and_partial_blocks(void **state)
     check_render("{{#> nowhere c}}{{a}}{{/nowhere}}|{{#> nowhere a=1}}{{a}}{{/nowhere}}",
                  "{\"a\":\"A\",\"c\":{\"a\":\"C\"}}", "C|1");
     /* ... and the partial with {{> @partial-block}} when it does */
-    check_render("{{#*inline \"layout\"}}<{{> @partial-block}}>{{/inline}}{{#> layout}}inner {{v}}{{/layout}}",
+    check_render("{{#*inline \"layout\"}}<{{> @partial-block}}>{{/inline}}{{#> layout}}inner "
+                 "{{v}}{{/layout}}",
                  "{\"v\":\"V\"}", "<inner V>");
-    check_render("{{#*inline \"l\"}}L({{> @partial-block}}){{/inline}}{{#*inline \"i\"}}I({{> @partial-block}}){{/inline}}"
+    check_render("{{#*inline \"l\"}}L({{> @partial-block}}){{/inline}}{{#*inline \"i\"}}I({{> "
+                 "@partial-block}}){{/inline}}"
                  "{{#> l}}{{#> i}}deep{{/i}}{{/l}}",
                  NULL, "L(I(deep))");
-    check_error("x {{> @partial-block}}", RS_ENOTFOUND,
-                "t.hbs:1:3: partial '@partial-block' could not be found (not inside a partial block)");
+    check_error(
+        "x {{> @partial-block}}", RS_ENOTFOUND,
+        "t.hbs:1:3: partial '@partial-block' could not be found (not inside a partial block)");
 }
 
 static void partial_recursion_is_bounded(void **state)
@@ -353,9 +365,9 @@ static void partial_recursion_is_bounded(void **state)
     (void)state;
     rs_hbs_options o = base_options();
     o.max_depth = 10;
-    check_error_opts("{{> self}}", "{\"n\":1}", RS_ELIMIT,
-                     "self:1:6: partial 'self' nested deeper than 10 levels (does it include itself?)",
-                     &o);
+    check_error_opts(
+        "{{> self}}", "{\"n\":1}", RS_ELIMIT,
+        "self:1:6: partial 'self' nested deeper than 10 levels (does it include itself?)", &o);
 }
 
 static void partial_names_and_hash(void **state)
@@ -398,22 +410,28 @@ static void syntax_errors(void **state)
     check_error("{{x y}", RS_ESYNTAX, "t.hbs:1:6: expected '}}', found '}'");
     check_error("{{{x}}", RS_ESYNTAX, "t.hbs:1:5: expected '}}}', found '}}'");
     check_error("{{x k=}}", RS_ESYNTAX, "t.hbs:1:7: expected a value after '=', found '}}'");
-    check_error("{{a.this}}", RS_ESYNTAX, "t.hbs:1:3: invalid path 'a.this': 'this' may only start a path");
+    check_error("{{a.this}}", RS_ESYNTAX,
+                "t.hbs:1:3: invalid path 'a.this': 'this' may only start a path");
     check_error("x\n{{else}}", RS_ESYNTAX, "t.hbs:2:1: {{else}} outside a block");
     check_error("{{/x}}", RS_ESYNTAX, "t.hbs:1:1: {{/x}} closes a block that was never opened");
     check_error("a {{!-- x", RS_ESYNTAX, "t.hbs:1:3: unclosed comment: expected '}}' after '--'");
     check_error("{{\"abc}}", RS_ESYNTAX, "t.hbs:1:3: unterminated string literal");
-    check_error("{{#if}}x{{/if}}", RS_ESYNTAX, "t.hbs:1:4: {{#if}} requires exactly one argument, found 0");
-    check_error("{{#each}}x{{/each}}", RS_ESYNTAX, "t.hbs:1:4: {{#each}} requires an argument to iterate over");
-    check_error("{{> p a b}}", RS_ESYNTAX, "t.hbs:1:1: a partial takes at most one context argument, found 2");
+    check_error("{{#if}}x{{/if}}", RS_ESYNTAX,
+                "t.hbs:1:4: {{#if}} requires exactly one argument, found 0");
+    check_error("{{#each}}x{{/each}}", RS_ESYNTAX,
+                "t.hbs:1:4: {{#each}} requires an argument to iterate over");
+    check_error("{{> p a b}}", RS_ESYNTAX,
+                "t.hbs:1:1: a partial takes at most one context argument, found 2");
     check_error("{{#*foo}}x{{/foo}}", RS_EUNSUPPORTED,
                 "t.hbs:1:1: decorator 'foo' is not supported (only {{#*inline \"name\"}})");
-    check_error("{{#*inline x}}x{{/inline}}", RS_ESYNTAX,
-                "t.hbs:1:1: {{#*inline}} takes the partial's name as one string, e.g. {{#*inline \"x\"}}");
+    check_error(
+        "{{#*inline x}}x{{/inline}}", RS_ESYNTAX,
+        "t.hbs:1:1: {{#*inline}} takes the partial's name as one string, e.g. {{#*inline \"x\"}}");
     check_error("Hello {{name\nnext line", RS_ESYNTAX, "t.hbs:2:10: unclosed '{{' opened at 1:7");
     check_error("{{lookup 1.2.3 'a'}}", RS_ESYNTAX, "t.hbs:1:10: invalid number literal '1.2.3'");
     check_error("{{a.[b}}", RS_ESYNTAX, "t.hbs:1:5: unclosed '[' in path");
-    check_error("{{#> p}}x{{/q}}", RS_ESYNTAX, "t.hbs:1:10: {{/q}} does not match {{#> p}} opened at 1:1");
+    check_error("{{#> p}}x{{/q}}", RS_ESYNTAX,
+                "t.hbs:1:10: {{/q}} does not match {{#> p}} opened at 1:1");
     check_error("{{x #}}", RS_ESYNTAX, "t.hbs:1:5: expected '}}', found '#'");
 }
 
@@ -442,7 +460,8 @@ static void nesting_limits(void **state)
         rs_str_puts(&t, "{{#if x}}");
     for (int i = 0; i < 9; i++)
         rs_str_puts(&t, "{{/if}}");
-    check_error_opts(rs_str_cstr(&t), NULL, RS_ELIMIT, "t.hbs:1:73: blocks nested deeper than 8 levels", &o);
+    check_error_opts(rs_str_cstr(&t), NULL, RS_ELIMIT,
+                     "t.hbs:1:73: blocks nested deeper than 8 levels", &o);
     rs_str_reset(&t);
     for (int i = 0; i < 10; i++)
         rs_str_puts(&t, i ? "(lookup " : "{{lookup ");
@@ -450,7 +469,8 @@ static void nesting_limits(void **state)
     for (int i = 0; i < 9; i++)
         rs_str_puts(&t, " 'c')");
     rs_str_puts(&t, "}}");
-    check_error_opts(rs_str_cstr(&t), NULL, RS_ELIMIT, "t.hbs:1:74: subexpressions nested deeper than 8 levels", &o);
+    check_error_opts(rs_str_cstr(&t), NULL, RS_ELIMIT,
+                     "t.hbs:1:74: subexpressions nested deeper than 8 levels", &o);
     rs_str_free(&t);
     /* very deep input never overflows the stack: the default limit stops it */
     rs_str deep = RS_STR_INIT;
@@ -537,18 +557,21 @@ static int failing(rs_str *out, const rs_hbs_call *call, void *userdata, rs_erro
 static void registered_helpers(void **state)
 {
     (void)state;
-    rs_hbs_helper helpers[] = {{"shout", shout, "HEY"}, {"twice", twice, NULL}, {"failing", failing, NULL}};
+    rs_hbs_helper helpers[] = {
+        {"shout", shout, "HEY"}, {"twice", twice, NULL}, {"failing", failing, NULL}};
     rs_hbs_options o = base_options();
     o.helpers = helpers;
     o.nhelpers = 3;
     check_render_opts("{{shout}}|{{shout a 1 end='!'}}|{{#if (shout)}}t{{/if}}", "{\"a\":\"x\"}",
                       "HEY|HEY x 1!|t", &o);
-    check_render_opts("{{#twice o}}<{{v}}>{{else}}no {{n}}{{/twice}}|{{#twice z}}y{{else}}no {{n}}{{/twice}}",
-                      "{\"o\":{\"v\":1},\"z\":0,\"n\":\"N\"}", "<1><1>|no N", &o);
+    check_render_opts(
+        "{{#twice o}}<{{v}}>{{else}}no {{n}}{{/twice}}|{{#twice z}}y{{else}}no {{n}}{{/twice}}",
+        "{\"o\":{\"v\":1},\"z\":0,\"n\":\"N\"}", "<1><1>|no N", &o);
     /* helper output in an expression is a string value */
     check_render_opts("{{lookup (shout) 'length'}}", NULL, "3", &o);
     check_error_opts("a\n {{failing}}", NULL, RS_ERENDER, "t.hbs:2:4: failing helper says no", &o);
-    check_error_opts("{{twice 1}}", NULL, RS_ERENDER, "t.hbs:1:3: twice must be used as a block", &o);
+    check_error_opts("{{twice 1}}", NULL, RS_ERENDER, "t.hbs:1:3: twice must be used as a block",
+                     &o);
     /* a registered helper shadows a built-in */
     rs_hbs_helper over[] = {{"if", shout, "IF"}};
     o.helpers = over;
@@ -668,11 +691,36 @@ static void concurrent_renders(void **state)
 static void odd_inputs_do_not_crash(void **state)
 {
     (void)state;
-    static const char *inputs[] = {"{{", "}}", "{{{", "{{#", "{{/", "{{>", "{{^", "{{!", "{{!--",
-                                   "{{else", "{{#if}}{{else}}", "{{[", "{{a.[b", "{{@", "{{..",
-                                   "{{(", "{{a (", "{{a (b", "{{a k=(", "\\{{", "\\\\{{x",
-                                   "{{{{raw}}}}", "{{#x as |a", "{{~", "{{&", "{{x}}}",
-                                   "{{#if a}}{{else if}}{{/if}}", "{{\xff\xfe}}", "{{a\0" "b}}"};
+    static const char *inputs[] = {"{{",
+                                   "}}",
+                                   "{{{",
+                                   "{{#",
+                                   "{{/",
+                                   "{{>",
+                                   "{{^",
+                                   "{{!",
+                                   "{{!--",
+                                   "{{else",
+                                   "{{#if}}{{else}}",
+                                   "{{[",
+                                   "{{a.[b",
+                                   "{{@",
+                                   "{{..",
+                                   "{{(",
+                                   "{{a (",
+                                   "{{a (b",
+                                   "{{a k=(",
+                                   "\\{{",
+                                   "\\\\{{x",
+                                   "{{{{raw}}}}",
+                                   "{{#x as |a",
+                                   "{{~",
+                                   "{{&",
+                                   "{{x}}}",
+                                   "{{#if a}}{{else if}}{{/if}}",
+                                   "{{\xff\xfe}}",
+                                   "{{a\0"
+                                   "b}}"};
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
         rs_error err = RS_ERROR_INIT;
         rs_hbs_template *tpl = NULL;
