@@ -194,6 +194,23 @@ set -e
 expect_eq "$code" "1" "exit 1 when no answer could be scored"
 grep -q "no answer could be scored" none.err || fail "no-score message"
 
+# json-schema without a file checks against the prompt's own output.schema
+cat > prompts/classify.prompt <<'EOF'
+---
+input:
+  schema: {ticket: string, area?: string}
+output:
+  format: json
+  schema: {category(enum): [billing, bug, account, shipping], urgency: integer}
+---
+{{role "user"}}{{ticket}}
+EOF
+"$R" save -m classify prompts/classify.prompt > /dev/null
+"$R" compare classify@mock/echo classify@mock/json --dataset six --scorer json-schema --json \
+  --experiment e-schema > schema.json
+expect_eq "$(jq -c '[.arms[].pass.rate]' schema.json)" "[0,1]" "json-schema from output.schema"
+expect_eq "$(jq -r .winner schema.json)" "classify@mock/json" "6 of 6 discordant: p = 1/32"
+
 # live traffic split: sticky arms by key, feedback later, unpaired statistics from the log
 unset OPENAI_BASE_URL OPENAI_API_KEY
 for i in $(seq 1 60); do
