@@ -532,15 +532,21 @@ int reg_sync_paths(rs_registry *reg, const char *const *paths, size_t npaths, rs
         int in_work = lstat(full, &st) == 0 && S_ISREG(st.st_mode) &&
                       git_odb_hashfile(&work, full, GIT_OBJECT_BLOB) == 0;
         const git_index_entry *ie = git_index_get_bypath(idx, path, 0);
-        if (in_work && at_tip && git_oid_equal(&work, &tip_blob)) {
-            /* the work tree already has the tip's content: only the index may lag */
-            if (!ie || !git_oid_equal(&ie->id, &tip_blob)) {
-                if ((grc = git_index_add_bypath(idx, path)) < 0) {
-                    rc = reg_git_fail(err, grc, "cannot stage %s", path);
-                    goto done;
-                }
-                changed = 1;
+        if ((in_work && at_tip && git_oid_equal(&work, &tip_blob)) || (!in_work && !at_tip)) {
+            /* the work tree already matches the tip (content, or absence): only the index may
+               lag behind */
+            grc = 0;
+            if (at_tip && (!ie || !git_oid_equal(&ie->id, &tip_blob)))
+                grc = git_index_add_bypath(idx, path);
+            else if (!at_tip && ie)
+                grc = git_index_remove_bypath(idx, path);
+            else
+                continue;
+            if (grc < 0) {
+                rc = reg_git_fail(err, grc, "cannot update the index entry of %s", path);
+                goto done;
             }
+            changed = 1;
             continue;
         }
         int clean = (!in_work && !ie) || (in_work && ie && git_oid_equal(&work, &ie->id));

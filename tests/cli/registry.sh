@@ -225,6 +225,15 @@ git init -q "$T/empty" && echo "version: 1" >"$T/empty/rosetta.yaml"
 run 4 "$ROSETTA" list -C "$T/empty" && has err "no commits yet"
 run 4 "$ROSETTA" render greet -C "$T/empty" && has err "no commits yet"
 
+# ---- deleting a prompt is a save too; the index follows ----
+printf 'temporary\n' >"$R/prompts/tmp.prompt"
+run 0 "$ROSETTA" save -C "$R" -m "add tmp" && has out "tmp v1"
+rm "$R/prompts/tmp.prompt"
+run 0 "$ROSETTA" save -C "$R" -m "drop tmp" && has out "tmp v2" && has out "(deleted)"
+same "$(git -C "$R" status --porcelain)" "" "clean after saving a deletion"
+run 4 "$ROSETTA" show tmp -C "$R"
+run 0 "$ROSETTA" show tmp@v1 -C "$R" --raw && has out "temporary"
+
 # ---- plain git agrees the repositories are sound ----
 for repo in "$R" "$T/clone" "$T/remote.git"; do
     cases=$((cases + 1))
