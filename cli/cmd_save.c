@@ -28,20 +28,26 @@ static const char usage_text[] =
     "\n"
     "  -m, --message MSG  the commit message (required)\n"
     "  -C DIR             the registry at or above DIR (default: $ROSETTA_REGISTRY, else the\n"
-    "                     one enclosing the current directory)\n"
+    "                     one enclosing the current directory); PATHs are then relative to DIR\n"
     "  --json             print {\"commit\", \"prompts\": [{\"name\", \"version\", \"commit\"}]}\n"
     "\n"
     "Exit: 0 saved (or nothing to save), 2 usage, 3 invalid prompt, 4 not a registry,\n"
     "5 detached HEAD or locked index.\n";
 
-/* PATH (relative to the current directory) as a path relative to the registry's root. */
-static int to_registry_path(rs_str *out, const char *root, const char *path, rs_error *err)
+/* PATH (relative to `base`, the -C directory, else the current directory) as a path relative to
+   the registry's root, as git -C reads paths. */
+static int to_registry_path(rs_str *out, const char *root, const char *base, const char *path,
+                            rs_error *err)
 {
     char cwd[PATH_MAX], rroot[PATH_MAX];
     rs_str abs = RS_STR_INIT;
     int rc = 0;
     if (path[0] == '/') {
         rs_str_puts(&abs, path);
+    } else if (base) {
+        if (!realpath(base, cwd))
+            return rs_error_set(err, RS_EIO, "cannot resolve %s: %s", base, strerror(errno));
+        rs_str_appendf(&abs, "%s/%s", cwd, path);
     } else {
         if (!getcwd(cwd, sizeof cwd))
             return rs_error_set(err, RS_EIO, "cannot read the current directory: %s",
@@ -167,7 +173,7 @@ int cmd_save(int argc, char **argv)
     }
     for (size_t i = 0; i < np; i++) {
         rs_str_init(&conv[i], PATH_MAX);
-        if (to_registry_path(&conv[i], rs_registry_root(reg), paths[i], &err) != 0) {
+        if (to_registry_path(&conv[i], rs_registry_root(reg), dir, paths[i], &err) != 0) {
             rc = cli_fail(&err);
             goto done;
         }

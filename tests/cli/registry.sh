@@ -227,7 +227,7 @@ run 4 "$ROSETTA" render greet -C "$T/empty" && has err "no commits yet"
 
 # ---- deleting a prompt is a save too; the index follows ----
 printf 'temporary\n' >"$R/prompts/tmp.prompt"
-run 0 "$ROSETTA" save -C "$R" -m "add tmp" && has out "tmp v1"
+run 0 "$ROSETTA" save -C "$R" prompts/tmp.prompt -m "add tmp" && has out "tmp v1"
 rm "$R/prompts/tmp.prompt"
 run 0 "$ROSETTA" save -C "$R" -m "drop tmp" && has out "tmp v2" && has out "(deleted)"
 same "$(git -C "$R" status --porcelain)" "" "clean after saving a deletion"
