@@ -9,7 +9,8 @@ names FILE:LINE:COL, show that line of FILE and a caret under the column on the 
 A case directory holds `expected` (line 1: the exit code; line 2: the exact first line of stderr)
 and the inputs: prompt.prompt, data.json, options.json, schemas.json, partials/ (each passed with
 its flag when present), plus `args` (extra arguments, one per line, e.g. --strict; a --source,
---data or --schemas there replaces the default one). The command runs inside the case directory
+--data or --schemas there replaces the default one; `--source -` sends prompt.prompt on standard
+input, where messages call it `<stdin>`). The command runs inside the case directory
 so messages name files as `prompt.prompt`, `data.json`, `partials/_x.prompt`.
 Prints one line per failure, then "N passed, N failed". Standard library only.
 """
@@ -73,9 +74,13 @@ def run_case(rosetta, case_dir):
     with open(os.path.join(case_dir, "expected"), encoding="utf-8") as f:
         exp = f.read().split("\n")
     want_exit, want_first = int(exp[0]), exp[1]
+    argv = command(rosetta, case_dir)
+    stdin = None
+    if "-" in argv and argv[argv.index("-") - 1] == "--source":
+        with open(os.path.join(case_dir, "prompt.prompt"), "rb") as f:
+            stdin = f.read()
     try:
-        p = subprocess.run(command(rosetta, case_dir), cwd=case_dir, capture_output=True,
-                           timeout=TIMEOUT)
+        p = subprocess.run(argv, cwd=case_dir, input=stdin, capture_output=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         return "timed out after %ds" % TIMEOUT
     lines = p.stderr.decode("utf-8", "replace").split("\n")
