@@ -122,19 +122,24 @@ static void iso_time(char *buf, size_t size, long long ms)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
-/* Run sql (no results) retrying SQLITE_BUSY until the deadline. */
+/* Run sql (no results) retrying SQLITE_BUSY until the deadline. The clock and the jitter seed
+ * are only read once the lock was found busy: the uncontended path costs nothing extra. */
 static int exec_retry(rs_runlog *log, const char *sql, rs_error *err, const char *what)
 {
-    long long deadline = now_ms() + BUSY_DEADLINE_MS;
-    unsigned seed = (unsigned)getpid() ^ (unsigned)now_ms();
+    long long deadline = 0;
+    unsigned seed = 0;
     for (;;) {
         int rc = sqlite3_exec(log->db, sql, NULL, NULL, NULL);
         if (rc == SQLITE_OK)
             return 0;
         if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
             return db_fail(log, log->db, err, what);
-        if (now_ms() > deadline)
+        if (deadline == 0) {
+            deadline = now_ms() + BUSY_DEADLINE_MS;
+            seed = (unsigned)getpid() ^ (unsigned)deadline;
+        } else if (now_ms() > deadline) {
             return db_fail(log, log->db, err, what);
+        }
         seed = seed * 1103515245u + 12345u;
         sleep_ms(5 + (long)((seed >> 16) % 45));
     }
