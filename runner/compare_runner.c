@@ -260,7 +260,11 @@ static int cache_lookup(rs_compare_backend *b, rs_cmp_call *c, const char *hex)
             rec.model = tgt.model;
         }
         vars = rs_json_print(c->vars, 0);
-        rec.prompt = c->ref;
+        const char *name = rs_json_string(e, "prompt");
+        rec.prompt = name ? name : c->ref;
+        rec.version = rs_json_string(e, "version");
+        rec.commit = rs_json_string(e, "commit");
+        rec.variant = rs_json_string(e, "variant");
         rec.route = "cache";
         rec.ok = 1;
         rec.input_tokens = c->input_tokens;
@@ -273,7 +277,7 @@ static int cache_lookup(rs_compare_backend *b, rs_cmp_call *c, const char *hex)
         rec.case_id = c->case_id;
         rec.input_json = vars;
         rec.output = c->output;
-        rec.finish = "stop";
+        rec.finish = rs_json_string(e, "finish") ? rs_json_string(e, "finish") : "stop";
         rec.request_hash = hex;
         long long id = 0;
         if (rs_runlog_insert(b->log, &rec, &id, &err) != 0) {
@@ -295,7 +299,8 @@ done:
     return hit;
 }
 
-static void cache_store(rs_compare_backend *b, const rs_cmp_call *c, const char *hex)
+static void cache_store(rs_compare_backend *b, const rs_cmp_call *c, const char *hex,
+                        const rs_run_outcome *o)
 {
     rs_str p = RS_STR_INIT, d = RS_STR_INIT;
     cJSON *e = cJSON_CreateObject();
@@ -315,6 +320,13 @@ static void cache_store(rs_compare_backend *b, const rs_cmp_call *c, const char 
     if (c->cost_known)
         cJSON_AddNumberToObject(e, "cost_usd", c->cost_usd);
     cJSON_AddNumberToObject(e, "latency_ms", c->latency_ms);
+    /* what the log records about the version that answered, for the runs the cache answers */
+    const char *const facts[][2] = {{"prompt", o->prompt}, {"version", o->version},
+                                    {"commit", o->commit}, {"variant", o->variant},
+                                    {"finish", o->finish}};
+    for (size_t i = 0; i < sizeof facts / sizeof *facts; i++)
+        if (facts[i][1])
+            cJSON_AddStringToObject(e, facts[i][0], facts[i][1]);
     if ((text = rs_json_print(e, 0)) != NULL)
         rs_file_write_atomic(p.ptr, text, strlen(text), &err); /* a cache that cannot be written
                                                                   only costs a later call */
@@ -363,7 +375,7 @@ static void on_done(void *ud, const rs_run_outcome *o)
         return; /* out of memory: treat as not done, it is run again on resume */
     c->done = 1;
     if (o->ok && x->keys[ci][0])
-        cache_store(x->b, c, x->keys[ci]);
+        cache_store(x->b, c, x->keys[ci], o);
     x->done++;
     if (x->progress)
         x->progress(x->pud, c, x->done, x->total);

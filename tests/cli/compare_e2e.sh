@@ -69,6 +69,8 @@ expect_eq "$(jq -r '.arms[1].vs_baseline.verdict' same.json)" "no significant di
 expect_eq "$(jq -r '.arms[1].vs_baseline.p' same.json)" "1" "p = 1"
 expect_eq "$(q "select count(*) from runs where experiment='e-same' and route='cache'")" "40" \
   "the baseline arm came from the cache (same requests as e-better)"
+expect_eq "$(q "select distinct prompt||' '||version from runs where experiment='e-same' and route='cache'")" \
+  "support/triage v1" "cached runs keep the prompt version"
 
 # a small true difference on few cases: no winner, and an estimate of the cases needed
 head -5 datasets/support-tickets.jsonl > datasets/small.jsonl
