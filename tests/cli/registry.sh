@@ -203,6 +203,12 @@ same "$(jq_py "d['updated']")" False "up to date"
 printf 'Triage v3 clone\n' >"$T/clone/prompts/support/triage.prompt"
 run 0 "$ROSETTA" save -C "$T/clone" -m "clone 3"
 run 0 "$ROSETTA" push -C "$T/clone"
+printf 'my uncommitted edit\n' >"$R/prompts/support/triage.prompt"
+head_before=$(git -C "$R" rev-parse HEAD)
+run 5 "$ROSETTA" pull -C "$R" && has err "would overwrite uncommitted changes" &&
+    has err "prompts/support/triage.prompt"
+same "$(git -C "$R" rev-parse HEAD)" "$head_before" "a refused pull moves nothing"
+same "$(cat "$R/prompts/support/triage.prompt")" "my uncommitted edit" "the edit is kept"
 printf 'Triage v3 local\n' >"$R/prompts/support/triage.prompt"
 run 0 "$ROSETTA" save -C "$R" -m "local 3"
 head_before=$(git -C "$R" rev-parse HEAD)
