@@ -864,9 +864,27 @@ done:
 
 /* ---------- stats ---------- */
 
-static const char *const groupable[] = {"version", "variant",    "provider", "model",
-                                        "prompt",  "experiment", "arm",      "case_id",
-                                        "status",  "finish",     "route",    NULL};
+static const char *const groupable[] = {"version", "variant", "provider", "model",  "prompt",
+                                        "experiment", "arm",  "case_id",  "status", "finish",
+                                        "route",   "day",     "hour",     NULL};
+
+/* The SQL a `by` name selects (day and hour are UTC time buckets of created_at). */
+static const char *by_select(const char *name)
+{
+    if (!strcmp(name, "day"))
+        return "substr(created_at, 1, 10)";
+    if (!strcmp(name, "hour"))
+        return "substr(created_at, 1, 13) || ':00'";
+    return name;
+}
+
+/* The ORDER BY of a `by` name: versions in numeric order (v2 before v10). */
+static const char *by_order(const char *name)
+{
+    if (!strcmp(name, "version"))
+        return "length(version), version";
+    return by_select(name);
+}
 
 void rs_runstats_free(rs_runstats *s)
 {
@@ -898,7 +916,8 @@ static int parse_by(rs_runstats *s, const char *by, rs_error *err)
         if (!ok)
             return rs_error_set(err, RS_EINVAL,
                                 "--by: unknown column '%.*s' (one of version, variant, provider, "
-                                "model, prompt, experiment, arm, case_id, status, finish, route)",
+                                "model, prompt, experiment, arm, case_id, status, finish, route, "
+                                "day, hour)",
                                 (int)n, p);
         for (size_t k = 0; k < s->n_by; k++)
             if (!strncmp(s->by[k], p, n) && s->by[k][n] == '\0')
@@ -978,11 +997,11 @@ int rs_runlog_stats(rs_runlog *log, const rs_runlog_query *q, rs_runstats **out,
     /* the by columns were validated against a fixed list: safe to splice into the SQL */
     rs_str_puts(&sql, "SELECT ");
     for (size_t k = 0; k < s->n_by; k++)
-        rs_str_appendf(&sql, "CAST(%s AS TEXT), ", s->by[k]);
+        rs_str_appendf(&sql, "CAST(%s AS TEXT), ", by_select(s->by[k]));
     rs_str_puts(&sql, "status, latency_ms, ttft_ms, input_tokens, output_tokens, cached_tokens,"
                       " reasoning_tokens, cost_usd FROM runs" FILTER_SQL " ORDER BY ");
     for (size_t k = 0; k < s->n_by; k++)
-        rs_str_appendf(&sql, "%s%s", k ? ", " : "", s->by[k]);
+        rs_str_appendf(&sql, "%s%s", k ? ", " : "", by_order(s->by[k]));
     if (rs_str_error(&sql)) {
         rc = rs_error_set(err, RS_ENOMEM, "out of memory");
         goto done;

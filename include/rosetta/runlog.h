@@ -118,7 +118,8 @@ typedef struct rs_runlog_query {
     const char *experiment; /* experiment id (compare) */
     const char *arm;
     const char *by; /* stats: comma list of version,variant,provider,model,prompt,
-                       experiment,arm,case_id,status,finish; NULL = "prompt,version" */
+                       experiment,arm,case_id,status,finish,route, or the UTC time buckets
+                       day,hour; NULL = "prompt,version" */
     long limit;     /* list: most recent N (0 = 20; < 0 = all) */
 } rs_runlog_query;
 

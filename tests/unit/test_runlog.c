@@ -301,6 +301,24 @@ static void test_stats(void **state)
     assert_string_equal(s->by[0], "prompt");
     rs_runstats_free(s);
 
+    /* time buckets; versions in numeric order */
+    add_run(log, "v10", "openai", 1, 10, 1, 0, 1, 1, 1);
+    q.by = "version";
+    q.prompt = NULL;
+    assert_rs_ok(rs_runlog_stats(log, &q, &s, &err), &err);
+    assert_int_equal(s->n_groups, 3);
+    assert_string_equal(s->groups[1].key[0], "v2");
+    assert_string_equal(s->groups[2].key[0], "v10");
+    rs_runstats_free(s);
+    q.by = "day,hour";
+    assert_rs_ok(rs_runlog_stats(log, &q, &s, &err), &err);
+    assert_true(s->n_groups >= 1 && s->n_groups <= 2); /* unless the test straddles an hour */
+    assert_int_equal(strlen(s->groups[0].key[0]), 10);
+    assert_int_equal(strlen(s->groups[0].key[1]), 16); /* 2026-11-22T05:00 */
+    assert_string_equal(s->groups[0].key[1] + 13, ":00");
+    assert_true(!strncmp(s->groups[0].key[0], s->groups[0].key[1], 10));
+    rs_runstats_free(s);
+
     q.by = "provider; DROP TABLE runs";
     assert_int_equal(rs_runlog_stats(log, &q, &s, &err), RS_EINVAL);
     assert_null(s);
