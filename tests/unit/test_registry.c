@@ -660,6 +660,32 @@ static void faults_are_named(void **state)
     assert_int_equal(rs_registry_save(&out, f->reg, NULL, 0, "m", &err), RS_ECONFLICT);
     o = run(0, "git -C '%s' checkout -q main", root(f));
     rs_free(o);
+    /* a corrupt object: the blob of q.prompt overwritten with garbage */
+    write_file(root(f), "prompts/q.prompt", "q1\n");
+    cJSON_Delete(save(f, "q1"));
+    char *qblob = run(0, "git -C '%s' rev-parse HEAD:prompts/q.prompt", root(f));
+    o = run(0, "f='%s/.git/objects/%.2s/%s'; chmod u+w \"$f\"; printf 'not zlib' > \"$f\"", root(f),
+            qblob, qblob + 2);
+    rs_free(o);
+    {
+        rs_registry *fresh = NULL;
+        assert_rs_ok(rs_registry_open(&fresh, root(f), &err), &err);
+        assert_rs_ok(rs_registry_resolve(&ref, fresh, "q", &err), &err);
+        size_t qlen = 0;
+        assert_int_equal(rs_registry_read(&s, &qlen, fresh, ref, NULL, &err), RS_EGIT);
+        assert_non_null(strstr(err.message, qblob));
+        assert_non_null(strstr(err.message, "missing or corrupt"));
+        rs_registry_ref_free(ref);
+        rs_registry_free(fresh);
+    }
+    o = run(0, "rm -f '%s/.git/objects/%.2s/%s'", root(f), qblob, qblob + 2);
+    rs_free(o);
+    o = run(0,
+            "cd '%s' && git rm -q --cached prompts/q.prompt && rm prompts/q.prompt && git "
+            "commit -qm 'drop q' && git update-index -q --refresh; true",
+            root(f));
+    rs_free(o);
+    rs_free(qblob);
     /* a missing object: the blob of p.prompt removed from the object store */
     char *blob = run(0, "git -C '%s' rev-parse HEAD:prompts/p.prompt", root(f));
     o = run(0, "rm -f '%s/.git/objects/%.2s/%s'", root(f), blob, blob + 2);
