@@ -5,6 +5,7 @@
 
 #include "rosetta/compare.h"
 #include "rosetta/memory.h"
+#include "rosetta/registry.h"
 #include "rosetta/runner.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -51,7 +52,8 @@ static const char usage_text[] =
     "                    with --experiment (default split-NAME) and the arm; compare the arms "
     "with\n"
     "                    `rosetta feedback RUN_ID --score X` and `rosetta stats --experiment EXP`\n"
-    "  --key K           the unit of assignment (a user id, a session id) for --split\n"
+    "  --key K           the unit of assignment (a user id, a session id) for --split; without\n"
+    "                    --split, the split of rosetta.yaml's experiments: entry for the prompt\n"
     "  --experiment EXP  the experiment id of a --split\n"
     "\n"
     "Keys come from the environment (OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY, ...) or\n"
@@ -169,6 +171,56 @@ static void print_json(const rs_run_outcome *o)
     cJSON_Delete(j);
 }
 
+/*
+ * A split declared in rosetta.yaml:
+ *     experiments:
+ *       triage-v4: {prompt: support/triage, split: "v3=50,v4=50"}
+ * used by `run NAME --key K` (the experiment whose prompt is NAME) or `run NAME --key K
+ * --experiment triage-v4`. Nothing found: *split stays NULL (the caller then asks for --split).
+ */
+static int config_split(const char **split, char *split_buf, size_t split_size, const char **exp,
+                        char *exp_buf, size_t exp_size, const char *name, const char *dir,
+                        rs_error *err)
+{
+    int rc = 0;
+    rs_registry *reg = NULL;
+    char *cfg = NULL;
+    cJSON *c = NULL;
+    rs_error rerr = RS_ERROR_INIT;
+    if (rs_registry_open(&reg, dir, &rerr) != 0)
+        return 0; /* no registry: no rosetta.yaml experiments */
+    if ((rc = rs_registry_config(&cfg, reg, err)) != 0 || !cfg)
+        goto done;
+    if ((rc = rs_json_parse(&c, cfg, strlen(cfg), "rosetta.yaml", err)) != 0)
+        goto done;
+    const cJSON *exps = cJSON_GetObjectItemCaseSensitive(c, "experiments");
+    for (const cJSON *e = cJSON_IsObject(exps) ? exps->child : NULL; e; e = e->next) {
+        const char *prompt = rs_json_string(e, "prompt"), *sp = rs_json_string(e, "split");
+        if (*exp ? strcmp(e->string, *exp) != 0 : (!prompt || strcmp(prompt, name) != 0))
+            continue;
+        if (!sp || (prompt && strcmp(prompt, name) != 0)) {
+            rc = rs_error_set(err, RS_ECONFIG,
+                              "rosetta.yaml: experiment '%s' needs prompt: %s and split: "
+                              "\"v3=50,v4=50\"", e->string, name);
+            goto done;
+        }
+        int n1 = snprintf(split_buf, split_size, "%s", sp);
+        int n2 = snprintf(exp_buf, exp_size, "%s", e->string);
+        if (n1 < 0 || (size_t)n1 >= split_size || n2 < 0 || (size_t)n2 >= exp_size) {
+            rc = rs_error_set(err, RS_ELIMIT, "rosetta.yaml: experiment '%s' too long", e->string);
+            goto done;
+        }
+        *split = split_buf;
+        *exp = exp_buf;
+        break;
+    }
+done:
+    cJSON_Delete(c);
+    rs_free(cfg);
+    rs_registry_free(reg);
+    return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
     int rc = RS_EXIT_OK;
@@ -185,7 +237,7 @@ int cmd_run(int argc, char **argv)
     struct sigaction sa, old_sa;
     int sa_set = 0;
     const char *split = NULL, *split_key = NULL, *split_exp = NULL;
-    char split_arm[64], split_exp_buf[300], split_ref[600];
+    char split_arm[64], split_exp_buf[300], split_ref[600], split_buf[512], exp_buf[300];
 
     vars = cJSON_CreateObject();
     if (!vars) {
@@ -279,9 +331,16 @@ int cmd_run(int argc, char **argv)
         rc = cli_usage_error("run", "--target and --route exclude each other");
         goto done;
     }
+    if (split_key && !split && q.ref && !strchr(q.ref, '@') &&
+        config_split(&split, split_buf, sizeof split_buf, &split_exp, exp_buf, sizeof exp_buf,
+                     q.ref, ro.registry_dir, &err) != 0) {
+        rc = cli_fail(&err);
+        goto done;
+    }
     if ((split || split_key) && (!split || !split_key || !q.ref || strchr(q.ref, '@'))) {
-        rc = cli_usage_error("run", "--split needs --key and a prompt NAME without @ (the arms "
-                                    "are its versions or labels: --split \"v3=50,v4=50\")");
+        rc = cli_usage_error("run", "a split needs --key, a prompt NAME without @ (the arms are "
+                                    "its versions or labels) and --split \"v3=50,v4=50\" or an "
+                                    "experiments: entry for NAME in rosetta.yaml");
         goto done;
     }
     if (split) {

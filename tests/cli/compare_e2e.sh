@@ -232,6 +232,19 @@ n1=$(q "select count(*) from runs where experiment='split-support.triage' and ar
 "$R" stats --experiment split-support.triage --json > live.json
 expect_eq "$(jq -r .compare.design live.json)" "unpaired" "live design"
 expect_eq "$(jq -r .compare.winner live.json)" "v2" "live winner"
+# a split declared in rosetta.yaml (experiments:), used with --key alone
+cat >> rosetta.yaml <<'EOF'
+experiments:
+  triage-live: {prompt: support/triage, split: "v1=20,v2=80"}
+EOF
+"$R" save -m "live experiment" rosetta.yaml > /dev/null
+for i in $(seq 1 20); do
+  "$R" run support/triage --key "u$i" --target mock/echo --var ticket=x --var area=bug > /dev/null
+done
+expect_eq "$(q "select count(*) from runs where experiment='triage-live'")" "20" "rosetta.yaml split logged"
+v2=$(q "select count(*) from runs where experiment='triage-live' and arm='v2'")
+[ "$v2" -ge 10 ] || fail "v1=20,v2=80 gave only $v2 of 20 to v2"
+
 set +e
 "$R" feedback 999999 --score 1 > /dev/null 2>&1
 code=$?
