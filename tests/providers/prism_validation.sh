@@ -6,7 +6,16 @@
 #   usage: prism_validation.sh GOLDEN_DIR INVALID_DIR SHARED_DIR [BASE_PORT]
 # Prism is installed by shared/tools/prism/run-mock.sh (npm); the servers are killed on exit.
 set -uo pipefail
-golden="$1"; invalid="$2"; shared="$3"; base="${4:-4710}"
+golden="$1"; invalid="$2"; shared="$3"
+# Ports: given, or four free ones from a per-process base, so concurrent runs (several build
+# directories' ctest at once) never answer each other's requests.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if [ -n "${4:-}" ]; then base="$4"; else
+  base=$(( 20000 + ($$ * 7) % 30000 ))
+  while ! { port_free $base && port_free $((base+1)) && port_free $((base+2)) && port_free $((base+3)); }; do
+    base=$((base + 4))
+  done
+fi
 run="$shared/tools/prism/run-mock.sh"
 specs="$shared/specs"
 pids=()
@@ -16,7 +25,8 @@ trap cleanup EXIT INT TERM
 start() { # NAME SPEC PORT
   local pid
   if ! pid="$("$run" "$specs/$2" "$3")"; then
-    echo "prism_validation: could not start Prism for $1 (port $3)" >&2; exit 1
+    echo "prism_validation: could not start Prism for $1 (port $3):" >&2
+    tail -20 "${TMPDIR:-/tmp}/prism-$3.log" >&2; exit 1
   fi
   pids+=("$pid")
 }
@@ -53,8 +63,16 @@ anthropic_newer() {
   grep -q '"output_config"\|"type":[[:space:]]*"url"\|"type":[[:space:]]*"document"\|"tool_choice":[[:space:]]*{[[:space:]]*"type":[[:space:]]*"none"' "$1"
 }
 
-post() { # FILE -> http code; response saved for failures
-  curl -s -o /tmp/prism-resp.$$ -D /tmp/prism-hdr.$$ -w '%{http_code}' -X POST "$url" "${hdr[@]}" --data-binary @"$1"
+post() { # FILE -> http code; response saved for failures. A connection failure or a 5xx from a
+          # loaded machine is tried again (up to 3 times); 200 and 422 are answers.
+  local code tries=0
+  while :; do
+    code="$(curl -s --max-time 60 -o /tmp/prism-resp.$$ -D /tmp/prism-hdr.$$ -w '%{http_code}' \
+            -X POST "$url" "${hdr[@]}" --data-binary @"$1")"
+    tries=$((tries+1))
+    case "$code" in 000|5??) [ $tries -lt 3 ] && { sleep 1; continue; } ;; esac
+    echo "$code"; return
+  done
 }
 
 ok=0; bad=0; skipped=0; invalid_ok=0; declare -A per
