@@ -156,9 +156,16 @@ export OPENAI_API_KEY=sk-e2e-not-a-real-key-000
 
 # --- SIGINT: the run in flight is logged as interrupted, exit 130 ---
 script 'slow:5000'
+fake_requests() { curl -s "http://127.0.0.1:$P/_fake/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])'; }
+before=$(fake_requests)
 "$R" run triage --target openai/gpt-4o-mini --var ticket=hi >/dev/null 2>"$T/err" &
 RPID=$!
-sleep 0.5
+# Signal only once the request is in flight at the fake (so the run's handler is installed:
+# a background job of a script starts with SIGINT ignored until the handler replaces that).
+for _ in $(seq 1 200); do
+  [ "$(fake_requests)" -gt "$before" ] && break
+  sleep 0.05
+done
 kill -INT "$RPID"
 set +e
 wait "$RPID"
