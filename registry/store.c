@@ -302,11 +302,135 @@ done:
 
 /* ---- labels.yaml ---- */
 
+static int cmp_member(const void *a, const void *b)
+{
+    return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
+}
+
+/* A key as labels.yaml writes it: plain [A-Za-z0-9_./-]+ or "..." without escapes, then ':'.
+   Returns its length (and *start), 0 when the text is not in that form. */
+static size_t canon_key(const char *p, const char *end, const char **start, size_t *used)
+{
+    const char *q = p;
+    size_t n = 0;
+    if (q < end && *q == '"') {
+        q++;
+        *start = q;
+        while (q < end && *q != '"' && *q != '\\' && *q != '\n')
+            q++;
+        if (q >= end || *q != '"')
+            return 0;
+        n = (size_t)(q - *start);
+        q++;
+    } else {
+        *start = q;
+        while (q < end &&
+               ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') ||
+                *q == '_' || *q == '-' || *q == '.' || *q == '/'))
+            q++;
+        n = (size_t)(q - *start);
+        if (n && (**start == '-' || **start == '.'))
+            return 0;
+    }
+    if (n == 0 || q >= end || *q != ':')
+        return 0;
+    *used = (size_t)(q + 1 - p);
+    return n;
+}
+
+static const char *line_rest_blank(const char *q, const char *end)
+{
+    while (q < end && (*q == ' ' || *q == '\t' || *q == '\r'))
+        q++;
+    return q == end || *q == '\n' ? q : NULL;
+}
+
+/*
+ * labels.yaml exactly as rosetta writes it (comments, "{}", `name:` then `  label: "sha"` lines)
+ * is read by this line parser instead of libyaml: in a registry of thousands of prompts it is
+ * most of the cost of resolving NAME@LABEL in a fresh process. Anything else - another layout,
+ * a duplicate, anything unusual - returns NULL and the YAML parser decides, so the meaning is
+ * always YAML's.
+ */
+static cJSON *labels_fast(const char *src, size_t len)
+{
+    const char *p = src, *end = src + len;
+    cJSON *doc = cJSON_CreateObject(), *cur = NULL;
+    int empty_seen = 0;
+    while (doc && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eol = nl ? nl : end, *k = NULL, *q;
+        size_t used = 0, kl;
+        if (*p == '#' || line_rest_blank(p, end) == eol) {
+            /* comment or blank */
+        } else if (eol - p >= 2 && p[0] == '{' && p[1] == '}' && line_rest_blank(p + 2, end) &&
+                   !cur && cJSON_GetArraySize(doc) == 0) {
+            empty_seen = 1;
+        } else if (p[0] != ' ' && !empty_seen && (kl = canon_key(p, eol, &k, &used)) &&
+                   line_rest_blank(p + used, end)) {
+            char *name = rs_strndup(k, kl);
+            if (!name || !(cur = cJSON_AddObjectToObject(doc, name))) {
+                rs_free(name);
+                goto bad;
+            }
+            rs_free(name);
+        } else if (cur && eol - p > 2 && p[0] == ' ' && p[1] == ' ' && p[2] != ' ' &&
+                   (kl = canon_key(p + 2, eol, &k, &used))) {
+            q = p + 2 + used;
+            while (q < eol && *q == ' ')
+                q++;
+            int quoted = q < eol && *q == '"';
+            const char *h = q + quoted;
+            size_t hl = 0;
+            while (h + hl < eol &&
+                   ((h[hl] >= '0' && h[hl] <= '9') || (h[hl] >= 'a' && h[hl] <= 'f')))
+                hl++;
+            q = h + hl;
+            if (hl != GIT_OID_HEXSZ || (quoted && (q >= eol || *q++ != '"')) ||
+                !line_rest_blank(q, end))
+                goto bad;
+            char *label = rs_strndup(k, kl), *sha = rs_strndup(h, hl);
+            cJSON *v = sha ? cJSON_CreateString(sha) : NULL;
+            int ok = label && v && !cJSON_GetObjectItemCaseSensitive(cur, label) &&
+                     cJSON_AddItemToObject(cur, label, v);
+            if (!ok)
+                cJSON_Delete(v);
+            rs_free(label);
+            rs_free(sha);
+            if (!ok)
+                goto bad;
+        } else {
+            goto bad;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    /* a name twice: YAML reports it (found by sorting, not by a scan per name) */
+    int n = doc ? cJSON_GetArraySize(doc) : 0;
+    if (n > 1) {
+        const cJSON **items = rs_malloc((size_t)n * sizeof *items);
+        int i = 0, dup = 0;
+        const cJSON *it;
+        if (!items)
+            goto bad;
+        cJSON_ArrayForEach(it, doc) items[i++] = it;
+        qsort(items, (size_t)n, sizeof *items, cmp_member);
+        for (i = 1; i < n && !dup; i++)
+            dup = strcmp(items[i - 1]->string, items[i]->string) == 0;
+        rs_free(items);
+        if (dup)
+            goto bad;
+    }
+    return doc;
+bad:
+    cJSON_Delete(doc);
+    return NULL;
+}
+
 int reg_labels_parse(cJSON **out, const char *src, size_t len, const char *file, rs_error *err)
 {
-    cJSON *doc = NULL;
+    cJSON *doc = labels_fast(src, len);
     *out = NULL;
-    int rc = reg_yaml_parse(&doc, src, len, file, REG_YAML_STRINGS, err);
+    int rc = doc ? 0 : reg_yaml_parse(&doc, src, len, file, REG_YAML_STRINGS, err);
     if (rc)
         return rc;
     if (cJSON_IsNull(doc)) {
@@ -348,11 +472,6 @@ int reg_labels_parse(cJSON **out, const char *src, size_t len, const char *file,
 done:
     cJSON_Delete(doc);
     return rc;
-}
-
-static int cmp_member(const void *a, const void *b)
-{
-    return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
 }
 
 /* Index reg->labels by name: resolving NAME@LABEL in a registry of thousands of prompts must
