@@ -91,8 +91,12 @@ cd "$reg"
 per_run git show "$commit:prompts/$name.prompt" >/dev/null   # warm the page cache
 g=$(per_run git show "$commit:prompts/$name.prompt")
 r=$(per_run "$rosetta" render "$name@production" --var ticket=hi --compact)
+v=$(per_run "$rosetta" --version)             # loading the binary and its libraries only
+h=$(per_run "$rosetta" list --help)           # + rs_global_init (libgit2, libcurl)
 printf 'whole process, mean of %s runs:\n' "$runs"
 printf '  git show %s:prompts/%s.prompt      %8.2f ms\n' "${commit:0:7}" "$name" "$g"
 printf '  rosetta render %s@production --var ...   %8.2f ms   (%.2fx git show; target <= 3x)\n' \
     "$name" "$r" "$(echo "scale=4; $r / $g" | bc)"
+printf '  start-up floors: rosetta --version %.2f ms, rosetta list --help (after global init) %.2f ms\n' \
+    "$v" "$h"
 "$build/bench/bench_registry" "$reg" "$name@production" '{"input": {"ticket": "hi"}}'
