@@ -44,8 +44,67 @@ cJSON *hbs_new_bool(rs_arena *a, int b)
 
 /* ---- String(v) ---- */
 
-/* Number to string as JavaScript prints it. Integers below 2^53 (indexes, counts, ids: most
- * numbers in templates) are printed directly; the rest go through rs_jsnum_format. */
+/* Digits of n (n < 10^17) into buf, returning the count. */
+static size_t put_digits(unsigned long long n, char *buf)
+{
+    char tmp[24];
+    size_t k = 0, o = 0;
+    do {
+        tmp[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    while (k)
+        buf[o++] = tmp[--k];
+    return o;
+}
+
+/*
+ * A number with at most 15 significant digits and a magnitude in [1e-6, 1e15): prices, scores,
+ * ratios. JavaScript prints the shortest decimal that reads back as the same double; with at
+ * most 15 digits that decimal is unique (DBL_DIG), and n / 10^k (both exact doubles, so the
+ * division is correctly rounded) == v is exactly that read-back test. Trying k = 1, 2, ... finds
+ * the shortest. Returns 0 when the number is not of that kind.
+ */
+static size_t short_decimal(double v, char *buf)
+{
+    double a = v < 0 ? -v : v;
+    if (!(a >= 1e-6 && a < 1e15))
+        return 0;
+    double p = 1;
+    for (int k = 1; k <= 21; k++) {
+        p *= 10;
+        double x = a * p;
+        if (x >= 1e15)
+            return 0;
+        unsigned long long n = (unsigned long long)(x + 0.5);
+        if ((double)n / p != a)
+            continue;
+        char digits[24];
+        size_t len = put_digits(n, digits), o = 0;
+        if (v < 0)
+            buf[o++] = '-';
+        if (len <= (size_t)k) {
+            buf[o++] = '0';
+            buf[o++] = '.';
+            for (size_t z = len; z < (size_t)k; z++)
+                buf[o++] = '0';
+            memcpy(buf + o, digits, len);
+            o += len;
+        } else {
+            memcpy(buf + o, digits, len - (size_t)k);
+            o += len - (size_t)k;
+            buf[o++] = '.';
+            memcpy(buf + o, digits + len - (size_t)k, (size_t)k);
+            o += (size_t)k;
+        }
+        buf[o] = '\0';
+        return o;
+    }
+    return 0;
+}
+
+/* Number to string as JavaScript prints it. Integers below 2^53 (indexes, counts, ids) and short
+ * decimals (prices) are printed directly; the rest go through rs_jsnum_format. */
 size_t hbs_format_number(double v, char *buf)
 {
     if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(long long)v) {
@@ -63,7 +122,8 @@ size_t hbs_format_number(double v, char *buf)
         buf[o] = '\0';
         return o;
     }
-    return rs_jsnum_format(v, buf);
+    size_t n = short_decimal(v, buf);
+    return n ? n : rs_jsnum_format(v, buf);
 }
 
 static int append_array(rs_str *out, const cJSON *arr);

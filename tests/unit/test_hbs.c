@@ -8,6 +8,7 @@
 #include "templates/hbs.h"
 #include "util/alloc.h"
 #include "util/json.h"
+#include "util/jsnum.h"
 #include "util/sha256.h"
 
 #include <pthread.h>
@@ -739,6 +740,74 @@ static void odd_inputs_do_not_crash(void **state)
     }
 }
 
+/* The engine prints integers and short decimals itself (fast paths); every number must still
+ * print exactly as rs_jsnum_format (JavaScript's Number#toString) does. */
+static uint64_t xorshift(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void number_printing_matches_js(void **state)
+{
+    (void)state;
+    uint64_t seed = 88172645463325252ULL;
+    static const double pow10[] = {1,    1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21};
+    static const double fixed[] = {0.1,
+                                   0.2,
+                                   0.3,
+                                   129.9,
+                                   49.5,
+                                   -0.5,
+                                   1e-6,
+                                   1e-7,
+                                   123456789012345.6,
+                                   999999999999999.9,
+                                   1e15,
+                                   1e21,
+                                   1e21 - 65536,
+                                   5e-324,
+                                   0.000001234};
+    rs_str out = RS_STR_INIT;
+    for (long i = 0; i < 400000; i++) {
+        double v;
+        uint64_t r = xorshift(&seed);
+        switch (i % 4) {
+        case 0:
+            memcpy(&v, &r, sizeof v);
+            if (v != v || v - v != 0)
+                continue; /* NaN, infinities */
+            break;
+        case 1:
+            v = (double)(r % 100000000) / pow10[xorshift(&seed) % 12];
+            break;
+        case 2:
+            v = -(double)(r % 1000000000000000ULL) / pow10[xorshift(&seed) % 22];
+            break;
+        default:
+            v = i < (long)(sizeof fixed / sizeof fixed[0]) * 4 ? fixed[i / 4]
+                                                               : (double)(r >> 11) / 4096.0;
+            break;
+        }
+        char want[RS_JSNUM_MAX];
+        rs_jsnum_format(v, want);
+        cJSON node;
+        memset(&node, 0, sizeof node);
+        node.type = cJSON_Number;
+        node.valuedouble = v;
+        rs_str_reset(&out);
+        assert_int_equal(rs_hbs_append_value(&out, &node), 0);
+        if (strcmp(want, rs_str_cstr(&out)) != 0)
+            print_error("%.17g: want %s, got %s\n", v, want, rs_str_cstr(&out));
+        assert_string_equal(rs_str_cstr(&out), want);
+    }
+    rs_str_free(&out);
+}
+
 /* ---- sha256 ---- */
 
 static void sha256_vectors(void **state)
@@ -797,6 +866,7 @@ int main(void)
         cmocka_unit_test(allocation_failures),
         cmocka_unit_test(concurrent_renders),
         cmocka_unit_test(odd_inputs_do_not_crash),
+        cmocka_unit_test(number_printing_matches_js),
         cmocka_unit_test(sha256_vectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
