@@ -130,6 +130,10 @@ int cmd_compare(int argc, char **argv)
     int sa_set = 0;
     bar b = {isatty(2), {0, 0}, NULL, 0};
 
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return RS_EXIT_USAGE;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
