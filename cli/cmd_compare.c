@@ -34,9 +34,11 @@ static const char usage_text[] =
     "\n"
     "  --prompt REF        with --target (both repeatable): arms = prompts x targets\n"
     "  --target P/M\n"
-    "  --dataset NAME|FILE JSONL {\"id\",\"vars\",\"expected\"} a line; NAME = datasets/NAME.jsonl\n"
+    "  --dataset NAME|FILE JSONL {\"id\",\"vars\",\"expected\"} a line; NAME = "
+    "datasets/NAME.jsonl\n"
     "  --scorer SPEC       repeatable; default equals. SPECs: equals[:TEXT], contains[:A|B],\n"
-    "                      contains-any, icontains[-any], regex:ERE, json-valid, json-schema[:FILE],\n"
+    "                      contains-any, icontains[-any], regex:ERE, json-valid, "
+    "json-schema[:FILE],\n"
     "                      similarity[:f1|edit][>=T], max-cost:USD, max-latency:MS|Ns,\n"
     "                      judge:RUBRIC@P/M[>=T]   (docs/compare.md)\n"
     "  --spec NAME         take arms, dataset, scorers, concurrency from evals/NAME.yaml\n"
@@ -211,8 +213,7 @@ int cmd_compare(int argc, char **argv)
         } else if (strcmp(a, "--attempts") == 0) {
             NEEDS_VALUE;
             if (parse_int(&o.max_attempts, v, 1)) {
-                rc = cli_usage_error("compare", "--attempts wants a positive integer, not '%s'",
-                                     v);
+                rc = cli_usage_error("compare", "--attempts wants a positive integer, not '%s'", v);
                 goto done;
             }
         } else if (strcmp(a, "--seed") == 0) {

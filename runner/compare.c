@@ -12,9 +12,10 @@
  *  - against the baseline (arms[0]), on the cases both scored: exact McNemar on pass/fail when
  *    every scorer is binary and repeat is 1, else a sign-flip permutation test on the per-case
  *    mean score (exact up to 20 cases) with a paired bootstrap interval; the sign test is
- *    reported beside it. Live traffic (unpaired): a two-sample permutation test. Holm adjusts the arms' p-values together. An arm
- *    "wins" only when its adjusted p < 0.05; otherwise the report estimates how many cases would
- *    be needed to see the observed difference (stats.h has the formulas).
+ *    reported beside it. Live traffic (unpaired): a two-sample permutation test. Holm adjusts the
+ * arms' p-values together. An arm "wins" only when its adjusted p < 0.05; otherwise the report
+ * estimates how many cases would be needed to see the observed difference (stats.h has the
+ * formulas).
  */
 #include "runner/compare.h"
 
@@ -68,7 +69,8 @@ int rs_arm_parse(rs_arm *out, const char *spec, rs_error *err)
     if (!at)
         return rs_error_set(err, RS_EINVAL,
                             "arm '%s' names no target: write REF@PROVIDER/MODEL "
-                            "(e.g. support/triage@v3@openai/gpt-4o-mini)", spec);
+                            "(e.g. support/triage@v3@openai/gpt-4o-mini)",
+                            spec);
     char *ref = rs_strndup(spec, (size_t)(at - spec));
     if (!ref)
         return rs_error_set(err, RS_ENOMEM, "out of memory");
@@ -106,9 +108,9 @@ int rs_compare_new_id(char *buf, size_t size, rs_error *err)
     uint64_t h = rs_fnv1a64(RS_FNV64_OFFSET, &ts, sizeof ts);
     pid_t pid = getpid();
     h = rs_fnv1a64(h, &pid, sizeof pid);
-    int n = snprintf(buf, size, "exp-%04d%02d%02d-%02d%02d%02d-%04x", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     (unsigned)(h & 0xffff));
+    int n =
+        snprintf(buf, size, "exp-%04d%02d%02d-%02d%02d%02d-%04x", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(h & 0xffff));
     if (n < 0 || (size_t)n >= size)
         return rs_error_set(err, RS_ELIMIT, "experiment id buffer too small");
     return 0;
@@ -124,26 +126,26 @@ typedef struct cell {
     long in_tok, out_tok;
     long long run_id;
     char *input_json;
-    double *val;     /* per scorer */
+    double *val; /* per scorer */
     int *pass;
-    char **serr;     /* per scorer: scoring error message or NULL */
-    int *stored;     /* per scorer: already in the store */
-    int scored;      /* every scorer has a value */
+    char **serr; /* per scorer: scoring error message or NULL */
+    int *stored; /* per scorer: already in the store */
+    int scored;  /* every scorer has a value */
     int cell_pass;
     double score;
-    long case_idx;   /* paired grids: the case; live: -1 */
+    long case_idx; /* paired grids: the case; live: -1 */
 } cell;
 
 typedef struct grid {
     size_t n_arms, n_sc;
     const char **arm_names;
-    const char **specs;       /* scorer specs (labels "score:SPEC") */
+    const char **specs;        /* scorer specs (labels "score:SPEC") */
     const rs_scorer **scorers; /* NULL entries when re-reporting without scorer objects */
     int paired;
     size_t n_cases;
     int repeat;
-    cell **cells;             /* per arm: array */
-    size_t *n_cells;          /* per arm */
+    cell **cells;    /* per arm: array */
+    size_t *n_cells; /* per arm */
 } grid;
 
 static void cell_free(cell *c, size_t n_sc)
@@ -380,8 +382,8 @@ typedef struct arm_sum {
     long cost_known;
     double lat_p50, lat_p95;
     long long in_tok, out_tok;
-    double *case_score;   /* paired: per case mean score (NAN when none); live: per scored run */
-    double *case_pass;    /* paired: per case pass fraction */
+    double *case_score; /* paired: per case mean score (NAN when none); live: per scored run */
+    double *case_pass;  /* paired: per case pass fraction */
     size_t n_case_vals;
 } arm_sum;
 
@@ -489,10 +491,10 @@ static void arm_sum_free(arm_sum *s)
 }
 
 typedef struct versus {
-    long n_pairs, b, c;   /* b: baseline passed, arm failed; c: the reverse */
+    long n_pairs, b, c; /* b: baseline passed, arm failed; c: the reverse */
     double diff, lo, hi, p, p_sign, p_holm;
     const char *test;
-    long needed;          /* total cases for 80% power, -1 none */
+    long needed; /* total cases for 80% power, -1 none */
 } versus;
 
 static int compare_to_baseline(versus *v, const grid *g, const arm_sum *base, const arm_sum *arm,
@@ -689,8 +691,10 @@ static int build_report(cJSON **out, const grid *g, const char *experiment, cons
             continue;
         const versus *v = &vs[a];
         int sig = v->n_pairs > 0 && v->p_holm < RS_STATS_ALPHA;
-        const char *verdict = !sig ? "no significant difference"
-                              : v->diff > 0 ? "better" : v->diff < 0 ? "worse" : "no difference";
+        const char *verdict = !sig          ? "no significant difference"
+                              : v->diff > 0 ? "better"
+                              : v->diff < 0 ? "worse"
+                                            : "no difference";
         cJSON *vb = jadd(&b, o, "vs_baseline", cJSON_CreateObject());
         jnum(&b, vb, "pairs", (double)v->n_pairs);
         jstr(&b, vb, "metric", all_binary ? "pass rate" : "mean score");
@@ -721,8 +725,8 @@ static int build_report(cJSON **out, const grid *g, const char *experiment, cons
                      cJSON_CreateNull());
             }
         }
-        double m = all_binary ? (s->scored ? (double)s->passed / (double)s->scored : 0)
-                              : s->score_mean;
+        double m =
+            all_binary ? (s->scored ? (double)s->passed / (double)s->scored : 0) : s->score_mean;
         if (sig && v->diff > 0) {
             any_better = 1;
             if (m > best) {
@@ -757,8 +761,9 @@ static int build_report(cJSON **out, const grid *g, const char *experiment, cons
         }
         rs_str_puts(&sum, "No significant difference between the arms");
         if (more > have)
-            rs_str_appendf(&sum, "; about %ld %s would be needed to detect the observed "
-                                 "difference at 80%% power.",
+            rs_str_appendf(&sum,
+                           "; about %ld %s would be needed to detect the observed "
+                           "difference at 80%% power.",
                            more, g->paired ? "cases" : "runs per arm");
         else if (more > 0)
             rs_str_puts(&sum, "; the observed difference is not stable across cases: more "
@@ -1114,8 +1119,8 @@ static int score_cells(grid *g, const rs_compare_plan *plan, const rs_cmp_store 
                     continue; /* the judge was not asked (interrupted): ask on resume */
                 if (c->stored[s] || (judge && c->serr[s] && !answer))
                     goto store_it;
-                rs_score_input in = {c->output, cs->expected, c->cost_known, c->cost,
-                                     c->latency, answer};
+                rs_score_input in = {c->output, cs->expected, c->cost_known,
+                                     c->cost,   c->latency,   answer};
                 rs_score sc;
                 rs_error serr = RS_ERROR_INIT;
                 int src = rs_scorer_score(&sc, plan->scorers[s], &in, &serr);
@@ -1173,8 +1178,7 @@ int rs_compare_run(cJSON **report, const rs_compare_plan *plan, const rs_cmp_exe
     for (size_t a = 0; a < plan->n_arms; a++)
         for (size_t b = a + 1; b < plan->n_arms; b++)
             if (strcmp(plan->arms[a].name, plan->arms[b].name) == 0)
-                return rs_error_set(err, RS_EINVAL, "arm '%s' is given twice",
-                                    plan->arms[a].name);
+                return rs_error_set(err, RS_EINVAL, "arm '%s' is given twice", plan->arms[a].name);
     names = rs_calloc(plan->n_arms, sizeof *names);
     specs = rs_calloc(plan->n_scorers, sizeof *specs);
     if (!names || !specs) {
@@ -1406,8 +1410,7 @@ int rs_compare_report_from_store(cJSON **report, const char *experiment, const c
             cell_finish(&g.cells[a][i], &g);
     const cJSON *seed = meta ? cJSON_GetObjectItemCaseSensitive(meta, "seed") : NULL;
     rc = build_report(report, &g, experiment, meta, DEFAULT_ITERS,
-                      cJSON_IsNumber(seed) ? (uint64_t)seed->valuedouble : DEFAULT_SEED, NULL,
-                      err);
+                      cJSON_IsNumber(seed) ? (uint64_t)seed->valuedouble : DEFAULT_SEED, NULL, err);
 done:
     grid_free(&g);
     for (size_t i = 0; i < nrec; i++)

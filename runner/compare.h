@@ -26,9 +26,9 @@
 /* ---------- arms ---------- */
 
 typedef struct rs_arm {
-    char *name;    /* "REF@PROVIDER/MODEL" as shown in reports */
-    char *ref;     /* prompt reference ("support/triage@v3") */
-    char *target;  /* "provider/model" */
+    char *name;   /* "REF@PROVIDER/MODEL" as shown in reports */
+    char *ref;    /* prompt reference ("support/triage@v3") */
+    char *target; /* "provider/model" */
 } rs_arm;
 
 /* Split "REF@PROVIDER/MODEL" (rs_ref_target_split). RS_EINVAL when there is no target. */
@@ -41,19 +41,19 @@ void rs_arm_free(rs_arm *a);
 typedef struct rs_cmp_call {
     /* inputs, borrowed for the duration of the batch */
     const char *ref, *target;
-    const cJSON *vars;          /* the prompt's input */
+    const cJSON *vars;                      /* the prompt's input */
     const char *experiment, *arm, *case_id; /* logged with the run */
-    const char *cache_salt;     /* mixed into the cache key ("" for repeat 1) */
+    const char *cache_salt;                 /* mixed into the cache key ("" for repeat 1) */
     /* outputs, owned by the call (rs_cmp_call_clear) */
-    int done;                   /* completed and logged; 0 = not run (interrupted) */
+    int done; /* completed and logged; 0 = not run (interrupted) */
     int ok;
-    char *output;               /* answer text (NULL on error) */
-    char *error;                /* message safe to show (NULL when ok) */
+    char *output; /* answer text (NULL on error) */
+    char *error;  /* message safe to show (NULL when ok) */
     int cost_known;
     double cost_usd, latency_ms;
     long input_tokens, output_tokens; /* -1 unknown */
-    long long run_id;           /* the run log id, 0 when not logged */
-    int cached;                 /* answered from the cache */
+    long long run_id;                 /* the run log id, 0 when not logged */
+    int cached;                       /* answered from the cache */
 } rs_cmp_call;
 
 void rs_cmp_call_clear(rs_cmp_call *c);
@@ -84,30 +84,28 @@ typedef struct rs_cmp_record {
     double cost_usd, latency_ms;
     long input_tokens, output_tokens;
     long long run_id;
-    char *input_json;   /* the vars the run was rendered with (live traffic shows them) */
-    cJSON *feedback;    /* [{"label": .., "score": ..}] or NULL */
+    char *input_json; /* the vars the run was rendered with (live traffic shows them) */
+    cJSON *feedback;  /* [{"label": .., "score": ..}] or NULL */
 } rs_cmp_record;
 
 void rs_cmp_record_clear(rs_cmp_record *r);
 
 typedef struct rs_cmp_store {
     /* Every recorded call of experiment (any order). *out: rs_malloc'd array of n records. */
-    int (*load)(void *self, const char *experiment, rs_cmp_record **out, size_t *n,
-                rs_error *err);
+    int (*load)(void *self, const char *experiment, rs_cmp_record **out, size_t *n, rs_error *err);
     /* Attach a score to a run (label "score:SPEC", or "score-error:SPEC" with the message). */
-    int (*save_score)(void *self, long long run_id, const char *label, double value,
-                      rs_error *err);
+    int (*save_score)(void *self, long long run_id, const char *label, double value, rs_error *err);
     void *self;
 } rs_cmp_store;
 
 /* ---------- the plan ---------- */
 
 typedef struct rs_compare_plan {
-    const char *experiment;      /* id; required (rs_compare_new_id makes one) */
-    rs_arm *arms;                /* arms[0] is the baseline */
+    const char *experiment; /* id; required (rs_compare_new_id makes one) */
+    rs_arm *arms;           /* arms[0] is the baseline */
     size_t n_arms;
     const rs_dataset *dataset;
-    rs_scorer **scorers;         /* at least one */
+    rs_scorer **scorers; /* at least one */
     size_t n_scorers;
     int repeat;                  /* >= 1 */
     int concurrency;             /* >= 1 */

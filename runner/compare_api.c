@@ -40,8 +40,7 @@ static int list_from_json(strlist *l, const cJSON *v, const char *key, const cha
     if (cJSON_IsString(v))
         return list_add(l, v->valuestring, key, err);
     if (!cJSON_IsArray(v))
-        return rs_error_set_at(err, RS_ECONFIG, file, 0, 0, "'%s' must be a list of strings",
-                               key);
+        return rs_error_set_at(err, RS_ECONFIG, file, 0, 0, "'%s' must be a list of strings", key);
     for (const cJSON *x = v->child; x; x = x->next) {
         if (!cJSON_IsString(x))
             return rs_error_set_at(err, RS_ECONFIG, file, 0, 0, "'%s' must be a list of strings",
@@ -111,15 +110,17 @@ static int load_spec(cJSON **out, char **path_out, rs_registry *reg, const char 
         goto done;
     }
     for (const cJSON *k = (*out)->child; k; k = k->next) {
-        static const char *const known[] = {"arms", "prompts", "targets", "dataset", "scorers",
-                                            "concurrency", "repeat", "description", NULL};
+        static const char *const known[] = {"arms",    "prompts",     "targets",
+                                            "dataset", "scorers",     "concurrency",
+                                            "repeat",  "description", NULL};
         int ok = 0;
         for (size_t i = 0; known[i] && !ok; i++)
             ok = strcmp(k->string, known[i]) == 0;
         if (!ok) {
             rc = rs_error_set_at(err, RS_ECONFIG, path.ptr, 0, 0,
                                  "unknown key '%s' (arms, prompts, targets, dataset, scorers, "
-                                 "concurrency, repeat, description)", k->string);
+                                 "concurrency, repeat, description)",
+                                 k->string);
             cJSON_Delete(*out);
             *out = NULL;
             goto done;
@@ -216,8 +217,8 @@ int rs_compare(char **report_json, char *experiment, size_t experiment_size,
         if ((rc = rs_compare_meta_read(&meta, state, o->resume, err)) != 0) {
             if (rc == RS_ENOTFOUND)
                 rs_error_set(err, RS_ENOTFOUND,
-                             "no experiment '%s' to resume (no %s/experiments/%s.json)",
-                             o->resume, state, o->resume);
+                             "no experiment '%s' to resume (no %s/experiments/%s.json)", o->resume,
+                             state, o->resume);
             goto done;
         }
         if (o->n_arms || o->n_prompts || o->n_scorers || o->dataset || o->spec) {
@@ -293,8 +294,9 @@ int rs_compare(char **report_json, char *experiment, size_t experiment_size,
         n_arms++;
     }
     if ((prompts.n > 0) != (targets.n > 0)) {
-        rc = rs_error_set(err, RS_EINVAL, "--prompt and --target go together (arms = prompts x "
-                                          "targets)");
+        rc = rs_error_set(err, RS_EINVAL,
+                          "--prompt and --target go together (arms = prompts x "
+                          "targets)");
         goto done;
     }
     for (size_t p = 0; p < prompts.n; p++) {
@@ -309,8 +311,9 @@ int rs_compare(char **report_json, char *experiment, size_t experiment_size,
         }
     }
     if (n_arms == 0) {
-        rc = rs_error_set(err, RS_EINVAL, "nothing to compare: give arms (REF@PROVIDER/MODEL ...), "
-                                          "--prompt/--target, or --spec NAME");
+        rc = rs_error_set(err, RS_EINVAL,
+                          "nothing to compare: give arms (REF@PROVIDER/MODEL ...), "
+                          "--prompt/--target, or --spec NAME");
         goto done;
     }
 
@@ -322,14 +325,15 @@ int rs_compare(char **report_json, char *experiment, size_t experiment_size,
     if ((rc = rs_dataset_open(&ds, reg ? rs_registry_root(reg) : NULL, dataset, err)) != 0)
         goto done;
     if (meta) {
-        const char *h = rs_json_string(cJSON_GetObjectItemCaseSensitive(meta, "dataset"),
-                                       "fnv1a64");
+        const char *h =
+            rs_json_string(cJSON_GetObjectItemCaseSensitive(meta, "dataset"), "fnv1a64");
         char hex[20];
         snprintf(hex, sizeof hex, "%016llx", (unsigned long long)ds->hash);
         if (h && strcmp(h, hex) != 0) {
             rc = rs_error_set(err, RS_ECONFLICT,
                               "dataset %s changed since experiment %s started: resuming would "
-                              "mix two datasets (start a new compare)", ds->path, o->resume);
+                              "mix two datasets (start a new compare)",
+                              ds->path, o->resume);
             goto done;
         }
     }
@@ -377,8 +381,8 @@ int rs_compare(char **report_json, char *experiment, size_t experiment_size,
     rs_compare_backend_executor(&ex, be);
     rs_compare_backend_store(&st, be);
     progress_state ps = {o, "answers", 0, 0};
-    rs_compare_plan plan = {expid, arms, n_arms, ds, scorers, n_sc, repeat, conc, !o->no_cache,
-                            0, o->seed, on_progress, &ps, o->cancel};
+    rs_compare_plan plan = {expid, arms,         n_arms, ds,      scorers,     n_sc, repeat,
+                            conc,  !o->no_cache, 0,      o->seed, on_progress, &ps,  o->cancel};
     if (!o->resume) {
         cJSON *m = rs_compare_plan_json(&plan);
         if (!m) {
@@ -396,7 +400,8 @@ int rs_compare(char **report_json, char *experiment, size_t experiment_size,
         if (rc == RS_EINTERRUPTED)
             rs_error_set(err, RS_EINTERRUPTED,
                          "interrupted: the finished calls are logged; resume with "
-                         "`rosetta compare --resume %s`", expid);
+                         "`rosetta compare --resume %s`",
+                         expid);
         goto done;
     }
     if (!(*report_json = rs_json_print(report, 1)))

@@ -22,7 +22,7 @@ struct rs_compare_backend {
     rs_registry *registry;
     rs_runlog *log;
     char *cache_dir;
-    cJSON *config;          /* rosetta.yaml as JSON (services for encoding), may be NULL */
+    cJSON *config; /* rosetta.yaml as JSON (services for encoding), may be NULL */
     size_t cache_hits;
 };
 
@@ -66,8 +66,7 @@ static int meta_path(rs_str *p, const char *dir, const char *experiment, rs_erro
     return rs_str_report(p, err, "an experiment path");
 }
 
-int rs_compare_meta_write(const char *dir, const char *experiment, const cJSON *meta,
-                          rs_error *err)
+int rs_compare_meta_write(const char *dir, const char *experiment, const cJSON *meta, rs_error *err)
 {
     rs_str p = RS_STR_INIT, d = RS_STR_INIT;
     char *text = NULL;
@@ -188,8 +187,8 @@ static int cache_key(char hex[RS_SHA256_HEX_SIZE], rs_compare_backend *b, const 
     rs_registry_render_opts ro = RS_REGISTRY_RENDER_OPTS_INIT;
     ro.target = c->target;
     ro.data = data;
-    if (rs_target_parse(&tgt, c->target, &err) || rs_service_lookup(&svc, tgt.provider, b->config,
-                                                                     &err))
+    if (rs_target_parse(&tgt, c->target, &err) ||
+        rs_service_lookup(&svc, tgt.provider, b->config, &err))
         goto done;
     if (rs_registry_render(&json, NULL, b->registry, c->ref, &ro, &err) ||
         rs_json_parse(&rendered, json, strlen(json), NULL, &err))
@@ -321,8 +320,10 @@ static void cache_store(rs_compare_backend *b, const rs_cmp_call *c, const char 
         cJSON_AddNumberToObject(e, "cost_usd", c->cost_usd);
     cJSON_AddNumberToObject(e, "latency_ms", c->latency_ms);
     /* what the log records about the version that answered, for the runs the cache answers */
-    const char *const facts[][2] = {{"prompt", o->prompt}, {"version", o->version},
-                                    {"commit", o->commit}, {"variant", o->variant},
+    const char *const facts[][2] = {{"prompt", o->prompt},
+                                    {"version", o->version},
+                                    {"commit", o->commit},
+                                    {"variant", o->variant},
                                     {"finish", o->finish}};
     for (size_t i = 0; i < sizeof facts / sizeof *facts; i++)
         if (facts[i][1])
@@ -342,7 +343,7 @@ done:
 typedef struct batch_ctx {
     rs_compare_backend *b;
     rs_cmp_call *calls;
-    size_t *index;         /* batch position -> call */
+    size_t *index; /* batch position -> call */
     char (*keys)[RS_SHA256_HEX_SIZE];
     size_t done, total;
     rs_cmp_progress_fn progress;
@@ -389,8 +390,14 @@ static int exec_run(void *self, rs_cmp_call *calls, size_t n, int concurrency,
     int rc = 0;
     rs_run_request *reqs = rs_calloc(n + 1, sizeof *reqs);
     char **vars = rs_calloc(n + 1, sizeof *vars);
-    batch_ctx x = {b, calls, rs_calloc(n + 1, sizeof(size_t)),
-                   rs_calloc(n + 1, RS_SHA256_HEX_SIZE), 0, n, progress, pud};
+    batch_ctx x = {b,
+                   calls,
+                   rs_calloc(n + 1, sizeof(size_t)),
+                   rs_calloc(n + 1, RS_SHA256_HEX_SIZE),
+                   0,
+                   n,
+                   progress,
+                   pud};
     size_t m = 0;
     if (!reqs || !vars || !x.index || !x.keys) {
         rc = rs_error_set(err, RS_ENOMEM, "out of memory");
@@ -528,8 +535,7 @@ done:
     return rc;
 }
 
-static int store_save(void *self, long long run_id, const char *label, double value,
-                      rs_error *err)
+static int store_save(void *self, long long run_id, const char *label, double value, rs_error *err)
 {
     rs_compare_backend *b = self;
     if (!b->log)

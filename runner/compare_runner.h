@@ -26,10 +26,10 @@
 typedef struct rs_compare_backend rs_compare_backend;
 
 typedef struct rs_compare_backend_opts {
-    rs_runner *runner;       /* borrowed: runs the calls and logs them */
-    rs_registry *registry;   /* borrowed, may be NULL: renders for cache keys */
-    const char *log_path;    /* the run log the runner writes (the store reads it) */
-    const char *cache_dir;   /* NULL = no cache */
+    rs_runner *runner;     /* borrowed: runs the calls and logs them */
+    rs_registry *registry; /* borrowed, may be NULL: renders for cache keys */
+    const char *log_path;  /* the run log the runner writes (the store reads it) */
+    const char *cache_dir; /* NULL = no cache */
 } rs_compare_backend_opts;
 
 int rs_compare_backend_open(rs_compare_backend **out, const rs_compare_backend_opts *o,

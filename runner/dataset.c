@@ -270,8 +270,8 @@ int rs_dataset_open(rs_dataset **out, const char *registry_root, const char *nam
         goto done;
     }
     if (strstr(name_or_file, "..") || name_or_file[0] == '/') {
-        rc = rs_error_set(err, RS_EINVAL, "dataset name '%s' may not contain '..' or start with '/'",
-                          name_or_file);
+        rc = rs_error_set(err, RS_EINVAL,
+                          "dataset name '%s' may not contain '..' or start with '/'", name_or_file);
         goto done;
     }
     size_t nl = strlen(name_or_file);

@@ -4,10 +4,11 @@
  *     {"id": "refund-1", "vars": {"ticket": "I want my money back"}, "expected": "billing"}
  *
  * id: a string or an integer (optional: a case without one is named by its 1-based position among
- * the cases, "1", "2", ...; ids must be unique); vars: an object (optional, default {}), the prompt's
- * input; expected: any JSON value (optional) that scorers compare against; metadata: any JSON value
- * (optional, carried along, never sent). Any other key is an error (it is nearly always a typo of
- * "vars"). Blank lines are skipped; CRLF line ends and a UTF-8 byte order mark are accepted.
+ * the cases, "1", "2", ...; ids must be unique); vars: an object (optional, default {}), the
+ * prompt's input; expected: any JSON value (optional) that scorers compare against; metadata: any
+ * JSON value (optional, carried along, never sent). Any other key is an error (it is nearly always
+ * a typo of "vars"). Blank lines are skipped; CRLF line ends and a UTF-8 byte order mark are
+ * accepted.
  *
  * Loading is all or nothing: every line is checked, and if any is bad the load fails with the first
  * bad line's FILE:LINE:COL and a count and list of the other bad lines, and nothing is returned, so
@@ -23,18 +24,18 @@
 #include <stdint.h>
 
 typedef struct rs_case {
-    char *id;          /* never NULL */
-    cJSON *vars;       /* an object, never NULL */
-    cJSON *expected;   /* NULL when the case has none */
-    cJSON *metadata;   /* NULL when none */
-    int line;          /* 1-based line in the file */
+    char *id;        /* never NULL */
+    cJSON *vars;     /* an object, never NULL */
+    cJSON *expected; /* NULL when the case has none */
+    cJSON *metadata; /* NULL when none */
+    int line;        /* 1-based line in the file */
 } rs_case;
 
 typedef struct rs_dataset {
-    char *name;        /* as given: a registry name or a path */
-    char *path;        /* the file read */
-    uint64_t hash;     /* FNV-1a 64 of the file's bytes: an experiment records it to refuse resuming
-                          on a changed dataset */
+    char *name;    /* as given: a registry name or a path */
+    char *path;    /* the file read */
+    uint64_t hash; /* FNV-1a 64 of the file's bytes: an experiment records it to refuse resuming
+                      on a changed dataset */
     rs_case *cases;
     size_t n;
 } rs_dataset;

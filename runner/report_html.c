@@ -27,12 +27,23 @@ static void esc(rs_str *out, const char *s)
 {
     for (const char *p = s ? s : ""; *p; p++) {
         switch (*p) {
-        case '&': rs_str_puts(out, "&amp;"); break;
-        case '<': rs_str_puts(out, "&lt;"); break;
-        case '>': rs_str_puts(out, "&gt;"); break;
-        case '"': rs_str_puts(out, "&quot;"); break;
-        case '\'': rs_str_puts(out, "&#39;"); break;
-        default: rs_str_putc(out, *p);
+        case '&':
+            rs_str_puts(out, "&amp;");
+            break;
+        case '<':
+            rs_str_puts(out, "&lt;");
+            break;
+        case '>':
+            rs_str_puts(out, "&gt;");
+            break;
+        case '"':
+            rs_str_puts(out, "&quot;");
+            break;
+        case '\'':
+            rs_str_puts(out, "&#39;");
+            break;
+        default:
+            rs_str_putc(out, *p);
         }
     }
 }
@@ -67,7 +78,8 @@ static const char *css =
     "tabular-nums}.better{color:#15803d;font-weight:600}.worse{color:#b91c1c;font-weight:600}"
     ".ns{color:#a16207}.sw{display:inline-block;width:10px;height:10px;border-radius:2px;"
     "margin-right:6px}pre{white-space:pre-wrap;word-break:break-word;margin:0;max-height:12em;"
-    "overflow:auto;tab-size:2;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}.pass{color:#15803d}"
+    "overflow:auto;tab-size:2;font:12px/1.4 "
+    "ui-monospace,Menlo,Consolas,monospace}.pass{color:#15803d}"
     ".fail{color:#b91c1c}.err{color:#b91c1c;font-style:italic}svg text{font:12px system-ui,"
     "sans-serif;fill:#374151}.charts{display:flex;flex-wrap:wrap;gap:24px}";
 
@@ -84,15 +96,17 @@ static void chart_ci(rs_str *o, const cJSON *arms, int by_pass)
 {
     int n = cJSON_GetArraySize(arms), row = 34, left = 230, right = 70, top = 24;
     int h = top + n * row + 30, pw = W - left - right;
-    rs_str_appendf(o, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
-                      "role='img' aria-label='metric per arm'>", W, h);
+    rs_str_appendf(o,
+                   "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
+                   "role='img' aria-label='metric per arm'>",
+                   W, h);
     for (int t = 0; t <= 10; t += 2) {
         double x = left + pw * t / 10.0;
-        rs_str_appendf(o, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#e5e7eb'/>"
-                          "<text x='%.1f' y='%d' text-anchor='middle'>%s%g%s</text>",
-                       x, top - 6, x, top + n * row, x, top + n * row + 16, "", by_pass ? t * 10.0
-                                                                                         : t / 10.0,
-                       by_pass ? "%" : "");
+        rs_str_appendf(o,
+                       "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#e5e7eb'/>"
+                       "<text x='%.1f' y='%d' text-anchor='middle'>%s%g%s</text>",
+                       x, top - 6, x, top + n * row, x, top + n * row + 16, "",
+                       by_pass ? t * 10.0 : t / 10.0, by_pass ? "%" : "");
     }
     int i = 0;
     for (const cJSON *a = arms->child; a; a = a->next, i++) {
@@ -114,12 +128,13 @@ static void chart_ci(rs_str *o, const cJSON *arms, int by_pass)
             continue;
         double xl = left + pw * (isnan(lo) ? m : lo), xh = left + pw * (isnan(hi) ? m : hi);
         double xm = left + pw * m;
-        rs_str_appendf(o, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s' "
-                          "stroke-width='2'/><line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' "
-                          "stroke='%s' stroke-width='2'/><line x1='%.1f' y1='%.1f' x2='%.1f' "
-                          "y2='%.1f' stroke='%s' stroke-width='2'/>"
-                          "<circle cx='%.1f' cy='%.1f' r='6' fill='%s'/>"
-                          "<text x='%.1f' y='%.1f' dominant-baseline='middle'>%.*f%s</text>",
+        rs_str_appendf(o,
+                       "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s' "
+                       "stroke-width='2'/><line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' "
+                       "stroke='%s' stroke-width='2'/><line x1='%.1f' y1='%.1f' x2='%.1f' "
+                       "y2='%.1f' stroke='%s' stroke-width='2'/>"
+                       "<circle cx='%.1f' cy='%.1f' r='6' fill='%s'/>"
+                       "<text x='%.1f' y='%.1f' dominant-baseline='middle'>%.*f%s</text>",
                        xl, y, xh, y, colour_of(i), xl, y - 7, xl, y + 7, colour_of(i), xh, y - 7,
                        xh, y + 7, colour_of(i), xm, y, colour_of(i), W - right + 8.0, y,
                        by_pass ? 1 : 3, by_pass ? 100 * m : m, by_pass ? "%" : "");
@@ -139,25 +154,32 @@ static void chart_cost(rs_str *o, const cJSON *arms, int by_pass)
     }
     int free_calls = maxc <= 0;
     maxc = free_calls ? 1 : maxc * 1.15;
-    rs_str_appendf(o, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
-                      "role='img' aria-label='cost against metric'>", W, h);
+    rs_str_appendf(o,
+                   "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
+                   "role='img' aria-label='cost against metric'>",
+                   W, h);
     for (int t = 0; t <= 4; t++) {
         double y = top + ph - ph * t / 4.0, x = left + pw * t / 4.0;
-        rs_str_appendf(o, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#e5e7eb'/>"
-                          "<text x='%d' y='%.1f' text-anchor='end' dominant-baseline='middle'>"
-                          "%.2f</text>",
+        rs_str_appendf(o,
+                       "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' stroke='#e5e7eb'/>"
+                       "<text x='%d' y='%.1f' text-anchor='end' dominant-baseline='middle'>"
+                       "%.2f</text>",
                        left, y, W - right, y, left - 6, y, t / 4.0);
         if (!free_calls || t == 0)
             rs_str_appendf(o, "<text x='%.1f' y='%d' text-anchor='middle'>$%.3g</text>", x,
                            top + ph + 18, maxc * t / 4.0);
     }
     if (free_calls)
-        rs_str_appendf(o, "<text x='%d' y='%d' text-anchor='middle'>every call cost $0 (or its "
-                          "price is unknown)</text>", left + pw / 2, top + ph / 2);
+        rs_str_appendf(o,
+                       "<text x='%d' y='%d' text-anchor='middle'>every call cost $0 (or its "
+                       "price is unknown)</text>",
+                       left + pw / 2, top + ph / 2);
     rs_str_appendf(o, "<text x='%d' y='%d' text-anchor='middle'>cost per call (USD)</text>",
                    left + pw / 2, h - 6);
-    rs_str_appendf(o, "<text x='14' y='%d' transform='rotate(-90 14 %d)' text-anchor='middle'>"
-                      "%s</text>", top + ph / 2, top + ph / 2, by_pass ? "pass rate" : "score");
+    rs_str_appendf(o,
+                   "<text x='14' y='%d' transform='rotate(-90 14 %d)' text-anchor='middle'>"
+                   "%s</text>",
+                   top + ph / 2, top + ph / 2, by_pass ? "pass rate" : "score");
     int i = 0;
     for (const cJSON *a = arms->child; a; a = a->next, i++) {
         double m, lo, hi, c = num(a, "cost_usd", "per_call");
@@ -165,8 +187,10 @@ static void chart_cost(rs_str *o, const cJSON *arms, int by_pass)
         if (isnan(m) || isnan(c))
             continue;
         double x = left + pw * (free_calls ? 0 : c / maxc), y = top + ph - ph * m;
-        rs_str_appendf(o, "<circle cx='%.1f' cy='%.1f' r='7' fill='%s' fill-opacity='.85'>"
-                          "<title>", x, y, colour_of(i));
+        rs_str_appendf(o,
+                       "<circle cx='%.1f' cy='%.1f' r='7' fill='%s' fill-opacity='.85'>"
+                       "<title>",
+                       x, y, colour_of(i));
         esc(o, rs_json_string(a, "name"));
         rs_str_appendf(o, "</title></circle>");
     }
@@ -211,16 +235,20 @@ static void chart_latency(rs_str *o, const cJSON *report, const cJSON *arms)
     if (maxl <= 0)
         maxl = 1;
     maxl *= 1.1;
-    rs_str_appendf(o, "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
-                      "role='img' aria-label='latency per arm'>", W, h);
+    rs_str_appendf(o,
+                   "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
+                   "role='img' aria-label='latency per arm'>",
+                   W, h);
     for (int t = 0; t <= 5; t++) {
         double x = left + pw * t / 5.0;
-        rs_str_appendf(o, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#e5e7eb'/>"
-                          "<text x='%.1f' y='%d' text-anchor='middle'>%.0f</text>",
+        rs_str_appendf(o,
+                       "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#e5e7eb'/>"
+                       "<text x='%.1f' y='%d' text-anchor='middle'>%.0f</text>",
                        x, top, x, top + n * row, x, top + n * row + 16, maxl * t / 5.0);
     }
-    rs_str_appendf(o, "<text x='%d' y='%d' text-anchor='middle'>latency (ms): box = p25-p75, "
-                      "line = p50, whiskers = min to p95</text>",
+    rs_str_appendf(o,
+                   "<text x='%d' y='%d' text-anchor='middle'>latency (ms): box = p25-p75, "
+                   "line = p50, whiskers = min to p95</text>",
                    left + pw / 2, h - 4);
     i = 0;
     for (const cJSON *a = arms->child; a && i < MAX_ARMS_COLOURS * 4; a = a->next, i++) {
@@ -238,16 +266,18 @@ static void chart_latency(rs_str *o, const cJSON *report, const cJSON *arms)
             continue;
 #define X(v) (left + pw * (v) / maxl)
         if (have[i] == 2)
-            rs_str_appendf(o, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s'/>"
-                              "<rect x='%.1f' y='%.1f' width='%.1f' height='16' fill='%s' "
-                              "fill-opacity='.3' stroke='%s'/>",
+            rs_str_appendf(o,
+                           "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s'/>"
+                           "<rect x='%.1f' y='%.1f' width='%.1f' height='16' fill='%s' "
+                           "fill-opacity='.3' stroke='%s'/>",
                            X(q[i][0]), y, X(q[i][4]), y, colour_of(i), X(q[i][1]), y - 8,
                            X(q[i][3]) - X(q[i][1]) + 0.5, colour_of(i), colour_of(i));
         else
             rs_str_appendf(o, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s'/>",
                            X(q[i][2]), y, X(q[i][4]), y, colour_of(i));
-        rs_str_appendf(o, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s' "
-                          "stroke-width='3'/>",
+        rs_str_appendf(o,
+                       "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s' "
+                       "stroke-width='3'/>",
                        X(q[i][2]), y - 9, X(q[i][2]), y + 9, colour_of(i));
 #undef X
     }
@@ -269,8 +299,7 @@ static void arm_table(rs_str *o, const cJSON *arms)
                    "<th>p50 ms</th><th>p95 ms</th><th>tokens in/out</th></tr>");
     int i = 0;
     for (const cJSON *a = arms->child; a; a = a->next, i++) {
-        rs_str_appendf(o, "<tr><td><span class='sw' style='background:%s'></span>",
-                       colour_of(i));
+        rs_str_appendf(o, "<tr><td><span class='sw' style='background:%s'></span>", colour_of(i));
         esc(o, rs_json_string(a, "name"));
         if (cJSON_IsTrue(cJSON_GetObjectItem(a, "baseline")))
             rs_str_puts(o, " <span class='meta'>(baseline)</span>");
@@ -308,17 +337,19 @@ static void arm_table(rs_str *o, const cJSON *arms)
 
 static void versus_table(rs_str *o, const cJSON *arms, int by_pass)
 {
-    rs_str_appendf(o, "<table><tr><th>arm</th><th>difference (%s)</th><th>95%% CI</th>"
-                      "<th>test</th><th>p</th><th>p (Holm)</th><th>verdict</th></tr>",
+    rs_str_appendf(o,
+                   "<table><tr><th>arm</th><th>difference (%s)</th><th>95%% CI</th>"
+                   "<th>test</th><th>p</th><th>p (Holm)</th><th>verdict</th></tr>",
                    by_pass ? "percentage points" : "score");
     double scale = by_pass ? 100 : 1;
     const char *f = by_pass ? "%+.1f" : "%+.3f";
     for (const cJSON *a = arms->child ? arms->child->next : NULL; a; a = a->next) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(a, "vs_baseline");
         const char *verdict = rs_json_string(v, "verdict");
-        const char *cls = !verdict ? "" : strcmp(verdict, "better") == 0 ? "better"
-                                      : strcmp(verdict, "worse") == 0    ? "worse"
-                                                                         : "ns";
+        const char *cls = !verdict                         ? ""
+                          : strcmp(verdict, "better") == 0 ? "better"
+                          : strcmp(verdict, "worse") == 0  ? "worse"
+                                                           : "ns";
         rs_str_puts(o, "<tr><td>");
         esc(o, rs_json_string(a, "name"));
         rs_str_puts(o, "</td><td class='n'>");
@@ -362,8 +393,10 @@ static void cases_table(rs_str *o, const cJSON *report, const cJSON *arms)
     const cJSON *scs = cJSON_GetObjectItemCaseSensitive(report, "scorers");
     if (!cJSON_IsArray(res) || !res->child)
         return;
-    rs_str_appendf(o, "<h2>Cases (%d)</h2><table><tr><th>case</th><th>input</th>"
-                      "<th>expected</th>", cJSON_GetArraySize(res));
+    rs_str_appendf(o,
+                   "<h2>Cases (%d)</h2><table><tr><th>case</th><th>input</th>"
+                   "<th>expected</th>",
+                   cJSON_GetArraySize(res));
     int i = 0;
     for (const cJSON *a = arms->child; a; a = a->next, i++) {
         rs_str_appendf(o, "<th><span class='sw' style='background:%s'></span>", colour_of(i));

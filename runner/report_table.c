@@ -116,8 +116,9 @@ int rs_report_table(rs_str *out, const cJSON *report, int colour, rs_error *err)
     rs_str_appendf(out, "%s\n", reset);
     for (const cJSON *a = arms ? arms->child : NULL; a; a = a->next) {
         char name[80], b1[64], b2[64], b3[32], b4[32], b5[32], b6[32], b7[32], b8[32], b9[48];
-        snprintf(name, sizeof name, "%s%s", cJSON_IsTrue(cJSON_GetObjectItem(a, "baseline"))
-                                               ? "*" : " ", rs_json_string(a, "name"));
+        snprintf(name, sizeof name, "%s%s",
+                 cJSON_IsTrue(cJSON_GetObjectItem(a, "baseline")) ? "*" : " ",
+                 rs_json_string(a, "name"));
         double pr = num(a, "pass", "rate");
         if (isnan(pr))
             snprintf(b1, sizeof b1, "-");

@@ -22,16 +22,16 @@
 struct rs_scorer {
     rs_scorer_kind kind;
     char *spec;
-    int icase;          /* contains: ignore ASCII case */
-    int any;            /* contains: any instead of all */
+    int icase; /* contains: ignore ASCII case */
+    int any;   /* contains: any instead of all */
     char *parts[MAX_PARTS];
-    size_t n_parts;     /* contains/equals literal arguments; 0 = use expected */
-    int has_literal;    /* equals with a literal */
+    size_t n_parts;  /* contains/equals literal arguments; 0 = use expected */
+    int has_literal; /* equals with a literal */
     regex_t re;
     int re_ok;
-    int use_edit;       /* similarity: edit distance instead of F1 */
-    double threshold;   /* similarity, judge; bound for max-cost / max-latency */
-    cJSON *schema;      /* json-schema */
+    int use_edit;     /* similarity: edit distance instead of F1 */
+    double threshold; /* similarity, judge; bound for max-cost / max-latency */
+    cJSON *schema;    /* json-schema */
     char *rubric, *target;
 };
 
@@ -137,8 +137,8 @@ static int parse_number(double *out, const char *text, const char *spec, const c
                             what, text);
     *out = v;
     if (*end)
-        return rs_error_set(err, RS_EINVAL, "scorer '%s': unexpected '%s' after the %s", spec,
-                            end, what);
+        return rs_error_set(err, RS_EINVAL, "scorer '%s': unexpected '%s' after the %s", spec, end,
+                            what);
     return 0;
 }
 
@@ -281,15 +281,16 @@ int rs_scorer_parse(rs_scorer **out, const char *spec, rs_error *err)
         s->kind = RS_SCORER_JUDGE;
         if (!arg || (rc = take_threshold(s, arg, 0.5, err)) != 0) {
             if (!rc)
-                rc = rs_error_set(err, RS_EINVAL,
-                                  "scorer '%s': judge needs RUBRIC@PROVIDER/MODEL", spec);
+                rc = rs_error_set(err, RS_EINVAL, "scorer '%s': judge needs RUBRIC@PROVIDER/MODEL",
+                                  spec);
             goto done;
         }
         const char *at = rs_ref_target_split(arg);
         if (!at) {
             rc = rs_error_set(err, RS_EINVAL,
                               "scorer '%s': judge needs RUBRIC@PROVIDER/MODEL "
-                              "(e.g. judge:rubrics/helpful@openai/gpt-4o-mini)", spec);
+                              "(e.g. judge:rubrics/helpful@openai/gpt-4o-mini)",
+                              spec);
             goto done;
         }
         s->rubric = rs_strndup(arg, (size_t)(at - arg));
@@ -302,7 +303,8 @@ int rs_scorer_parse(rs_scorer **out, const char *spec, rs_error *err)
         rc = rs_error_set(err, RS_EINVAL,
                           "unknown scorer '%.*s' (equals, contains, contains-any, icontains, "
                           "icontains-any, regex, json-valid, json-schema, similarity, max-cost, "
-                          "max-latency, judge)", (int)nl, spec);
+                          "max-latency, judge)",
+                          (int)nl, spec);
         goto done;
     }
 #undef IS
@@ -631,7 +633,8 @@ int rs_scorer_score(rs_score *out, const rs_scorer *s, const rs_score_input *in,
         if (!s->schema) {
             rc = rs_error_set(err, RS_EINVAL,
                               "scorer '%s': no schema (the prompt has no output.schema; name a "
-                              "file: json-schema:FILE)", s->spec);
+                              "file: json-schema:FILE)",
+                              s->spec);
             break;
         }
         rs_error ignore = RS_ERROR_INIT;
@@ -682,9 +685,8 @@ int rs_scorer_score(rs_score *out, const rs_scorer *s, const rs_score_input *in,
             value = pass;
         out->value = value;
         out->pass = rs_scorer_pass_of(s, value);
-        out->normalized = (s->kind == RS_SCORER_MAX_COST || s->kind == RS_SCORER_MAX_LATENCY)
-                              ? out->pass
-                              : value;
+        out->normalized =
+            (s->kind == RS_SCORER_MAX_COST || s->kind == RS_SCORER_MAX_LATENCY) ? out->pass : value;
     }
     cJSON_Delete(parsed);
     rs_free(ext);

@@ -10,16 +10,17 @@
  *   icontains[:..]           the same ignoring ASCII case
  *   regex:PATTERN            POSIX extended regular expression matches somewhere in the answer
  *   json-valid               the answer is one JSON document
- *   json-schema[:FILE]       the answer is JSON valid against FILE (default: the prompt's output.schema)
- *   similarity[:f1|edit][>=T] token F1 (default) or 1 - normalized Levenshtein distance against the
- *                            expected string; value in [0,1], pass when value >= T (default 0.8)
+ *   json-schema[:FILE]       the answer is JSON valid against FILE (default: the prompt's
+ * output.schema) similarity[:f1|edit][>=T] token F1 (default) or 1 - normalized Levenshtein
+ * distance against the expected string; value in [0,1], pass when value >= T (default 0.8)
  *   max-cost:USD             the call cost at most USD (value = cost; an unknown cost fails)
  *   max-latency:MS[ms|s]     the call took at most MS milliseconds (value = latency in ms)
- *   judge:RUBRIC@TARGET[>=T] an LLM judge: the rubric prompt RUBRIC (a registry ref, may itself carry
+ *   judge:RUBRIC@TARGET[>=T] an LLM judge: the rubric prompt RUBRIC (a registry ref, may itself
+ * carry
  *                            @vN) rendered with {input, output, expected} and sent to TARGET
  *                            (provider/model); its answer must be a JSON object with a numeric
- *                            "score" in [0,1] (or exactly such a number); anything else is an error,
- *                            never a zero. Pass when score >= T (default 0.5).
+ *                            "score" in [0,1] (or exactly such a number); anything else is an
+ * error, never a zero. Pass when score >= T (default 0.5).
  *
  * Each scorer yields a value and pass/fail. Binary scorers have value 1 or 0. The "normalized"
  * value of a scorer (what the per-case score averages) is the value for scorers on [0,1] and the
@@ -51,7 +52,7 @@ typedef struct rs_scorer rs_scorer;
 int rs_scorer_parse(rs_scorer **out, const char *spec, rs_error *err);
 void rs_scorer_free(rs_scorer *s);
 
-const char *rs_scorer_spec(const rs_scorer *s);   /* the spec as given (its name in reports) */
+const char *rs_scorer_spec(const rs_scorer *s); /* the spec as given (its name in reports) */
 rs_scorer_kind rs_scorer_kind_of(const rs_scorer *s);
 /* 1 when the value is binary (0/1), 0 for continuous values. */
 int rs_scorer_is_binary(const rs_scorer *s);
@@ -66,8 +67,8 @@ int rs_scorer_set_default_schema(rs_scorer *s, const cJSON *schema);
 
 /* What a scorer sees of one call. */
 typedef struct rs_score_input {
-    const char *output;      /* the answer text ("" when none) */
-    const cJSON *expected;   /* the case's expected value, NULL when none */
+    const char *output;    /* the answer text ("" when none) */
+    const cJSON *expected; /* the case's expected value, NULL when none */
     int cost_known;
     double cost_usd;
     double latency_ms;
@@ -77,7 +78,7 @@ typedef struct rs_score_input {
 typedef struct rs_score {
     double value;
     int pass;
-    double normalized;       /* in [0,1]: value or pass, see above */
+    double normalized; /* in [0,1]: value or pass, see above */
 } rs_score;
 
 /*

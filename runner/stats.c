@@ -121,7 +121,8 @@ double rs_stats_percentile(const double *x, size_t n, double q, int *ok)
 
 /* ---------- intervals ---------- */
 
-/* Wilson (1927): centre (p + z²/2n) / (1 + z²/n), half-width z/(1+z²/n) * sqrt(p(1-p)/n + z²/4n²). */
+/* Wilson (1927): centre (p + z²/2n) / (1 + z²/n), half-width z/(1+z²/n) * sqrt(p(1-p)/n + z²/4n²).
+ */
 void rs_stats_wilson(double *lo, double *hi, long k, long n, double z)
 {
     if (n <= 0) {
@@ -265,8 +266,7 @@ done:
 }
 
 int rs_stats_unpaired_bootstrap(double *lo, double *hi, double *p, const double *x, size_t nx,
-                                const double *y, size_t ny, int iters, double alpha,
-                                uint64_t seed)
+                                const double *y, size_t ny, int iters, double alpha, uint64_t seed)
 {
     int rc = 0;
     double *diffs = NULL;
@@ -340,8 +340,8 @@ double rs_stats_paired_permutation(const double *d, size_t n, int iters, uint64_
     return (double)(1 + extreme) / (double)(1 + iters);
 }
 
-int rs_stats_unpaired_permutation(double *p, const double *x, size_t nx, const double *y,
-                                  size_t ny, int iters, uint64_t seed)
+int rs_stats_unpaired_permutation(double *p, const double *x, size_t nx, const double *y, size_t ny,
+                                  int iters, uint64_t seed)
 {
     *p = 1;
     if (nx == 0 || ny == 0 || iters <= 0)

@@ -34,8 +34,8 @@ uint64_t rs_stats_rng_below(rs_stats_rng *r, uint64_t n);
 
 /* ---------- descriptive ---------- */
 
-double rs_stats_mean(const double *x, size_t n);            /* 0 when n == 0 */
-double rs_stats_sd(const double *x, size_t n);              /* sample SD (n-1), 0 when n < 2 */
+double rs_stats_mean(const double *x, size_t n); /* 0 when n == 0 */
+double rs_stats_sd(const double *x, size_t n);   /* sample SD (n-1), 0 when n < 2 */
 /* Type-7 percentile of x (need not be sorted; not modified), q in [0,1]. 0 on empty input or
  * out of memory (the copy for sorting): callers with n > 0 check *ok when given. */
 double rs_stats_percentile(const double *x, size_t n, double q, int *ok);
@@ -65,7 +65,8 @@ double rs_stats_binom_test_half(long k, long n);
  * reverse. Equals rs_stats_binom_test_half(min(b,c), b+c). */
 double rs_stats_mcnemar_exact(long b, long c);
 
-/* Sign test on paired differences d (zeros dropped). *pos / *neg receive the counts (may be NULL). */
+/* Sign test on paired differences d (zeros dropped). *pos / *neg receive the counts (may be NULL).
+ */
 double rs_stats_sign_test(const double *d, size_t n, long *pos, long *neg);
 
 /*
@@ -91,8 +92,8 @@ double rs_stats_paired_permutation(const double *d, size_t n, int iters, uint64_
  * `iters` times (seeded), p = (1 + #{|diff*| >= |diff|}) / (1 + iters). 1 when either group is
  * empty. *p = 1 and RS_ENOMEM when out of memory.
  */
-int rs_stats_unpaired_permutation(double *p, const double *x, size_t nx, const double *y,
-                                  size_t ny, int iters, uint64_t seed);
+int rs_stats_unpaired_permutation(double *p, const double *x, size_t nx, const double *y, size_t ny,
+                                  int iters, uint64_t seed);
 
 /*
  * Unpaired bootstrap for mean(y) - mean(x) (live traffic: different users in each arm): each
@@ -101,8 +102,7 @@ int rs_stats_unpaired_permutation(double *p, const double *x, size_t nx, const d
  * p = (1 + #{|diff*| >= |diff|}) / (1 + iters). 0 or RS_ENOMEM; p = 1 when either is empty.
  */
 int rs_stats_unpaired_bootstrap(double *lo, double *hi, double *p, const double *x, size_t nx,
-                                const double *y, size_t ny, int iters, double alpha,
-                                uint64_t seed);
+                                const double *y, size_t ny, int iters, double alpha, uint64_t seed);
 
 /* Holm-Bonferroni step-down adjustment of m p-values: adj receives the adjusted values in the
  * input order (adj may equal p). 0 or RS_ENOMEM. */

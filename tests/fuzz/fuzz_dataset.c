@@ -33,8 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             char *answer = rs_strndup(nl ? (const char *)nl + 1 : "", nl ? size - head - 1 : 0);
             if (answer) {
                 rs_score sc;
-                rs_score_input in = {answer, ds && ds->n ? ds->cases[0].expected : NULL, 1,
-                                     0.01, 100, answer};
+                rs_score_input in = {
+                    answer, ds && ds->n ? ds->cases[0].expected : NULL, 1, 0.01, 100, answer};
                 rs_error e2 = RS_ERROR_INIT;
                 (void)rs_scorer_score(&sc, s, &in, &e2);
                 double v;

@@ -93,9 +93,9 @@ static void mem_free(mem_store *m)
 
 typedef struct fake_exec {
     mem_store *store;
-    long kill_after;     /* stop (as if killed) after this many calls; -1 never */
+    long kill_after; /* stop (as if killed) after this many calls; -1 never */
     long calls_made;
-    const char *fail_case; /* calls for this case id fail (as after exhausted retries) */
+    const char *fail_case;    /* calls for this case id fail (as after exhausted retries) */
     const char *judge_answer; /* judge calls answer this */
 } fake_exec;
 
@@ -160,8 +160,9 @@ static rs_dataset *make_dataset(int n)
     rs_str t = RS_STR_INIT;
     const char *labels[] = {"billing", "bug", "account", "other"};
     for (int i = 0; i < n; i++)
-        rs_str_appendf(&t, "{\"id\":\"c%d\",\"vars\":{\"n\":%d,\"label\":\"%s\"},\"expected\":\"%s\"}\n",
-                       i, i, labels[i % 4], labels[i % 4]);
+        rs_str_appendf(
+            &t, "{\"id\":\"c%d\",\"vars\":{\"n\":%d,\"label\":\"%s\"},\"expected\":\"%s\"}\n", i, i,
+            labels[i % 4], labels[i % 4]);
     rs_dataset *ds = NULL;
     rs_error err = RS_ERROR_INIT;
     assert_rs_ok(rs_dataset_parse(&ds, t.ptr, t.len, "mem.jsonl", &err), &err);
@@ -273,8 +274,8 @@ static void better_arm_wins(void **state)
     const cJSON *res = cJSON_GetObjectItem(rep, "results");
     assert_int_equal(cJSON_GetArraySize(res), 60);
     const cJSON *c1 = cJSON_GetArrayItem(res, 1);
-    assert_string_equal(rs_json_string(cJSON_GetArrayItem(cJSON_GetObjectItem(c1, "arms"), 0),
-                                       "output"), "unsure");
+    assert_string_equal(
+        rs_json_string(cJSON_GetArrayItem(cJSON_GetObjectItem(c1, "arms"), 0), "output"), "unsure");
     cJSON_Delete(rep);
     fixture_free(&fx);
     mem_free(m);
@@ -405,11 +406,11 @@ static void killed_then_resumed_equals_uninterrupted(void **state)
     const cJSON *fa = cJSON_GetObjectItem(full, "arms"), *pa = cJSON_GetObjectItem(partial, "arms");
     for (int i = 0; i < 3; i++) {
         const cJSON *x = cJSON_GetArrayItem(fa, i), *y = cJSON_GetArrayItem(pa, i);
-        const char *keys[] = {"pass", "score", "scorers", "cost_usd", "tokens", "vs_baseline",
-                              "errors", "done"};
+        const char *keys[] = {"pass",   "score",       "scorers", "cost_usd",
+                              "tokens", "vs_baseline", "errors",  "done"};
         for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
-            assert_true(rs_json_equal(cJSON_GetObjectItem(x, keys[k]),
-                                      cJSON_GetObjectItem(y, keys[k])));
+            assert_true(
+                rs_json_equal(cJSON_GetObjectItem(x, keys[k]), cJSON_GetObjectItem(y, keys[k])));
     }
     assert_string_equal(rs_json_string(full, "summary"), rs_json_string(partial, "summary"));
     assert_string_equal(rs_json_string(full, "winner"), rs_json_string(partial, "winner"));
@@ -424,8 +425,8 @@ static void killed_then_resumed_equals_uninterrupted(void **state)
         const cJSON *x = cJSON_GetArrayItem(pa, i), *y = cJSON_GetArrayItem(ga, i);
         const char *keys[] = {"pass", "score", "vs_baseline", "errors"};
         for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
-            assert_true(rs_json_equal(cJSON_GetObjectItem(x, keys[k]),
-                                      cJSON_GetObjectItem(y, keys[k])));
+            assert_true(
+                rs_json_equal(cJSON_GetObjectItem(x, keys[k]), cJSON_GetObjectItem(y, keys[k])));
     }
     cJSON_Delete(meta);
     cJSON_Delete(again);
@@ -683,7 +684,7 @@ static void split_assignment(void **state)
         assert_rs_ok(rs_split_choose(arm, sizeof arm, "a=1,b=9", "exp", key, &err), &err);
         heavy += strcmp(arm, "b") == 0;
     }
-    assert_true(v4 > 4800 && v4 < 5200);      /* binomial sd = 50 */
+    assert_true(v4 > 4800 && v4 < 5200);       /* binomial sd = 50 */
     assert_true(heavy > 8880 && heavy < 9120); /* sd = 30 */
     assert_true(moved > 4800 && moved < 5200); /* another experiment: independent */
     const char *bad[] = {"", "v3", "v3=0,v4=1", "v3=x", "=5", "v3=5,v3=5", "v3=-1"};

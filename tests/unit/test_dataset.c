@@ -43,12 +43,12 @@ static void bad_lines_are_all_reported(void **state)
 {
     (void)state;
     const char *t = "{\"id\":\"a\"}\n"
-                    "{\"id\":\"b\",\"vars\":[1]}\n"   /* 2: vars not an object */
-                    "{\"id\":\"c\"\n"                 /* 3: invalid JSON */
-                    "{\"id\":\"d\",\"var\":{}}\n"     /* 4: typo */
-                    "{\"id\":\"a\"}\n"                /* 5: duplicate */
-                    "[1]\n"                           /* 6: not an object */
-                    "{\"id\":1.5}\n";                 /* 7: bad id */
+                    "{\"id\":\"b\",\"vars\":[1]}\n" /* 2: vars not an object */
+                    "{\"id\":\"c\"\n"               /* 3: invalid JSON */
+                    "{\"id\":\"d\",\"var\":{}}\n"   /* 4: typo */
+                    "{\"id\":\"a\"}\n"              /* 5: duplicate */
+                    "[1]\n"                         /* 6: not an object */
+                    "{\"id\":1.5}\n";               /* 7: bad id */
     rs_error err = RS_ERROR_INIT;
     rs_dataset *ds = (rs_dataset *)1;
     int rc = rs_dataset_parse(&ds, t, strlen(t), "d.jsonl", &err);

@@ -1,4 +1,5 @@
-/* Unit tests for runner/scorers: spec parsing, every scorer's value and pass, strict judge parsing. */
+/* Unit tests for runner/scorers: spec parsing, every scorer's value and pass, strict judge parsing.
+ */
 #include "test_helpers.h"
 
 #include "runner/scorers.h"
@@ -110,11 +111,13 @@ static void json_schema_default_and_checks(void **state)
     assert_rs_ok(rs_scorer_set_default_schema(s, schema), &err);
     assert_rs_ok(rs_scorer_score(&sc, s, &in, &err), &err);
     assert_true(sc.pass);
-    const char *bad[] = {"{\"category\":\"other\",\"urgency\":3}", "{\"category\":\"bug\"}",
+    const char *bad[] = {"{\"category\":\"other\",\"urgency\":3}",
+                         "{\"category\":\"bug\"}",
                          "{\"category\":\"bug\",\"urgency\":2.5}",
                          "{\"category\":\"bug\",\"urgency\":9}",
                          "{\"category\":\"bug\",\"urgency\":1,\"x\":1}",
-                         "{\"category\":\"bug\",\"urgency\":1,\"tags\":[1]}", "nope"};
+                         "{\"category\":\"bug\",\"urgency\":1,\"tags\":[1]}",
+                         "nope"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         in.output = bad[i];
         assert_rs_ok(rs_scorer_score(&sc, s, &in, &err), &err);
@@ -187,8 +190,8 @@ static void judge_spec_and_strict_answers(void **state)
     in.judge_answer = "0.5";
     assert_rs_ok(rs_scorer_score(&sc, s, &in, &err), &err);
     assert_false(sc.pass);
-    const char *bad[] = {"Score: 4/5", "{\"score\": \"high\"}", "{\"score\": 4}", "", "{}",
-                         "{\"score\": -0.1}"};
+    const char *bad[] = {"Score: 4/5", "{\"score\": \"high\"}", "{\"score\": 4}", "",
+                         "{}",         "{\"score\": -0.1}"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         in.judge_answer = bad[i];
         assert_int_equal(rs_scorer_score(&sc, s, &in, &err), RS_ESCHEMA);
@@ -202,7 +205,8 @@ static void judge_spec_and_strict_answers(void **state)
     cJSON *vars = json("{\"ticket\":\"hi\"}");
     cJSON *jv = rs_scorer_judge_vars(vars, "out", NULL);
     char *txt = rs_json_print(jv, 0);
-    assert_string_equal(txt, "{\"input\":{\"ticket\":\"hi\"},\"output\":\"out\",\"expected\":null}");
+    assert_string_equal(txt,
+                        "{\"input\":{\"ticket\":\"hi\"},\"output\":\"out\",\"expected\":null}");
     rs_free(txt);
     cJSON_Delete(jv);
     cJSON_Delete(vars);

@@ -173,7 +173,7 @@ static void paired_bootstrap_effect_and_null(void **state)
     (void)state;
     double d[60], z[60], lo, hi, p, p2, lo2, hi2;
     for (int i = 0; i < 60; i++) {
-        d[i] = 0.3 + ((i * 7) % 5 - 2) * 0.1; /* clearly positive: mean 0.3, sd ~0.14 */
+        d[i] = 0.3 + ((i * 7) % 5 - 2) * 0.1;            /* clearly positive: mean 0.3, sd ~0.14 */
         z[i] = (i % 2 ? 1 : -1) * ((i * 13) % 7) / 10.0; /* symmetric around 0 */
     }
     assert_int_equal(rs_stats_paired_bootstrap(&lo, &hi, &p, d, 60, 2000, 0.05, 3), 0);
@@ -209,8 +209,8 @@ static void unpaired(void **state)
     (void)state;
     double x[100], y[100], lo, hi, p;
     for (int i = 0; i < 100; i++) {
-        x[i] = i % 2;       /* 0.5 */
-        y[i] = i % 5 != 0;  /* 0.8 */
+        x[i] = i % 2;      /* 0.5 */
+        y[i] = i % 5 != 0; /* 0.8 */
     }
     assert_int_equal(rs_stats_unpaired_bootstrap(&lo, &hi, &p, x, 100, y, 100, 2000, 0.05, 9), 0);
     assert_true(lo > 0.15 && hi < 0.45);
