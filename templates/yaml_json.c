@@ -3,6 +3,7 @@
  * `yaml` package (YAML 1.2 core schema) types it; see yaml_json.h for the rules.
  */
 #include "templates/yaml_json.h"
+#include "templates/yaml_internal.h"
 
 #include "util/alloc.h"
 #include "util/jsnum.h"
@@ -31,6 +32,7 @@ typedef struct frame {
     char key_kind;
     yaml_mark_t key_mark;
     yaml_mark_t mark; /* where the collection starts */
+    int flow;         /* written [..] or {..} */
     rs_vec members;   /* member: every key seen, in order (the YAML keys, not the JS ones) */
     char *anchor;     /* the collection's anchor, copied at its end */
 } frame;
@@ -165,7 +167,7 @@ static double parse_number(const char *s, size_t n, int radix_prefix_oct)
 }
 
 /* Build the JSON value of a plain scalar. */
-static cJSON *plain_value(const char *s, size_t n)
+cJSON *rs_yaml_plain_value(const char *s, size_t n)
 {
     int b;
     double d;
@@ -444,7 +446,7 @@ static const anchor *find_anchor(const builder *b, const char *name)
 }
 
 /* The JavaScript property name for a scalar key value. */
-static char *key_string(const cJSON *v, char *kind)
+char *rs_yaml_key_string(const cJSON *v, char *kind)
 {
     char num[RS_JSNUM_MAX];
     if (cJSON_IsString(v)) {
@@ -504,7 +506,7 @@ static int deliver(builder *b, cJSON *v, yaml_mark_t mark)
             return set_error_at(b, RS_EUNSUPPORTED, mark,
                                 "invalid frontmatter: a mapping key must be a scalar");
         }
-        f->key = key_string(v, &f->key_kind);
+        f->key = rs_yaml_key_string(v, &f->key_kind);
         f->key_mark = mark;
         cJSON_Delete(v);
         return f->key ? 0 : oom(b);
@@ -559,7 +561,7 @@ static int on_scalar(builder *b, const yaml_event_t *ev)
     if (tag && strcmp(tag, "!") != 0)
         v = tagged_value(tag, s, n);
     else if (!tag && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
-        v = plain_value(s, n);
+        v = rs_yaml_plain_value(s, n);
     else
         v = cJSON_CreateString(s);
     if (!v)
@@ -597,6 +599,8 @@ static int on_start(builder *b, const yaml_event_t *ev, int is_map)
     rs_vec_init(&f.members, sizeof(member));
     f.is_map = is_map;
     f.mark = ev->start_mark;
+    f.flow = is_map ? ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+                    : ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
     const yaml_char_t *anchor_name =
         is_map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
     frame *t = top(b);
@@ -664,6 +668,18 @@ static int parse_error(builder *b, const yaml_parser_t *parser)
         b->text[pm.index] == '\t')
         return set_error_at(b, RS_ESYNTAX, pm,
                             "invalid frontmatter: tabs are not allowed for indentation in YAML");
+    if (context && strcmp(context, "while scanning for the next token") == 0)
+        context = NULL; /* says nothing the problem does not */
+    if (context && strcmp(context, "while parsing a flow node") == 0) {
+        /* the node is not there yet: name the flow collection it was to be part of */
+        const frame *t = b->stack.len ? &RS_VEC_AT(&b->stack, frame, b->stack.len - 1) : NULL;
+        if (t && t->flow) {
+            file_location(b->opts, (unsigned)t->mark.line, (unsigned)t->mark.column, &line, &col);
+            return set_error_at(b, RS_ESYNTAX, pm, "invalid frontmatter: %s (%s opened at %d:%d)",
+                                problem, t->is_map ? "flow mapping" : "flow sequence", line, col);
+        }
+        context = NULL;
+    }
     if (context && strncmp(context, "while scanning ", 15) == 0)
         return set_error_at(b, RS_ESYNTAX, pm, "invalid frontmatter: %s %s opened at %d:%d",
                             problem, context, line, col);
@@ -684,6 +700,17 @@ void rs_yaml_doc_free(rs_yaml_doc *doc)
 
 int rs_yaml_parse(rs_yaml_doc *doc, const char *text, size_t len, const rs_yaml_opts *opts,
                   rs_error *err)
+{
+    int fast = rs_yaml_parse_fast(doc, text, len, opts);
+    if (fast == 1)
+        return 0;
+    if (fast < 0)
+        return rs_error_set(err, RS_ENOMEM, "out of memory while reading the frontmatter");
+    return rs_yaml_parse_libyaml(doc, text, len, opts, err);
+}
+
+int rs_yaml_parse_libyaml(rs_yaml_doc *doc, const char *text, size_t len,
+                          const rs_yaml_opts *opts, rs_error *err)
 {
     rs_yaml_opts defaults = RS_YAML_OPTS_INIT;
     builder b;

@@ -9,8 +9,12 @@
 #include "templates/frontmatter.h"
 #include "templates/jsonschema_validate.h"
 #include "templates/picoschema.h"
+#include "templates/yaml_internal.h"
 #include "templates/yaml_json.h"
 #include "util/alloc.h"
+#include "util/json.h"
+
+#include <stdlib.h>
 
 #include <stdint.h>
 #include <string.h>
@@ -40,6 +44,45 @@ static void schemas(const rs_yaml_doc *doc)
     }
 }
 
+static int loc_cmp(const void *x, const void *y)
+{
+    const rs_yaml_loc *p = x, *q = y;
+    unsigned a[5] = {p->line, p->col, (unsigned)p->has_key, p->has_key ? p->key_line : 0,
+                     p->has_key ? p->key_col : 0};
+    unsigned b[5] = {q->line, q->col, (unsigned)q->has_key, q->has_key ? q->key_line : 0,
+                     q->has_key ? q->key_col : 0};
+    for (int i = 0; i < 5; i++) {
+        if (a[i] != b[i])
+            return a[i] < b[i] ? -1 : 1;
+    }
+    return 0;
+}
+
+/* Whenever the fast YAML path accepts a text, libyaml must give the same values and places. */
+static void fast_path_agrees(const char *text, size_t len, const rs_yaml_opts *yo)
+{
+    rs_yaml_doc fast, slow;
+    rs_error err = RS_ERROR_INIT;
+    if (rs_yaml_parse_fast(&fast, text, len, yo) != 1)
+        return;
+    if (rs_yaml_parse_libyaml(&slow, text, len, yo, &err) != 0)
+        __builtin_trap(); /* accepted what libyaml rejects */
+    /* compared as printed: NaN equals NaN there */
+    char *a = rs_json_print(fast.root, 0), *b = rs_json_print(slow.root, 0);
+    if (!a || !b || strcmp(a, b) != 0 || fast.nlocs != slow.nlocs)
+        __builtin_trap();
+    rs_free(a);
+    rs_free(b);
+    qsort(fast.locs, fast.nlocs, sizeof(rs_yaml_loc), loc_cmp);
+    qsort(slow.locs, slow.nlocs, sizeof(rs_yaml_loc), loc_cmp);
+    for (size_t i = 0; i < fast.nlocs; i++) {
+        if (loc_cmp(&fast.locs[i], &slow.locs[i]) != 0)
+            __builtin_trap();
+    }
+    rs_yaml_doc_free(&fast);
+    rs_yaml_doc_free(&slow);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *src = (const char *)data;
@@ -59,6 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     yo.max_nodes = 20000;
     rs_yaml_doc doc;
     rs_error err = RS_ERROR_INIT;
+    fast_path_agrees(src + fm.yaml_off, fm.yaml_len, &yo);
     if (rs_yaml_parse(&doc, src + fm.yaml_off, fm.yaml_len, &yo, &err) == 0) {
         schemas(&doc);
         rs_yaml_doc_free(&doc);

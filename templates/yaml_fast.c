@@ -1,0 +1,637 @@
+/*
+ * templates/yaml_fast.c - a fast path for the YAML that frontmatter usually is: block mappings
+ * and sequences of plain or simply quoted scalars and one-line flow collections. It builds the
+ * same values and locations as the libyaml path (yaml_json.c) and declines everything else
+ * (tabs, CR line ends, anchors, tags, block scalars, multi-line scalars, escapes, complex keys,
+ * repeated keys, anything that would be an error), which then goes to libyaml. Frontmatter is
+ * parsed on every compile, and libyaml spends most of a compile's time on it.
+ *
+ * The fuzz target fuzz_frontmatter checks that whenever this path accepts a text, libyaml's
+ * result is the same.
+ */
+#include "templates/yaml_json.h"
+#include "templates/yaml_internal.h"
+
+#include "util/alloc.h"
+#include "util/utf8.h"
+#include "util/vec.h"
+
+#include <string.h>
+
+#define FAST_MAX_DEPTH 64
+
+typedef struct fline {
+    const char *s; /* line start */
+    size_t n;      /* bytes, without the newline */
+    size_t indent; /* leading spaces */
+    unsigned no;   /* 0-based line number in the text */
+} fline;
+
+typedef struct fast {
+    fline *lines;
+    size_t nlines, i;
+    rs_vec locs; /* rs_yaml_loc */
+    size_t nodes, max_nodes;
+    int depth;
+} fast;
+
+enum { DECLINE = 1, NOMEM = 2 };
+
+/* Column in characters of byte offset `off` in line l. */
+static unsigned char_col(const fline *l, size_t off)
+{
+    unsigned c = 0;
+    for (size_t k = 0; k < off && k < l->n; k++)
+        c += ((unsigned char)l->s[k] & 0xC0) != 0x80;
+    return c;
+}
+
+static int add_loc(fast *f, const cJSON *v, const fline *l, size_t off, const fline *kl,
+                   size_t koff)
+{
+    rs_yaml_loc loc;
+    memset(&loc, 0, sizeof(loc));
+    loc.node = v;
+    loc.line = l->no;
+    loc.col = char_col(l, off);
+    if (kl) {
+        loc.has_key = 1;
+        loc.key_line = kl->no;
+        loc.key_col = char_col(kl, koff);
+    }
+    return rs_vec_push(&f->locs, &loc) == 0 ? 0 : NOMEM;
+}
+
+static int count(fast *f)
+{
+    return ++f->nodes > f->max_nodes ? DECLINE : 0;
+}
+
+/* Characters that cannot start a plain scalar (or that we leave to libyaml). */
+static int bad_start(const char *s, size_t n)
+{
+    if (n == 0)
+        return 1;
+    if (strchr("&*!|>%@`'\"#,[]{}", s[0]))
+        return 1;
+    if ((s[0] == '-' || s[0] == '?' || s[0] == ':') && (n == 1 || s[1] == ' '))
+        return 1;
+    return 0;
+}
+
+/* End (exclusive) of the text before a comment (" #") or the end; trailing spaces dropped. */
+static size_t content_end(const char *s, size_t n)
+{
+    size_t e = n;
+    for (size_t k = 1; k < n; k++) {
+        if (s[k] == '#' && s[k - 1] == ' ') {
+            e = k;
+            break;
+        }
+    }
+    while (e > 0 && s[e - 1] == ' ')
+        e--;
+    return e;
+}
+
+/* A one-line quoted scalar at s[0] (' or "); *used = bytes including the quotes. */
+static int quoted(cJSON **out, const char *s, size_t n, size_t *used)
+{
+    char q = s[0];
+    rs_vec buf = RS_VEC_INIT(char);
+    size_t k = 1;
+    for (;;) {
+        if (k >= n) {
+            rs_vec_free(&buf);
+            return DECLINE; /* continues on the next line, or unterminated */
+        }
+        char c = s[k];
+        if (q == '"' && c == '\\') {
+            rs_vec_free(&buf);
+            return DECLINE; /* escapes: libyaml */
+        }
+        if (c == q) {
+            if (q == '\'' && k + 1 < n && s[k + 1] == '\'') {
+                if (rs_vec_push(&buf, &c) != 0)
+                    goto nomem;
+                k += 2;
+                continue;
+            }
+            break;
+        }
+        if ((unsigned char)c < 0x20) {
+            rs_vec_free(&buf);
+            return DECLINE;
+        }
+        if (rs_vec_push(&buf, &c) != 0)
+            goto nomem;
+        k++;
+    }
+    char nul = '\0';
+    if (rs_vec_push(&buf, &nul) != 0)
+        goto nomem;
+    *out = cJSON_CreateString(buf.items);
+    rs_vec_free(&buf);
+    *used = k + 1;
+    return *out ? 0 : NOMEM;
+nomem:
+    rs_vec_free(&buf);
+    return NOMEM;
+}
+
+/* A plain scalar (s, n), already trimmed, as a typed value. */
+static int plain(cJSON **out, const char *s, size_t n)
+{
+    char small[256];
+    char *copy = n < sizeof(small) ? small : rs_malloc(n + 1);
+    if (!copy)
+        return NOMEM;
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    *out = rs_yaml_plain_value(copy, n);
+    if (copy != small)
+        rs_free(copy);
+    return *out ? 0 : NOMEM;
+}
+
+static int flow_value(fast *f, cJSON **out, const fline *l, size_t *pos, const fline *kl,
+                      size_t koff);
+
+static void skip_spaces(const fline *l, size_t *pos)
+{
+    while (*pos < l->n && l->s[*pos] == ' ')
+        (*pos)++;
+}
+
+/* A key of a flow mapping or a plain flow scalar: up to , [ ] { } or ": "; no ':' or '#'. */
+static int flow_plain(const fline *l, size_t *pos, size_t *start, size_t *end)
+{
+    size_t k = *pos;
+    if (bad_start(l->s + k, l->n - k))
+        return DECLINE;
+    /* in a flow collection, "?", "-", ":" before a flow indicator are indicators too */
+    if (strchr("?-:", l->s[k]))
+        return DECLINE; /* "?a" in a flow is a key; leave these to libyaml */
+    *start = k;
+    while (k < l->n && !strchr(",[]{}", l->s[k])) {
+        if (l->s[k] == ':' || l->s[k] == '#' || l->s[k] == '\t')
+            return DECLINE;
+        k++;
+    }
+    size_t e = k;
+    while (e > *start && l->s[e - 1] == ' ')
+        e--;
+    if (e == *start)
+        return DECLINE;
+    *end = e;
+    *pos = k;
+    return 0;
+}
+
+static int flow_collection(fast *f, cJSON **out, const fline *l, size_t *pos)
+{
+    char open = l->s[*pos], close = open == '[' ? ']' : '}';
+    int is_map = open == '{';
+    cJSON *c = is_map ? cJSON_CreateObject() : cJSON_CreateArray();
+    int rc = 0;
+    if (!c)
+        return NOMEM;
+    if (++f->depth > FAST_MAX_DEPTH) {
+        rc = DECLINE;
+        goto done;
+    }
+    (*pos)++;
+    skip_spaces(l, pos);
+    if (*pos < l->n && l->s[*pos] == close) {
+        (*pos)++;
+        goto done;
+    }
+    for (;;) {
+        cJSON *v = NULL;
+        skip_spaces(l, pos);
+        if (*pos >= l->n) {
+            rc = DECLINE; /* continues on the next line */
+            goto done;
+        }
+        if (is_map) {
+            /* key: a plain scalar up to ": " (no quotes, no , [ ] { } # inside) */
+            size_t ks = *pos, k = *pos;
+            if (bad_start(l->s + k, l->n - k) || strchr("?-:", l->s[k])) {
+                rc = DECLINE;
+                goto done;
+            }
+            while (k < l->n && !strchr(",[]{}:#\t", l->s[k]))
+                k++;
+            if (k + 1 >= l->n || l->s[k] != ':' || l->s[k + 1] != ' ') {
+                rc = DECLINE;
+                goto done;
+            }
+            size_t ke = k;
+            while (ke > ks && l->s[ke - 1] == ' ')
+                ke--;
+            cJSON *kv = NULL;
+            if ((rc = plain(&kv, l->s + ks, ke - ks)) != 0)
+                goto done;
+            char kind;
+            char *key = rs_yaml_key_string(kv, &kind);
+            cJSON_Delete(kv);
+            if (!key) {
+                rc = NOMEM;
+                goto done;
+            }
+            if (cJSON_GetObjectItemCaseSensitive(c, key)) {
+                rs_free(key);
+                rc = DECLINE;
+                goto done;
+            }
+            *pos = k + 2;
+            skip_spaces(l, pos);
+            if (*pos >= l->n) {
+                rs_free(key);
+                rc = DECLINE;
+                goto done;
+            }
+            rc = flow_value(f, &v, l, pos, l, ks);
+            if (rc == 0 && !cJSON_AddItemToObject(c, key, v)) {
+                cJSON_Delete(v);
+                rc = NOMEM;
+            }
+            rs_free(key);
+            if (rc)
+                goto done;
+        } else {
+            if ((rc = flow_value(f, &v, l, pos, NULL, 0)) != 0)
+                goto done;
+            cJSON_AddItemToArray(c, v);
+        }
+        skip_spaces(l, pos);
+        if (*pos < l->n && l->s[*pos] == ',') {
+            (*pos)++;
+            skip_spaces(l, pos);
+            if (*pos < l->n && l->s[*pos] == close) {
+                rc = DECLINE; /* a trailing comma: leave it to libyaml */
+                goto done;
+            }
+            continue;
+        }
+        if (*pos < l->n && l->s[*pos] == close) {
+            (*pos)++;
+            break;
+        }
+        rc = DECLINE;
+        goto done;
+    }
+done:
+    f->depth--;
+    if (rc) {
+        cJSON_Delete(c);
+        return rc;
+    }
+    if (is_map)
+        rs_js_order_keys(c);
+    *out = c;
+    return 0;
+}
+
+static int flow_value(fast *f, cJSON **out, const fline *l, size_t *pos, const fline *kl,
+                      size_t koff)
+{
+    int rc;
+    size_t start = *pos;
+    *out = NULL;
+    if ((rc = count(f)) != 0)
+        return rc;
+    char c = l->s[*pos];
+    if (c == '[' || c == '{') {
+        rc = flow_collection(f, out, l, pos);
+    } else if (c == '"' || c == '\'') {
+        size_t used;
+        rc = quoted(out, l->s + *pos, l->n - *pos, &used);
+        if (rc == 0)
+            *pos += used;
+    } else {
+        size_t s, e;
+        if ((rc = flow_plain(l, pos, &s, &e)) != 0)
+            return rc;
+        rc = plain(out, l->s + s, e - s);
+    }
+    if (rc == 0 && (rc = add_loc(f, *out, l, start, kl, koff)) != 0) {
+        cJSON_Delete(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static int block(fast *f, cJSON **out, size_t indent, const fline *kl, size_t koff);
+
+/* The value after "key:" or "- " on line l at byte `at`; may continue on following lines. */
+static int value_at(fast *f, cJSON **out, fline *l, size_t at, size_t empty_at,
+                    size_t parent_indent, int in_map, const fline *kl, size_t koff)
+{
+    int rc;
+    size_t e = content_end(l->s + at, l->n - at) + at;
+    *out = NULL;
+    if (at >= e) {
+        /* nothing inline: a nested block, or null */
+        f->i++;
+        if (f->i < f->nlines) {
+            fline *n = &f->lines[f->i];
+            int seq_same = in_map && n->indent == parent_indent && n->n > n->indent &&
+                           n->s[n->indent] == '-' &&
+                           (n->n == n->indent + 1 || n->s[n->indent + 1] == ' ');
+            if (n->indent > parent_indent || seq_same) {
+                if ((rc = block(f, out, n->indent, kl, koff)) != 0)
+                    return rc;
+                /* a nested block's location: where it starts */
+                return 0;
+            }
+        }
+        if ((rc = count(f)) != 0)
+            return rc;
+        *out = cJSON_CreateNull();
+        if (!*out)
+            return NOMEM;
+        /* libyaml places an empty value right after its indicator (":" or "-") */
+        if ((rc = add_loc(f, *out, l, empty_at, kl, koff)) != 0) {
+            cJSON_Delete(*out);
+            *out = NULL;
+        }
+        return rc;
+    }
+    char c = l->s[at];
+    size_t pos = at;
+    if (c == '[' || c == '{' || c == '"' || c == '\'') {
+        if ((rc = flow_value(f, out, l, &pos, kl, koff)) != 0)
+            return rc;
+        skip_spaces(l, &pos);
+        if (pos != e) {
+            cJSON_Delete(*out);
+            *out = NULL;
+            return DECLINE; /* text after the closing bracket or quote */
+        }
+    } else {
+        if (bad_start(l->s + at, e - at))
+            return DECLINE;
+        for (size_t k = at; k < e; k++) {
+            if ((l->s[k] == ':' && (k + 1 == e || l->s[k + 1] == ' ')) || l->s[k] == '\t')
+                return DECLINE; /* "a: b: c" is an error; leave it to libyaml */
+        }
+        if ((rc = count(f)) != 0)
+            return rc;
+        if ((rc = plain(out, l->s + at, e - at)) != 0)
+            return rc;
+        if ((rc = add_loc(f, *out, l, at, kl, koff)) != 0) {
+            cJSON_Delete(*out);
+            *out = NULL;
+            return rc;
+        }
+    }
+    f->i++;
+    /* a more indented line after a one-line value would continue it (or be an error) */
+    if (f->i < f->nlines && f->lines[f->i].indent > parent_indent) {
+        cJSON_Delete(*out);
+        *out = NULL;
+        return DECLINE;
+    }
+    return 0;
+}
+
+static int is_seq_line(const fline *l, size_t indent)
+{
+    return l->n > indent && l->s[indent] == '-' && (l->n == indent + 1 || l->s[indent + 1] == ' ');
+}
+
+/* The key of a block mapping line at l->s[indent]: a plain scalar up to ": " or a final ':'. */
+static int map_key(const fline *l, size_t indent, size_t *ke, size_t *vstart, size_t *colon)
+{
+    const char *s = l->s;
+    size_t k = indent;
+    if (bad_start(s + k, l->n - k))
+        return DECLINE;
+    for (; k < l->n; k++) {
+        if (s[k] == '#' && s[k - 1] == ' ')
+            return DECLINE;
+        if (s[k] == ':' && (k + 1 == l->n || s[k + 1] == ' '))
+            break;
+        if (s[k] == '\t')
+            return DECLINE;
+    }
+    if (k >= l->n || k - indent > 1000)
+        return DECLINE;
+    size_t e = k;
+    while (e > indent && s[e - 1] == ' ')
+        e--;
+    if (e == indent || s[e - 1] == ':')
+        return DECLINE;
+    *ke = e;
+    *colon = k;
+    *vstart = k + 1;
+    while (*vstart < l->n && s[*vstart] == ' ')
+        (*vstart)++;
+    return 0;
+}
+
+static int mapping(fast *f, cJSON **out, size_t indent, const fline *kl, size_t koff)
+{
+    cJSON *obj = cJSON_CreateObject();
+    int rc = 0;
+    if (!obj)
+        return NOMEM;
+    if ((rc = count(f)) != 0)
+        goto fail;
+    const fline *first = &f->lines[f->i];
+    if ((rc = add_loc(f, obj, first, indent, kl, koff)) != 0)
+        goto fail;
+    while (f->i < f->nlines && f->lines[f->i].indent == indent) {
+        fline *l = &f->lines[f->i];
+        size_t ke, vs, colon;
+        if (is_seq_line(l, indent) || (rc = map_key(l, indent, &ke, &vs, &colon)) != 0) {
+            rc = DECLINE;
+            goto fail;
+        }
+        cJSON *kv = NULL;
+        if ((rc = plain(&kv, l->s + indent, ke - indent)) != 0)
+            goto fail;
+        char kind;
+        char *key = rs_yaml_key_string(kv, &kind);
+        cJSON_Delete(kv);
+        if (!key) {
+            rc = NOMEM;
+            goto fail;
+        }
+        if (cJSON_GetObjectItemCaseSensitive(obj, key)) {
+            rs_free(key);
+            rc = DECLINE; /* repeated: libyaml's path says so, with both places */
+            goto fail;
+        }
+        cJSON *v = NULL;
+        rc = value_at(f, &v, l, vs, colon + 1, indent, 1, l, indent);
+        if (rc == 0 && !cJSON_AddItemToObject(obj, key, v)) {
+            cJSON_Delete(v);
+            rc = NOMEM;
+        }
+        rs_free(key);
+        if (rc)
+            goto fail;
+        /* nested block values are located where their key is when the block starts later */
+    }
+    if (f->i < f->nlines && f->lines[f->i].indent > indent) {
+        rc = DECLINE;
+        goto fail;
+    }
+    rs_js_order_keys(obj);
+    *out = obj;
+    return 0;
+fail:
+    cJSON_Delete(obj);
+    return rc;
+}
+
+static int sequence(fast *f, cJSON **out, size_t indent, const fline *kl, size_t koff)
+{
+    cJSON *arr = cJSON_CreateArray();
+    int rc = 0;
+    if (!arr)
+        return NOMEM;
+    if ((rc = count(f)) != 0)
+        goto fail;
+    if ((rc = add_loc(f, arr, &f->lines[f->i], indent, kl, koff)) != 0)
+        goto fail;
+    while (f->i < f->nlines && f->lines[f->i].indent == indent &&
+           is_seq_line(&f->lines[f->i], indent)) {
+        fline *l = &f->lines[f->i];
+        size_t at = indent + 1;
+        while (at < l->n && l->s[at] == ' ')
+            at++;
+        cJSON *v = NULL;
+        size_t ke, vs, colon;
+        if (at < l->n && content_end(l->s + at, l->n - at) > 0 &&
+            map_key(l, at, &ke, &vs, &colon) == 0 && !strchr("[{\"'", l->s[at])) {
+            /* "- key: value": a mapping whose keys are at column `at` */
+            size_t saved = l->indent;
+            l->indent = at;
+            rc = mapping(f, &v, at, NULL, 0);
+            if (rc == 0 && f->i < f->nlines && f->lines[f->i].indent > indent)
+                rc = DECLINE;
+            (void)saved;
+        } else if (at < l->n && is_seq_line(l, at)) {
+            rc = DECLINE; /* "- - a": leave it to libyaml */
+        } else {
+            rc = value_at(f, &v, l, at, indent + 1, indent, 0, NULL, 0);
+        }
+        if (rc) {
+            cJSON_Delete(v);
+            goto fail;
+        }
+        cJSON_AddItemToArray(arr, v);
+    }
+    if (f->i < f->nlines && f->lines[f->i].indent > indent) {
+        rc = DECLINE;
+        goto fail;
+    }
+    *out = arr;
+    return 0;
+fail:
+    cJSON_Delete(arr);
+    return rc;
+}
+
+static int block(fast *f, cJSON **out, size_t indent, const fline *kl, size_t koff)
+{
+    int rc;
+    if (++f->depth > FAST_MAX_DEPTH) {
+        f->depth--;
+        return DECLINE;
+    }
+    const fline *l = &f->lines[f->i];
+    rc = is_seq_line(l, indent) ? sequence(f, out, indent, kl, koff)
+                                : mapping(f, out, indent, kl, koff);
+    f->depth--;
+    return rc;
+}
+
+/* Only what libyaml reads without complaint and this path handles: well-formed UTF-8, no
+ * control characters (tabs and CRs included), no C1 controls, no U+FFFE/U+FFFF. */
+static int printable(const char *text, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    if (!rs_utf8_valid(text, len))
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        if ((u[i] < 0x20 && u[i] != '\n') || u[i] == 0x7F)
+            return 0;
+        if (u[i] == 0xC2 && i + 1 < len && u[i + 1] < 0xA0 && u[i + 1] != 0x85)
+            return 0;
+        if (u[i] == 0xC2 && i + 1 < len && u[i + 1] == 0x85)
+            return 0; /* NEL is a line break to libyaml */
+        if (u[i] == 0xE2 && i + 2 < len && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9))
+            return 0; /* LS, PS: line breaks too */
+        if (u[i] == 0xEF && i + 2 < len && u[i + 1] == 0xBF && u[i + 2] >= 0xBE)
+            return 0;
+        if (u[i] == 0xEF && i + 2 < len && u[i + 1] == 0xBB && u[i + 2] == 0xBF)
+            return 0; /* a byte order mark */
+    }
+    return 1;
+}
+
+int rs_yaml_parse_fast(rs_yaml_doc *doc, const char *text, size_t len, const rs_yaml_opts *opts)
+{
+    fast f;
+    rs_vec lines = RS_VEC_INIT(fline);
+    cJSON *root = NULL;
+    int rc = 0;
+    memset(&f, 0, sizeof(f));
+    memset(doc, 0, sizeof(*doc));
+    rs_vec_init(&f.locs, sizeof(rs_yaml_loc));
+    f.max_nodes = opts && opts->max_nodes ? opts->max_nodes : 1000000;
+    if (!printable(text, len) || (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0))
+        return 0;
+    /* content lines: not blank, not only a comment */
+    unsigned no = 0;
+    for (size_t p = 0; p < len; no++) {
+        const char *nl = memchr(text + p, '\n', len - p);
+        size_t n = nl ? (size_t)(nl - (text + p)) : len - p;
+        fline l = {text + p, n, 0, no};
+        while (l.indent < n && l.s[l.indent] == ' ')
+            l.indent++;
+        if (n >= 3 && (memcmp(l.s, "---", 3) == 0 || memcmp(l.s, "...", 3) == 0)) {
+            rc = DECLINE;
+            goto done;
+        }
+        if (n > 0 && l.s[0] == '%') {
+            rc = DECLINE;
+            goto done;
+        }
+        if (l.indent < n && l.s[l.indent] != '#' && rs_vec_push(&lines, &l) != 0) {
+            rc = NOMEM;
+            goto done;
+        }
+        p += n + (nl ? 1 : 0);
+    }
+    f.lines = lines.items;
+    f.nlines = lines.len;
+    if (f.nlines == 0 || f.lines[0].indent != 0 || is_seq_line(&f.lines[0], 0)) {
+        rc = DECLINE;
+        goto done;
+    }
+    if ((rc = mapping(&f, &root, 0, NULL, 0)) != 0)
+        goto done;
+    if (f.i != f.nlines) {
+        rc = DECLINE;
+        goto done;
+    }
+    doc->root = root;
+    root = NULL;
+    doc->locs = f.locs.items;
+    doc->nlocs = f.locs.len;
+    rs_vec_init(&f.locs, sizeof(rs_yaml_loc));
+    if (opts)
+        doc->opts = *opts;
+done:
+    cJSON_Delete(root);
+    rs_vec_free(&f.locs);
+    rs_vec_free(&lines);
+    if (rc == NOMEM)
+        return RS_ENOMEM;
+    return rc == 0 ? 1 : 0;
+}
