@@ -7,11 +7,13 @@ fails and the other does not. Not a ctest (it needs node); a tool to find cases 
 corpus misses. Each mismatch is saved as a case directory (prompt.prompt, data.json, expected.json
 or expected-error.txt) ready to be reviewed and promoted to cases/.
 
-    random.py ROSETTA [--count N] [--seed S] [--out DIR] [--mutate]
+    random.py ROSETTA [--count N] [--seed S] [--out DIR] [--mutate] [--yaml]
 
 --mutate damages each generated template (deletes, duplicates or inserts a few of `{{ }} # / ~ ( ) " ^ >`
 and such) so many no longer parse: then both must fail, and where the reference still renders,
-Rosetta must render the same.
+Rosetta must render the same. --yaml generates frontmatter instead (YAML 1.2 core typing of
+every scalar spelling, block and flow collections, multi-line strings, anchors, ext keys): the
+rendered metadata (config, ext, raw, ...) must be equal.
 """
 import argparse
 import json
@@ -148,6 +150,61 @@ class Gen:
         return src
 
 
+# Frontmatter YAML: scalars in every spelling the 1.2 core schema types differently from YAML 1.1
+# or from JSON, in block and flow collections, with comments, anchors and multi-line strings.
+YAML_SCALARS = ["yes", "no", "on", "off", "y", "n", "true", "True", "TRUE", "false", "FALSE", "null", "Null",
+                "NULL", "~", "''", '""', "0", "-0", "+0", "0.0", "-0.0", "1.0", "1e3", "1E3", "1e+3", "1e-3", ".5",
+                "-.5", "5.", "0x1F", "0x1f", "0o17", "017", "0b101", "1_000", ".inf", "-.inf", "+.inf", ".NaN",
+                ".nan", ".Inf", "2001-12-14", "12:30:45", "1:20", '"quoted \\" esc"', "'single '' quote'",
+                "plain with spaces", "\u00e9t\u00e9", "\U0001F600", '"#not a comment"', "x # a comment", "a:b",
+                '"\\u00e9"', '"\\x41"', "'\\n'", "123abc", "1.2.3", "+1", "-1", "007", "0.1e-2", "1e400",
+                "-1e400", "9007199254740993", "12345678901234567890", "true false", "0.30000000000000004",
+                "1.7976931348623157e308", "5e-324", "-", "- ", "@", "`x`", "|x",
+                '"a\\tb"', "'a\\tb'", "[]", "{}", "[a, b]", "{a: 1, b: [2, 3]}", "[1, 'two', \"3\", ~]"]
+YAML_KEYS = ["a", "b", "name", "k1", "'quoted key'", '"dq key"', "1", "2", "10", "01", "true", "null", "key with space",
+             "\u00e9", "x.y", "a.b.c"]
+
+
+class YamlGen:
+    def __init__(self, rng):
+        self.r = rng
+
+    def scalar(self):
+        return self.r.choice(YAML_SCALARS)
+
+    def value(self, indent, depth):
+        r = self.r.random()
+        pad = " " * (indent + 2)
+        if depth < 2 and r < 0.15:
+            items = "".join("\n%s- %s" % (pad, self.scalar()) for _ in range(self.r.randint(1, 3)))
+            return items
+        if depth < 2 and r < 0.3:
+            return "".join("\n%s%s:%s" % (pad, k, self.value(indent + 2, depth + 1))
+                           for k in self.r.sample(YAML_KEYS, self.r.randint(1, 3)))
+        if r < 0.36:
+            return " " + self.r.choice(["|", ">", "|-", ">-", "|+"]) + "".join(
+                "\n%s%s" % (pad, self.r.choice(["line one", "  more", "", "last"])) for _ in range(3))
+        if r < 0.4:
+            return " &anc " + self.scalar()
+        return " " + self.scalar()
+
+    def source(self):
+        lines = []
+        if self.r.random() < 0.5:
+            lines.append("model: " + self.scalar())
+        lines.append("config:" + self.value(0, 0) if self.r.random() < 0.5 else
+                     "config:" + "".join("\n  %s:%s" % (k, self.value(2, 1))
+                                         for k in self.r.sample(YAML_KEYS, self.r.randint(1, 4))))
+        for k in self.r.sample(["my.ext", "a.b.c", "x.y", "other", "name", "description", "version"], self.r.randint(0, 3)):
+            lines.append("%s:%s" % (k, self.value(0, 1)))
+        if self.r.random() < 0.2:
+            lines.append("# a comment line")
+        fm = "\n".join(lines)
+        if "&anc" in fm and self.r.random() < 0.5:
+            fm += "\nalias.copy: *anc"
+        return "---\n" + fm + "\n---\nbody {{@metadata.prompt.config}}"
+
+
 MUTATIONS = ["{{", "}}", "{", "}", "#", "/", "~", "(", ")", '"', "^", ">", "!", "--", "else", "@", ".", "..", "=", " ", "\n", "|", "[", "]", "&", "*"]
 
 
@@ -196,9 +253,12 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "rosetta-random-diff"))
     ap.add_argument("--mutate", action="store_true")
+    ap.add_argument("--yaml", action="store_true", help="frontmatter-heavy templates (YAML typing)")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     gen = Gen(rng)
+    if a.yaml:
+        gen = YamlGen(rng)
     cases = [{"source": gen.source(), "data": DATA} for _ in range(a.count)]
     if a.mutate:
         for c in cases:
@@ -237,11 +297,11 @@ def main():
                 shutil.copytree(os.path.join(tmp, "partials"), os.path.join(d, "partials"), dirs_exist_ok=True)
                 if "ok" in ref:
                     with open(os.path.join(d, "expected.json"), "w", encoding="utf-8") as f:
-                        json.dump(ref["ok"], f, ensure_ascii=False, indent=2)
+                        json.dump(ref["ok"], f, indent=2)  # ASCII: a lone surrogate must survive
                 else:
                     with open(os.path.join(d, "expected-error.txt"), "w", encoding="utf-8") as f:
                         f.write(ref["error"] + "\n")
-                print("MISMATCH %s: %s\n    source: %r" % (d, why, c["source"][:300]))
+                print(ascii("MISMATCH %s: %s" % (d, why)) + "\n    source: " + ascii(c["source"][:300]))
     print("%d generated, %d agree (%d of them fail on both sides), %d differ (seed %d%s)" % (
         a.count, a.count - mismatches, both_fail, mismatches, a.seed, ", mutated" if a.mutate else ""))
     return 1 if mismatches else 0

@@ -102,6 +102,8 @@ def run_case(rosetta, case_dir):
 
 
 def main(argv):
+    # Rendered text may hold lone surrogates (the reference spreads strings by UTF-16 unit).
+    sys.stdout.reconfigure(errors="backslashreplace")
     verbose = "-v" in argv
     args = [a for a in argv[1:] if a != "-v"]
     if len(args) < 2:
