@@ -121,6 +121,8 @@ static const cJSON *resolve(hbs_state *st, const hbs_path *p, const hbs_scope *s
         i = 1;
     } else {
         const hbs_ctx_frame *f = sc->ctx;
+        if (p->depth && f && f->transparent)
+            f = f->up;
         for (uint16_t d = 0; d < p->depth && f; d++)
             f = f->up;
         v = f ? f->v : NULL;
@@ -285,13 +287,22 @@ int hbs_run_with(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_sco
     st->depth++;
     hbs_ctx_frame f;
     hbs_scope s = *sc;
-    /* wrapProgram: a new depth when the context changes, except nullContext standing in for
-     * a null one */
-    if (!sc->ctx || (!same_value(ctx, sc->ctx->v) &&
-                     !(ctx == &hbs_null_context && sc->ctx->v && cJSON_IsNull(sc->ctx->v)))) {
+    /* wrapProgram: a new depth when the context differs from depths[0]; nullContext standing
+     * in for a null depths[0] becomes `this` without being a depth */
+    const hbs_ctx_frame *d0 = sc->ctx && sc->ctx->transparent ? sc->ctx->up : sc->ctx;
+    if (!d0 ||
+        (!same_value(ctx, d0->v) && !(ctx == &hbs_null_context && d0->v && cJSON_IsNull(d0->v)))) {
         f.v = ctx;
-        f.up = sc->ctx;
+        f.up = d0;
+        f.transparent = 0;
         s.ctx = &f;
+    } else if (ctx == &hbs_null_context && !same_value(ctx, d0->v)) {
+        f.v = ctx;
+        f.up = d0;
+        f.transparent = 1;
+        s.ctx = &f;
+    } else {
+        s.ctx = d0;
     }
     s.data = data;
     s.bp = bp;
@@ -485,7 +496,7 @@ static int run_as_partial(rs_str *out, hbs_state *st, const hbs_program *prog, c
 {
     if (defined_in)
         return hbs_run_with(out, st, prog, defined_in, ctx, data, NULL, NULL);
-    hbs_ctx_frame f = {ctx, NULL};
+    hbs_ctx_frame f = {ctx, NULL, 0};
     hbs_scope ps = {&f, data, NULL, unit};
     return run_program(out, st, prog, &ps, NULL);
 }
@@ -836,7 +847,7 @@ int rs_hbs_render(rs_str *out, const rs_hbs_template *tpl, const cJSON *context,
     memset(&root, 0, sizeof root);
     root.root = context;
     root.user = data;
-    hbs_ctx_frame f = {context, NULL};
+    hbs_ctx_frame f = {context, NULL, 0};
     hbs_scope sc = {&f, &root, NULL, &tpl->main};
     int rc = run_program(out, &st, tpl->main.program, &sc, NULL);
     if (rc && out->error == RS_ELIMIT && rc != RS_ELIMIT && out->max < entry_max)

@@ -280,6 +280,8 @@ cJSON *hbs_new_bool(rs_arena *a, int b);
 typedef struct hbs_ctx_frame {
     const cJSON *v;
     const struct hbs_ctx_frame *up;
+    /* nullContext standing in for a null context: it is `this` but not a depth for ../ */
+    int transparent;
 } hbs_ctx_frame;
 
 struct hbs_scope;

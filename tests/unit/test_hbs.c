@@ -289,6 +289,9 @@ static void conditionals(void **state)
     /* if keeps the context, so ../ has nothing above the root (Handlebars 4 depths) */
     check_render("{{#if x}}{{#if y}}[{{../z}}]{{/if}}{{/if}}", "{\"x\":1,\"y\":1,\"z\":\"Z\"}",
                  "[]");
+    /* a helper called on a null context sees {} (nullContext) as this, which is not a depth */
+    check_render("{{#each xs}}{{#unless .}}<{{.}}|{{../n}}>{{/unless}}{{/each}}",
+                 "{\"xs\":[null,1],\"n\":\"N\"}", "<[object Object]|N>");
 }
 
 static void with_and_lookup(void **state)
