@@ -14,9 +14,9 @@ unset ROSETTA_REGISTRY
 cmake --install "$bin" --prefix "$T/prefix" >/dev/null
 pc_dir=$(dirname "$(find "$T/prefix" -name rosetta.pc | head -1)")
 cp "$src/examples/render_production.c" "$src/examples/Makefile" "$T/"
-# rosetta.pc names the configured prefix; point it at the temporary one
+# rosetta.pc locates the prefix from its own folder: no --define-variable needed
 PKG_CONFIG_PATH="$pc_dir" make -s -C "$T" CFLAGS="-O2 -Wall -Wextra -Werror $extra" \
-    PKG_CONFIG="pkg-config --define-variable=prefix=$T/prefix" >/dev/null
+    >/dev/null
 
 "$rosetta" init "$T/reg" >/dev/null
 cp "$src"/examples/prompts/*.prompt "$T/reg/prompts/"
