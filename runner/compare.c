@@ -965,7 +965,9 @@ static int run_missing(grid *g, const rs_compare_plan *plan, const rs_cmp_execut
             int k = (int)(u % (size_t)g->repeat);
             ids[n] = unit_id(cs->id, g->repeat, k);
             char salt[24];
-            snprintf(salt, sizeof salt, k ? "repeat-%d" : "", k + 1);
+            salt[0] = '\0';
+            if (k)
+                snprintf(salt, sizeof salt, "repeat-%d", k + 1);
             salts[n] = rs_strdup(salt);
             if (!ids[n] || !salts[n]) {
                 rc = rs_error_set(err, RS_ENOMEM, "out of memory");

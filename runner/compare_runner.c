@@ -504,7 +504,18 @@ static int store_load(void *self, const char *experiment, rs_cmp_record **out, s
         r->ok = status && strcmp(status, "ok") == 0;
         r->output = dup_or_null(rs_json_string(run, "output"));
         r->error = dup_or_null(rs_json_string(run, "error"));
-        r->input_json = dup_or_null(rs_json_string(run, "input"));
+        /* `runs show` gives the input as a JSON value, not as text: print it back. */
+        const cJSON *input = cJSON_GetObjectItemCaseSensitive(run, "input");
+        if (cJSON_IsString(input)) {
+            r->input_json = dup_or_null(input->valuestring);
+        } else if (input && !cJSON_IsNull(input)) {
+            r->input_json = rs_json_print(input, 0);
+            if (!r->input_json) {
+                cJSON_Delete(run);
+                rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+                goto done;
+            }
+        }
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(run, "cost_usd");
         r->cost_known = cJSON_IsNumber(c);
         r->cost_usd = r->cost_known ? c->valuedouble : 0;
