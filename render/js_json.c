@@ -43,6 +43,19 @@ int rs_js_quote(rs_str *out, const char *s, size_t n)
             esc = "\\t";
             break;
         default:
+            /* a lone surrogate kept as WTF-8 (ED A0..BF xx): JSON.stringify escapes it */
+            if (c == 0xED && i + 2 < n && ((unsigned char)s[i + 1] & 0xE0) == 0xA0 &&
+                ((unsigned char)s[i + 2] & 0xC0) == 0x80) {
+                unsigned u16 = 0xD000 | (((unsigned char)s[i + 1] & 0x3F) << 6) |
+                               ((unsigned char)s[i + 2] & 0x3F);
+                rs_str_append(out, s + run, i - run);
+                u[0] = '\\', u[1] = 'u', u[2] = hex[(u16 >> 12) & 15], u[3] = hex[(u16 >> 8) & 15];
+                u[4] = hex[(u16 >> 4) & 15], u[5] = hex[u16 & 15], u[6] = '\0';
+                rs_str_puts(out, u);
+                i += 2;
+                run = i + 1;
+                continue;
+            }
             if (c < 0x20) {
                 u[0] = '\\', u[1] = 'u', u[2] = '0', u[3] = '0';
                 u[4] = hex[c >> 4], u[5] = hex[c & 15], u[6] = '\0';

@@ -169,8 +169,14 @@ static int parse_document(rs_prompt *p, rs_error *err)
 
     /* The YAML text with the newline that ends it: the reference's parser reads a block scalar
      * at the end as ending in a line break, and errors at the end point at the closing line. */
+    /* The reference's parser ends the last line of the text with a line break when it has
+     * none ("a: |\n  x" is "x\n"; "a: |+\n  x\n" stays "x\n"): give libyaml the newline that
+     * follows the text in the file only then. Errors at the end then point at the closing line. */
     size_t end = p->fm.yaml_off + p->fm.yaml_len;
-    size_t nl = (p->src[end] == '\r' && end + 1 < p->len && p->src[end + 1] == '\n') ? 2 : 1;
+    char last = p->src[end - 1];
+    size_t nl = (last == '\n' || last == '\r') ? 0
+                : (p->src[end] == '\r' && end + 1 < p->len && p->src[end + 1] == '\n') ? 2
+                                                                                     : 1;
     int line, col;
     rs_location_of(p->src, p->len, p->fm.yaml_off, &line, &col);
     rs_yaml_opts yo = RS_YAML_OPTS_INIT;

@@ -62,20 +62,44 @@ cJSON *rs_js_spread(const cJSON *v)
             }
         }
     } else if (cJSON_IsString(v)) {
+        /* one property per UTF-16 code unit, as JavaScript spreads a string: a character
+         * outside the BMP gives two lone surrogates, kept as WTF-8 (ED A0..BF xx), which the
+         * JSON printer writes as \udXXX escapes, as JSON.stringify does */
         const unsigned char *s = (const unsigned char *)v->valuestring;
         size_t i = 0, k = 0, n = strlen(v->valuestring);
         while (i < n) {
             size_t w = s[i] < 0x80 ? 1 : s[i] < 0xE0 ? 2 : s[i] < 0xF0 ? 3 : 4;
             if (i + w > n)
                 w = n - i;
-            char key[32];
-            snprintf(key, sizeof(key), "%zu", k++);
-            char *ch = rs_strndup((const char *)s + i, w);
-            cJSON *d = ch ? cJSON_CreateString(ch) : NULL;
-            rs_free(ch);
-            if (!d || !cJSON_AddItemToObject(o, key, d)) {
-                cJSON_Delete(d);
-                goto fail;
+            unsigned char units[2][4];
+            size_t ulen[2], nunits = 1;
+            if (w == 4) {
+                unsigned long cp = ((unsigned long)(s[i] & 0x07) << 18) |
+                                   ((unsigned long)(s[i + 1] & 0x3F) << 12) |
+                                   ((unsigned long)(s[i + 2] & 0x3F) << 6) | (s[i + 3] & 0x3F);
+                unsigned long u[2] = {0xD800 + ((cp - 0x10000) >> 10),
+                                      0xDC00 + ((cp - 0x10000) & 0x3FF)};
+                for (int j = 0; j < 2; j++) {
+                    units[j][0] = (unsigned char)(0xE0 | (u[j] >> 12));
+                    units[j][1] = (unsigned char)(0x80 | ((u[j] >> 6) & 0x3F));
+                    units[j][2] = (unsigned char)(0x80 | (u[j] & 0x3F));
+                    ulen[j] = 3;
+                }
+                nunits = 2;
+            } else {
+                memcpy(units[0], s + i, w);
+                ulen[0] = w;
+            }
+            for (size_t j = 0; j < nunits; j++) {
+                char key[32];
+                snprintf(key, sizeof(key), "%zu", k++);
+                char *ch = rs_strndup((const char *)units[j], ulen[j]);
+                cJSON *d = ch ? cJSON_CreateString(ch) : NULL;
+                rs_free(ch);
+                if (!d || !cJSON_AddItemToObject(o, key, d)) {
+                    cJSON_Delete(d);
+                    goto fail;
+                }
             }
             i += w;
         }
