@@ -2,6 +2,7 @@
 
 #include "util/alloc.h"
 #include "util/file.h"
+#include "util/json_locate.h"
 
 #include <string.h>
 
@@ -12,9 +13,13 @@ int rs_json_parse(cJSON **out, const char *text, size_t len, const char *file, r
     cJSON *v = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!v) {
         int line, col;
-        size_t off = end && end >= text ? (size_t)(end - text) : 0;
+        const char *why = NULL;
+        size_t off = rs_json_locate_error(text, len, &why);
+        if (!why) /* a parser limit, not a syntax error: keep the parser's position */
+            off = end && end >= text ? (size_t)(end - text) : 0;
         rs_location_of(text, len, off, &line, &col);
-        rs_error_set_at(err, RS_ESYNTAX, file, line, col, "invalid JSON");
+        rs_error_set_at(err, RS_ESYNTAX, file, line, col, "invalid JSON%s%s", why ? ": " : "",
+                        why ? why : "");
         rs_error_set_snippet(err, text, len, line);
         return RS_ESYNTAX;
     }

@@ -178,6 +178,26 @@ static void json_parse_reports_location(void **state)
     assert_null(v);
     assert_string_equal(err.file, "data.json");
     assert_int_equal(err.line, 3);
+    struct {
+        const char *text;
+        int column;
+        const char *message;
+    } located[] = {
+        {"{\"input\": {\"a\": 1,}}", 19, "invalid JSON: expected a string key"},
+        {"[1,2,,3]", 6, "invalid JSON: expected a value (object, array, string, number, true, false or null)"},
+        {"{\"a\" 1}", 6, "invalid JSON: expected ':' after the key"},
+        {"{\"a\":1  \n", 7, "invalid JSON: expected ',' or '}'"},
+        {"\"abc", 5, "invalid JSON: unterminated string"},
+        {"{\"a\":\"x\\q\"}", 9, "invalid JSON: invalid escape in a string"},
+        {"nul", 4, "invalid JSON: expected a value (object, array, string, number, true, false or null)"},
+    };
+    for (size_t i = 0; i < sizeof located / sizeof located[0]; i++) {
+        assert_int_equal(rs_json_parse(&v, located[i].text, strlen(located[i].text), NULL, &err),
+                         RS_ESYNTAX);
+        assert_int_equal(err.line, 1);
+        assert_int_equal(err.column, located[i].column);
+        assert_string_equal(err.message, located[i].message);
+    }
     const char *trailing = "{} x";
     assert_int_equal(rs_json_parse(&v, trailing, strlen(trailing), NULL, &err), RS_ESYNTAX);
     assert_int_equal(err.column, 4);
