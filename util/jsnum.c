@@ -1,20 +1,25 @@
 #include "util/jsnum.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /*
- * Shortest round-trip digits: try 1..17 significant digits and keep the first that reads back as
- * the same double (ECMA-262 Number::toString asks for the fewest digits that identify the value).
+ * Shortest round-trip digits (ECMA-262 Number::toString asks for the fewest digits that identify
+ * the value, the closest such when there are several). Any decimal of at most 15 significant
+ * digits survives decimal -> double -> 15-digit decimal unchanged (DBL_DIG), so when a <= 15 digit
+ * form exists, "%.14e" yields it padded with zeros; otherwise 16 digits may do, and 17 always do.
+ * printf rounds correctly, so the form found is also the closest. Three tries at most; subnormals
+ * carry fewer digits than DBL_DIG promises, so they search from one digit up.
  */
 static void shortest_digits(double v, char *digits, int *ndigits, int *exp10)
 {
     char buf[40];
-    for (int prec = 1; prec <= 17; prec++) {
+    for (int prec = fabs(v) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
         snprintf(buf, sizeof(buf), "%.*e", prec - 1, v);
-        if (strtod(buf, NULL) == v || prec == 17)
+        if (prec == 17 || strtod(buf, NULL) == v)
             break;
     }
     /* buf is "d.ddddde[+-]xx" */
@@ -27,7 +32,26 @@ static void shortest_digits(double v, char *digits, int *ndigits, int *exp10)
         k--;
     digits[k] = '\0';
     *ndigits = k;
-    *exp10 = atoi(p + 1);
+    *exp10 = (int)strtol(p + 1, NULL, 10);
+}
+
+/* Integers below 2^53 are exact and print as plain digits: the common case, without printf. */
+static size_t format_integer(double v, char *buf)
+{
+    unsigned long long u = (unsigned long long)(v < 0 ? -v : v);
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t len = 0;
+    if (v < 0)
+        buf[len++] = '-';
+    while (n)
+        buf[len++] = tmp[--n];
+    buf[len] = '\0';
+    return len;
 }
 
 size_t rs_jsnum_format(double v, char *buf)
@@ -38,6 +62,8 @@ size_t rs_jsnum_format(double v, char *buf)
         return (size_t)snprintf(buf, RS_JSNUM_MAX, v < 0 ? "-Infinity" : "Infinity");
     if (v == 0)
         return (size_t)snprintf(buf, RS_JSNUM_MAX, "0");
+    if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(long long)v)
+        return format_integer(v, buf);
     size_t len = 0;
     if (v < 0) {
         buf[len++] = '-';
