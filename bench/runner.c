@@ -8,7 +8,7 @@
  * streamed). Two layers are measured:
  *   transport  prebuilt requests through the curl multi engine (send, receive, decode)
  *   runner     whole runs through rs_run_batch: render a .prompt, encode, send, decode, price,
- *              and one SQLite transaction per run in a fresh run log
+ *              and the run log (a fresh one; runs written in group commits by the logger thread)
  * Printed per line: calls/s, CPU microseconds per call (this process: user+system from
  * getrusage; the fake server runs in its own process and is not counted), the requests the fake
  * answered, peak RSS (ru_maxrss), and the

@@ -333,6 +333,7 @@ typedef struct run_state {
     int logged_rc;
     rs_error log_err;
     struct run_state *log_next;
+    int queued; /* handed to the logger thread: counted in batch.logging, not batch.active */
 } run_state;
 
 static void state_init(run_state *st, rs_runner *r, const rs_run_request *req, size_t index)
@@ -644,6 +645,10 @@ typedef struct logger {
     run_state *pending, *pending_tail; /* to write */
     run_state *done, *done_tail;       /* written, to deliver */
     int stop, running;
+    /* The logger thread's own buffers for one group commit (grown as needed, freed at stop). */
+    rs_run_record *recs;
+    long long *ids;
+    size_t cap;
 } logger;
 
 typedef struct batch batch;
@@ -662,7 +667,8 @@ struct batch {
     int rc;
     const rs_run_request *reqs;
     size_t n, next; /* requests, and the next one to start */
-    size_t concurrency, active;
+    size_t concurrency, active; /* active: runs on the network (what concurrency bounds) */
+    size_t logging;             /* runs finished, queued for the logger, not yet delivered */
     int refilling;
     logger lg;
 };
@@ -891,7 +897,10 @@ static void deliver(batch *b, run_state *st)
     st->tools = st->input = NULL;
     st->ar = NULL;
     st->phase = P_DONE;
-    b->active--;
+    if (st->queued)
+        b->logging--; /* its network slot was released when it was queued */
+    else
+        b->active--;
     refill(b);
 }
 
@@ -1009,6 +1018,12 @@ static void run_finish(batch *b, run_state *st)
         b->lg.pending_tail = st;
         pthread_cond_signal(&b->lg.cv);
         pthread_mutex_unlock(&b->lg.mu);
+        /* Its network work is over: the next request leaves now rather than after the write.
+         * The slot table (2 x concurrency) bounds how far the log may fall behind. */
+        st->queued = 1;
+        b->active--;
+        b->logging++;
+        refill(b);
         return; /* delivered by collect_logged once written */
     }
     st->logged_rc = rs_runlog_insert(r->log, rec, &st->run_id, &st->log_err);
@@ -1017,10 +1032,60 @@ static void run_finish(batch *b, run_state *st)
 
 /* ---------- the logger thread ---------- */
 
+/* Runs per transaction at most: bounds the logger's buffers and how long a written run waits
+ * for the rest of its group before it is handed back. */
+enum { LOG_GROUP_MAX = 256 };
+
+/* Write runs [first, first + n) of a chain one transaction each: the fallback when their group
+ * commit failed, so one bad row (or a transient failure) costs only its own record, and every
+ * run that still cannot be written carries its own error to deliver(), which reports it. */
+static void log_each(batch *b, run_state *first, size_t n)
+{
+    run_state *st = first;
+    for (size_t i = 0; i < n && st; i++, st = st->log_next)
+        st->logged_rc = rs_runlog_insert(b->r->log, &st->rec, &st->run_id, &st->log_err);
+}
+
+/* Write n runs of a chain in ONE transaction (group commit): a transaction's fixed cost (the
+ * WAL append and its lock) is paid once for the group instead of once per run. */
+static void log_group(batch *b, run_state *first, size_t n)
+{
+    logger *lg = &b->lg;
+    rs_error err = RS_ERROR_INIT;
+    if (n > lg->cap) {
+        size_t cap = n < 64 ? 64 : n;
+        rs_run_record *recs = rs_realloc(lg->recs, cap * sizeof *recs);
+        if (recs)
+            lg->recs = recs;
+        long long *ids = recs ? rs_realloc(lg->ids, cap * sizeof *ids) : NULL;
+        if (ids)
+            lg->ids = ids;
+        if (!recs || !ids) {
+            log_each(b, first, n); /* no memory for a group: still write every run */
+            return;
+        }
+        lg->cap = cap;
+    }
+    run_state *st = first;
+    for (size_t i = 0; i < n; i++, st = st->log_next)
+        lg->recs[i] = st->rec;
+    if (rs_runlog_insert_batch(b->r->log, lg->recs, n, lg->ids, &err) != 0) {
+        log_each(b, first, n); /* all or none was written: retry them one by one */
+        return;
+    }
+    st = first;
+    for (size_t i = 0; i < n; i++, st = st->log_next) {
+        st->logged_rc = 0;
+        st->run_id = lg->ids[i];
+    }
+}
+
 /*
- * One thread per batch owns the log connection while the batch runs: it writes finished runs
- * (one transaction each, in completion order) and hands them back; the network loop delivers
- * them. The network never waits for the disk, the disk never for the network.
+ * One thread per batch owns the log connection while the batch runs: each time it wakes it
+ * takes every finished run queued so far and writes them in one transaction (up to
+ * LOG_GROUP_MAX), then hands them back in completion order; the network loop delivers them. The
+ * network never waits for the disk, the disk never for the network, and the busier the batch,
+ * the larger the groups. Asked to stop, it first writes whatever is still queued.
  */
 static void *logger_main(void *arg)
 {
@@ -1032,22 +1097,27 @@ static void *logger_main(void *arg)
             pthread_cond_wait(&lg->cv, &lg->mu);
         if (!lg->pending && lg->stop)
             break;
-        run_state *list = lg->pending;
-        lg->pending = lg->pending_tail = NULL;
+        run_state *head = lg->pending, *tail = head;
+        size_t n = 1;
+        while (tail->log_next && n < LOG_GROUP_MAX) {
+            tail = tail->log_next;
+            n++;
+        }
+        lg->pending = tail->log_next;
+        if (!lg->pending)
+            lg->pending_tail = NULL;
+        tail->log_next = NULL;
         pthread_mutex_unlock(&lg->mu);
-        run_state *head = list, *tail = NULL;
-        for (run_state *st = list; st; st = st->log_next) {
-            st->logged_rc = rs_runlog_insert(b->r->log, &st->rec, &st->run_id, &st->log_err);
-            tail = st;
-        }
+        if (n == 1)
+            log_each(b, head, 1);
+        else
+            log_group(b, head, n);
         pthread_mutex_lock(&lg->mu);
-        if (tail) {
-            if (lg->done_tail)
-                lg->done_tail->log_next = head;
-            else
-                lg->done = head;
-            lg->done_tail = tail;
-        }
+        if (lg->done_tail)
+            lg->done_tail->log_next = head;
+        else
+            lg->done = head;
+        lg->done_tail = tail;
         rs_transport_wakeup(b->r->t);
     }
     pthread_mutex_unlock(&lg->mu);
@@ -1103,6 +1173,11 @@ static void logger_stop(batch *b)
     lg->running = 0;
     pthread_cond_destroy(&lg->cv);
     pthread_mutex_destroy(&lg->mu);
+    rs_free(lg->recs);
+    rs_free(lg->ids);
+    lg->recs = NULL;
+    lg->ids = NULL;
+    lg->cap = 0;
 }
 
 /* ---------- the loop ---------- */
@@ -1206,9 +1281,9 @@ static int batch_run(rs_runner *r, const rs_run_request *reqs, size_t n, int con
             interrupt_all(&b);
             break;
         }
-        if (b.active == 0 && b.next >= n)
+        if (b.active == 0 && b.logging == 0 && b.next >= n)
             break;
-        if (b.active == 0)
+        if (b.active == 0 && b.logging == 0)
             continue; /* every run just started also finished (input errors): start more */
         /* Timers: retry waits and mock latencies. */
         double now = now_ms(), wake = now + 100;
@@ -1239,7 +1314,7 @@ static int batch_run(rs_runner *r, const rs_run_request *reqs, size_t n, int con
         collect_logged(&b);
     }
     /* Runs still being written (after an interruption or a failure): wait for them. */
-    while (b.lg.running && b.active > 0) {
+    while (b.lg.running && (b.active > 0 || b.logging > 0)) {
         if (rs_transport_step(r->t, 50, NULL) < 0)
             break;
         collect_logged(&b);

@@ -12,6 +12,7 @@
 #include "rosetta/rosetta.h"
 #include "rosetta/runlog.h"
 #include "rosetta/runner.h"
+#include "runner/runlog.h" /* rs_runlog_exec: a trigger that makes the log refuse one run */
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/str.h"
@@ -376,6 +377,82 @@ static void batch_runs_concurrently(void **state)
     rs_runner_free(r);
 }
 
+typedef struct ids {
+    long long id[256];
+    int ok[256];
+    int n;
+} ids;
+
+static void keep_id(void *ud, const rs_run_outcome *o)
+{
+    ids *t = ud;
+    if (o->index < 256) {
+        t->id[o->index] = o->run_id;
+        t->ok[o->index] = o->ok;
+    }
+    t->n++;
+}
+
+/*
+ * A batch's runs are written in groups (one transaction for all those finished meanwhile). A
+ * row the log rejects (here a trigger refuses one input) fails its whole group; the others of
+ * the group must still be written, and the rejected run reported as not logged, never dropped
+ * in silence.
+ */
+static void group_commit_keeps_every_run(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    rs_error err = RS_ERROR_INIT;
+    rs_runlog *log = NULL;
+    assert_rs_ok(rs_runlog_open(&log, log_path, &err), &err);
+    assert_rs_ok(rs_runlog_exec(log,
+                                "CREATE TRIGGER test_reject BEFORE INSERT ON runs"
+                                " WHEN NEW.input LIKE '%poison%'"
+                                " BEGIN SELECT RAISE(ABORT, 'rejected by the test'); END",
+                                &err),
+                 &err);
+    FILE *warn = tmpfile();
+    assert_non_null(warn);
+    rs_runner *r = NULL;
+    rs_runner_opts ro = RS_RUNNER_OPTS_INIT;
+    ro.log_path = log_path;
+    ro.seed = 1234;
+    ro.warnings = warn;
+    assert_rs_ok(rs_runner_open(&r, &ro, &err), &err);
+    rs_run_request qs[N];
+    for (int i = 0; i < N; i++)
+        qs[i] = request("mock/echo", NULL);
+    qs[77].vars_json = "{\"ticket\":\"poison\"}";
+    ids t;
+    memset(&t, 0, sizeof t);
+    assert_rs_ok(rs_run_batch(r, qs, N, 64, keep_id, &t, &err), &err);
+    assert_int_equal(t.n, N);
+    for (int i = 0; i < N; i++) {
+        assert_true(t.ok[i]); /* the answers all arrived: only the log refused one */
+        if (i == 77) {
+            assert_true(t.id[i] < 0);
+            continue;
+        }
+        assert_true(t.id[i] > 0);
+        for (int j = 0; j < i; j++)
+            assert_true(t.id[j] != t.id[i]);
+    }
+    cJSON *row = logged(t.id[N - 1]);
+    assert_string_equal(str(row, "status"), "ok");
+    assert_string_equal(str(row, "output"), "my invoice is wrong");
+    cJSON_Delete(row);
+    char buf[4096];
+    size_t got = (rewind(warn), fread(buf, 1, sizeof buf - 1, warn));
+    buf[got] = '\0';
+    assert_non_null(strstr(buf, "could not be logged"));
+    assert_non_null(strstr(buf, "rejected by the test"));
+    fclose(warn);
+    rs_runner_free(r);
+    assert_rs_ok(rs_runlog_exec(log, "DROP TRIGGER test_reject", &err), &err);
+    rs_runlog_close(log);
+}
+
 static volatile sig_atomic_t stop_flag;
 
 static void *stop_soon(void *arg)
@@ -485,6 +562,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(offline_route_falls_back_in_process),
         cmocka_unit_test(unknown_model_cost_is_unknown),
         cmocka_unit_test(batch_runs_concurrently),
+        cmocka_unit_test(group_commit_keeps_every_run),
         cmocka_unit_test(interruption_is_logged),
         cmocka_unit_test(input_errors_send_nothing),
         cmocka_unit_test(out_of_memory_is_reported),
