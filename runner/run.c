@@ -230,6 +230,11 @@ int rs_runner_open(rs_runner **out, const rs_runner_opts *opts, rs_error *err)
         rc = rs_runlog_path(&r->log_path, r->o.log_path, root, err);
         if (rc == 0)
             rc = rs_runlog_open(&r->log, r->log_path, err);
+        /* The log scrubs the environment's keys by itself; the key_file's it cannot see. A key
+         * it could not be told about fails the open rather than risk being written. */
+        for (cJSON *k = r->keys ? r->keys->child : NULL; rc == 0 && k; k = k->next)
+            if (cJSON_IsString(k))
+                rc = rs_runlog_add_secret(r->log, k->valuestring, err);
         if (rc)
             goto done;
     }
