@@ -113,7 +113,11 @@ static int split_pieces(rs_vec *out, const char *s, size_t n, matcher match)
     size_t last = 0, i = 0;
     while (i < n) {
         size_t mlen, clen;
-        if (s[i] == '<' && match(s + i, n - i, &mlen, &clen)) {
+        const char *lt = memchr(s + i, '<', n - i);
+        if (!lt)
+            break;
+        i = (size_t)(lt - s);
+        if (match(s + i, n - i, &mlen, &clen)) {
             piece before = {s + last, i - last}, cap = {s + i, clen};
             if (!rs_js_is_blank(before.s, before.n) && rs_vec_push(out, &before) != 0)
                 return RS_ENOMEM;
