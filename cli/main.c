@@ -30,7 +30,7 @@ static void usage(FILE *out)
         fprintf(out, "  %-10s %s\n", commands[i].verb, commands[i].summary);
     fprintf(out, "\n'rosetta <command> --help' describes a command.\n\n"
                  "exit codes: 0 ok, 1 failed, 2 usage, 3 bad input, 4 not found, 5 conflict,\n"
-                 "            6 provider/network failure, 70 internal error\n");
+                 "            6 provider/network failure, 70 internal error, 130 interrupted\n");
 }
 
 int main(int argc, char **argv)
