@@ -28,6 +28,7 @@
 #include "util/alloc.h"
 #include "util/file.h"
 #include "util/json.h"
+#include "util/strcut.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -638,7 +639,7 @@ static void record_attempt(run_state *st, int ok, int http, rs_fail_class cls, c
     a->http_status = http;
     a->cls = cls;
     snprintf(a->cls_name, sizeof a->cls_name, "%s", cls_name ? cls_name : "");
-    snprintf(a->error, sizeof a->error, "%s", msg ? msg : "");
+    rs_copy_cut(a->error, sizeof a->error, msg); /* a long provider error ends with "..." */
     a->latency_ms = latency;
     a->retry_after_ms = retry_after;
 }

@@ -118,8 +118,23 @@ static void iso_time(char *buf, size_t size, long long ms)
     time_t s = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&s, &tm);
-    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    /* strftime and digits by hand: snprintf's %d on struct tm fields makes gcc -O2 warn that a
+     * year beyond 9999 could be truncated (-Wformat-truncation). */
+    size_t n = size ? strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm) : 0;
+    if (n == 0 || size - n < sizeof ".123Z") {
+        if (size)
+            buf[0] = '\0';
+        return;
+    }
+    int frac = (int)(ms % 1000);
+    if (frac < 0)
+        frac += 1000;
+    buf[n++] = '.';
+    buf[n++] = (char)('0' + frac / 100);
+    buf[n++] = (char)('0' + frac / 10 % 10);
+    buf[n++] = (char)('0' + frac % 10);
+    buf[n++] = 'Z';
+    buf[n] = '\0';
 }
 
 /* Run sql (no results) retrying SQLITE_BUSY until the deadline. The clock and the jitter seed

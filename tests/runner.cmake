@@ -19,3 +19,5 @@ add_test(NAME run_e2e COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_e2e.sh $<TARGE
 add_test(NAME run_secrets COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/run_secrets.sh
          $<TARGET_FILE:rosetta> $<TARGET_FILE:fake_provider>)
 set_tests_properties(run_e2e run_secrets PROPERTIES TIMEOUT 180 LABELS runner)
+
+rs_test(test_strcut SOURCES unit/test_strcut.c MODULES rs_util CMOCKA LABELS runner)
