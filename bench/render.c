@@ -1,20 +1,25 @@
 /*
- * bench/render - renders/s of the Dotprompt pipeline in-process, in two modes:
+ * bench/render - renders/s of the Dotprompt pipeline in-process, in three modes:
  *   compile-once      rs_prompt_compile once, then rs_prompt_render (+ free the result) per render;
  *   source-to-result  rs_prompt_compile + rs_prompt_render + free everything per render, which is
- *                     what a caller without a compiled-template cache pays.
+ *                     what a caller without a compiled-template cache pays;
+ *   source-to-result (cached compile)  the same call sequence through rs_prompt_cache_get: the
+ *                     source is hashed, the cached compiled prompt found and rendered; what a
+ *                     caller that holds only the source text pays with the cache.
  * Same template and data as the reference's side (bench/render_ref.mjs); bench/run-render.sh runs
  * both and prints the ratios. Each mode warms up, then runs ROUNDS timed rounds; the best round
  * counts. Time is this process's CPU time (CLOCK_PROCESS_CPUTIME_ID), not wall time: on a shared
  * machine other processes' load changes wall-clock figures by 2x from run to run, while CPU time
  * measures the work itself. The reference's side measures the same way (process.cpuUsage()).
  *
- *   bench_render [--seconds S] [--json] [--print] [--only once|full] [PROMPT DATA]
- *     --json    one JSON line {"compile_once": r, "source_to_result": r} instead of the table
+ *   bench_render [--seconds S] [--json] [--print] [--only once|full|cached] [PROMPT DATA]
+ *     --json    one JSON line {"compile_once": r, "source_to_result": r,
+ *               "source_to_result_cached": r} instead of the table
  *     --only    run one mode (to profile it, e.g. under perf record)
  *     --print   print the rendered result once and exit (for checking it equals the reference's)
  */
 #include "render/prompt.h"
+#include "render/prompt_cache.h"
 #include "rosetta/rosetta.h"
 #include "util/alloc.h"
 #include "util/file.h"
@@ -36,7 +41,8 @@ struct bench {
     size_t len;
     const char *filename;
     cJSON *data;
-    rs_prompt *compiled; /* for compile-once */
+    rs_prompt *compiled;    /* for compile-once */
+    rs_prompt_cache *cache; /* for source-to-result (cached compile) */
 };
 
 static double now(void)
@@ -73,6 +79,23 @@ static int render_from_source(struct bench *b, rs_error *err)
     ro.share_metadata = 1;
     co.filename = b->filename;
     int rc = rs_prompt_compile(&p, b->src, b->len, &co, err);
+    if (rc == 0)
+        rc = rs_prompt_render(&out, p, b->data, NULL, &ro, err);
+    cJSON_Delete(out);
+    rs_prompt_free(p);
+    return rc;
+}
+
+/* Source to result through the compiled-prompt cache: hash the source, find, render, release. */
+static int render_cached(struct bench *b, rs_error *err)
+{
+    rs_prompt *p = NULL;
+    cJSON *out = NULL;
+    rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
+    rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
+    ro.share_metadata = 1;
+    co.filename = b->filename;
+    int rc = rs_prompt_cache_get(b->cache, &p, b->src, b->len, &co, err);
     if (rc == 0)
         rc = rs_prompt_render(&out, p, b->data, NULL, &ro, err);
     cJSON_Delete(out);
@@ -129,7 +152,7 @@ static void print_error(const rs_error *err)
 
 int main(int argc, char **argv)
 {
-    int status = 1, json = 0, print = 0, inited = 0, run_once = 1, run_full = 1;
+    int status = 1, json = 0, print = 0, inited = 0, run_once = 1, run_full = 1, run_cached = 1;
     double seconds = 2.0;
     const char *prompt_path = RS_BENCH_DIR "/render.prompt";
     const char *data_path = RS_BENCH_DIR "/render.data.json";
@@ -148,8 +171,9 @@ int main(int argc, char **argv)
             i++;
             run_once = strcmp(argv[i], "once") == 0;
             run_full = strcmp(argv[i], "full") == 0;
-            if (!run_once && !run_full) {
-                fprintf(stderr, "bench_render: --only takes 'once' or 'full'\n");
+            run_cached = strcmp(argv[i], "cached") == 0;
+            if (!run_once && !run_full && !run_cached) {
+                fprintf(stderr, "bench_render: --only takes 'once', 'full' or 'cached'\n");
                 goto done;
             }
         } else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
@@ -161,7 +185,7 @@ int main(int argc, char **argv)
         } else if (argv[i][0] != '-' && npos < 2) {
             *(npos++ == 0 ? &prompt_path : &data_path) = argv[i];
         } else {
-            fprintf(stderr, "usage: bench_render [--seconds S] [--json] [--print] [--only once|full]"
+            fprintf(stderr, "usage: bench_render [--seconds S] [--json] [--print] [--only once|full|cached]"
                             " [PROMPT DATA]\n");
             goto done;
         }
@@ -178,7 +202,8 @@ int main(int argc, char **argv)
 
     rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
     co.filename = prompt_path;
-    if (rs_prompt_compile(&b.compiled, src, len, &co, &err) != 0)
+    if (rs_prompt_compile(&b.compiled, src, len, &co, &err) != 0 ||
+        rs_prompt_cache_new(&b.cache, 0, &err) != 0)
         goto fail;
     if (print) {
         cJSON *out = NULL;
@@ -197,13 +222,15 @@ int main(int argc, char **argv)
         goto done;
     }
 
-    double once = 0, full = 0;
+    double once = 0, full = 0, cached = 0;
     if ((run_once && measure(&once, render_compiled, &b, seconds, &err) != 0) ||
-        (run_full && measure(&full, render_from_source, &b, seconds, &err) != 0))
+        (run_full && measure(&full, render_from_source, &b, seconds, &err) != 0) ||
+        (run_cached && measure(&cached, render_cached, &b, seconds, &err) != 0))
         goto fail;
     if (json) {
-        printf("{\"impl\": \"rosetta %s\", \"compile_once\": %.1f, \"source_to_result\": %.1f}\n",
-               rs_version(), once, full);
+        printf("{\"impl\": \"rosetta %s\", \"compile_once\": %.1f, \"source_to_result\": %.1f, "
+               "\"source_to_result_cached\": %.1f}\n",
+               rs_version(), once, full, cached);
     } else {
         printf("bench_render: %s + %s (best of %d rounds, %.1f s per mode)\n", prompt_path,
                data_path, ROUNDS, seconds);
@@ -211,6 +238,9 @@ int main(int argc, char **argv)
             printf("  compile-once      %12.0f renders/s  (%8.3f us/render)\n", once, 1e6 / once);
         if (run_full)
             printf("  source-to-result  %12.0f renders/s  (%8.3f us/render)\n", full, 1e6 / full);
+        if (run_cached)
+            printf("  source-to-result  %12.0f renders/s  (%8.3f us/render)  cached compile\n",
+                   cached, 1e6 / cached);
     }
     status = 0;
     goto done;
@@ -218,6 +248,7 @@ fail:
     print_error(&err);
 done:
     rs_prompt_free(b.compiled);
+    rs_prompt_cache_free(b.cache);
     cJSON_Delete(b.data);
     rs_free(src);
     if (inited)

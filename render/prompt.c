@@ -21,7 +21,9 @@
 #include "util/sha256.h"
 #include "util/str.h"
 #include "util/utf8.h"
+#include "util/vec.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,7 +45,17 @@ struct rs_prompt {
     const rs_prompt_compile_opts *opts; /* during compile only */
     int body_line, body_col;            /* where the template starts in the file */
     char hash[RS_SHA256_HEX_SIZE];
+    atomic_long refs; /* 1 + rs_prompt_retain calls; rs_prompt_free drops one */
+    rs_vec deps;      /* prompt_dep: each partial asked for while compiling, for a cache to
+                         revalidate the prompt against the resolver */
 };
+
+/* A partial the compile asked for and what it got: found (with its content hash) or not. */
+typedef struct prompt_dep {
+    char *name;
+    int found;
+    unsigned char hash[RS_SHA256_SIZE];
+} prompt_dep;
 
 static const char *const reserved_keys[] = {"config",   "description", "ext",     "input",
                                             "model",    "name",        "output",  "raw",
@@ -399,19 +411,21 @@ done:
 
 /*
  * Partials: the caller's resolver first, then partials_dir (as the reference's command line:
- * join(DIR, dirname(name), "_" + basename(name) + ".prompt")). A file read is remembered so
- * that errors inside the partial name the file.
+ * join(DIR, dirname(name), "_" + basename(name) + ".prompt")). *path is the file read (from
+ * rs_malloc) or NULL when the resolver answered.
  */
-static int resolve_partial(char **src, size_t *len, void *ud, const char *name, rs_error *err)
+static int find_partial(char **src, size_t *len, char **path_out, const rs_prompt_compile_opts *o,
+                        const char *name, rs_error *err)
 {
-    rs_prompt *p = ud;
-    const rs_prompt_compile_opts *o = p->opts;
     int rc = RS_ENOTFOUND;
     *src = NULL;
+    *path_out = NULL;
     if (o->resolve) {
         rc = o->resolve(src, len, o->resolve_userdata, name, err);
         if (rc != RS_ENOTFOUND)
             return rc;
+        rs_free(*src);
+        *src = NULL;
     }
     if (!o->partials_dir)
         return RS_ENOTFOUND;
@@ -435,8 +449,7 @@ static int resolve_partial(char **src, size_t *len, void *ud, const char *name, 
         goto done;
     }
     rc = rs_file_read(src, len, rs_str_cstr(&path), err);
-    if (rc == 0 && !cJSON_GetObjectItemCaseSensitive(p->partial_files, name) &&
-        !cJSON_AddStringToObject(p->partial_files, name, rs_str_cstr(&path))) {
+    if (rc == 0 && !(*path_out = rs_str_detach(&path, NULL))) {
         rs_free(*src);
         *src = NULL;
         rc = oom(err);
@@ -444,6 +457,80 @@ static int resolve_partial(char **src, size_t *len, void *ud, const char *name, 
 done:
     rs_str_free(&path);
     return rc;
+}
+
+/* The engine's resolver: find_partial, remembering what was found (for rs_prompt_current) and
+ * the file it came from (so that errors inside the partial name the file). */
+static int resolve_partial(char **src, size_t *len, void *ud, const char *name, rs_error *err)
+{
+    rs_prompt *p = ud;
+    char *path = NULL;
+    int rc = find_partial(src, len, &path, p->opts, name, err);
+    if (rc != 0 && rc != RS_ENOTFOUND)
+        goto done;
+    prompt_dep *d = rs_vec_push_zero(&p->deps);
+    if (!d || !(d->name = rs_strdup(name))) {
+        if (d)
+            p->deps.len--;
+        goto nomem;
+    }
+    d->found = rc == 0;
+    if (d->found) {
+        rs_sha256 h;
+        rs_sha256_init(&h);
+        rs_sha256_update(&h, *src ? *src : "", *src ? *len : 0);
+        rs_sha256_final(&h, d->hash);
+    }
+    if (rc == 0 && path && !cJSON_GetObjectItemCaseSensitive(p->partial_files, name) &&
+        !cJSON_AddStringToObject(p->partial_files, name, path))
+        goto nomem;
+    goto done;
+nomem:
+    rs_free(*src);
+    *src = NULL;
+    rc = oom(err);
+done:
+    rs_free(path);
+    return rc;
+}
+
+int rs_prompt_current(const rs_prompt *p, const rs_prompt_compile_opts *opts)
+{
+    rs_prompt_compile_opts defaults = RS_PROMPT_COMPILE_OPTS_INIT;
+    if (!opts)
+        opts = &defaults;
+    for (size_t i = 0; i < p->deps.len; i++) {
+        const prompt_dep *d = &RS_VEC_AT(&p->deps, prompt_dep, i);
+        char *src = NULL, *path = NULL;
+        size_t len = 0;
+        rs_error local = RS_ERROR_INIT;
+        int rc = find_partial(&src, &len, &path, opts, d->name, &local);
+        int same = rc == RS_ENOTFOUND ? !d->found : 0;
+        if (rc == 0 && d->found) {
+            unsigned char digest[RS_SHA256_SIZE];
+            rs_sha256 h;
+            rs_sha256_init(&h);
+            rs_sha256_update(&h, src ? src : "", src ? len : 0);
+            rs_sha256_final(&h, digest);
+            same = memcmp(digest, d->hash, sizeof(digest)) == 0;
+        }
+        rs_free(src);
+        rs_free(path);
+        if (!same)
+            return 0;
+    }
+    return 1;
+}
+
+size_t rs_prompt_partials_used(const rs_prompt *p)
+{
+    return p->deps.len;
+}
+
+rs_prompt *rs_prompt_retain(rs_prompt *p)
+{
+    atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+    return p;
 }
 
 /* Move a location the engine reported in the template body to the file. */
@@ -526,6 +613,8 @@ int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,
     rs_prompt *p = rs_calloc(1, sizeof(*p));
     if (!p)
         return oom(err);
+    atomic_init(&p->refs, 1);
+    rs_vec_init(&p->deps, sizeof(prompt_dep));
     /* read as the reference reads files: ill-formed UTF-8 becomes U+FFFD */
     if (src && !rs_utf8_valid(src, len)) {
         p->src = rs_utf8_sanitize(src, len, &p->len);
@@ -604,6 +693,12 @@ void rs_prompt_free(rs_prompt *p)
 {
     if (!p)
         return;
+    /* the last reference frees: acquire makes every other holder's reads happen before */
+    if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) > 1)
+        return;
+    for (size_t i = 0; i < p->deps.len; i++)
+        rs_free(RS_VEC_AT(&p->deps, prompt_dep, i).name);
+    rs_vec_free(&p->deps);
     rs_hbs_free(p->tpl);
     cJSON_Delete(p->partial_files);
     cJSON_Delete(p->render_base);

@@ -55,6 +55,20 @@ int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,
                       const rs_prompt_compile_opts *opts, rs_error *err);
 void rs_prompt_free(rs_prompt *p);
 
+/*
+ * Reference counting, for caches (render/prompt_cache.h): rs_prompt_retain adds a reference,
+ * rs_prompt_free drops one and frees with the last. Thread-safe. Returns p.
+ */
+rs_prompt *rs_prompt_retain(rs_prompt *p);
+
+/*
+ * 1 when every partial p's compile asked for still resolves (opts' resolver, then its
+ * partials_dir) to the same content (SHA-256) or is still not found; 0 when one changed or
+ * cannot be read now. rs_prompt_partials_used: how many partials that checks.
+ */
+int rs_prompt_current(const rs_prompt *p, const rs_prompt_compile_opts *opts);
+size_t rs_prompt_partials_used(const rs_prompt *p);
+
 /* The resolved metadata (what the reference's renderMetadata prints). Borrowed from p. */
 const cJSON *rs_prompt_metadata(const rs_prompt *p);
 

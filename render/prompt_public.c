@@ -6,6 +6,7 @@
 
 #include "render/js_json.h"
 #include "render/prompt.h"
+#include "render/prompt_cache.h"
 #include "util/alloc.h"
 #include "util/json.h"
 #include "util/str.h"
@@ -30,8 +31,10 @@ static int parse_json(cJSON **out, const char *text, const char *name, rs_error 
     return rc;
 }
 
-int rs_prompt_open(rs_prompt **out, const char *src, size_t len, const rs_prompt_options *opts,
-                   rs_error *err)
+/* rs_prompt_open and rs_prompt_cache_open: the public options to the internal ones, then
+ * compile directly (c NULL) or through the cache. */
+static int open_prompt(rs_prompt_cache *c, rs_prompt **out, const char *src, size_t len,
+                       const rs_prompt_options *opts, rs_error *err)
 {
     rs_prompt_options defaults = RS_PROMPT_OPTIONS_INIT;
     rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
@@ -52,9 +55,25 @@ int rs_prompt_open(rs_prompt **out, const char *src, size_t len, const rs_prompt
     co.resolve_userdata = opts->partials_userdata;
     co.schemas = schemas;
     co.partials_dir = opts->partials_dir;
-    rc = rs_prompt_compile(out, src, len, &co, err);
+    rc = c ? rs_prompt_cache_get(c, out, src, len, &co, err)
+           : rs_prompt_compile(out, src, len, &co, err);
     cJSON_Delete(schemas);
     return rc;
+}
+
+int rs_prompt_open(rs_prompt **out, const char *src, size_t len, const rs_prompt_options *opts,
+                   rs_error *err)
+{
+    return open_prompt(NULL, out, src, len, opts, err);
+}
+
+int rs_prompt_cache_open(rs_prompt_cache *c, rs_prompt **out, const char *src, size_t len,
+                         const rs_prompt_options *opts, rs_error *err)
+{
+    *out = NULL;
+    if (!c)
+        return rs_error_set(err, RS_EINVAL, "no prompt cache");
+    return open_prompt(c, out, src, len, opts, err);
 }
 
 /* Print v as the reference prints its results (JSON.stringify with `indent` spaces). */

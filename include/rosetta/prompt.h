@@ -96,6 +96,36 @@ int rs_prompt_metadata_json(char **out, size_t *out_len, const rs_prompt *p,
                             const char *options_json, const rs_prompt_render_options *ro,
                             rs_error *err);
 
+/*
+ * A cache of compiled prompts by content: compile once, render many, for callers that hold only
+ * the source. The key is SHA-256 of the source and of the options that change the result
+ * (filename, partials_dir, schemas_json); each entry remembers the partials its compile asked
+ * for with their content hashes and is checked against the resolver on every hit, so a changed
+ * partial is a miss. At most `capacity` prompts (0: 256), least recently used evicted first.
+ * Thread-safe; prompts are reference counted, so one evicted while a caller renders it stays
+ * valid until that caller's rs_prompt_free.
+ */
+typedef struct rs_prompt_cache rs_prompt_cache;
+
+int rs_prompt_cache_new(rs_prompt_cache **out, size_t capacity, rs_error *err);
+/* NULL-safe. Prompts callers still hold stay valid until their rs_prompt_free. */
+void rs_prompt_cache_free(rs_prompt_cache *c);
+
+/* rs_prompt_open through the cache. *out is the caller's reference: rs_prompt_free it. Errors as
+ * rs_prompt_open's; failed compiles are not cached. */
+int rs_prompt_cache_open(rs_prompt_cache *c, rs_prompt **out, const char *src, size_t len,
+                         const rs_prompt_options *opts, rs_error *err);
+
+typedef struct rs_prompt_cache_stats {
+    unsigned long hits;      /* found and current */
+    unsigned long misses;    /* compiled (including stale ones) */
+    unsigned long stale;     /* found, but a partial had changed */
+    unsigned long evictions; /* dropped for capacity */
+    size_t size, capacity;
+} rs_prompt_cache_stats;
+
+void rs_prompt_cache_get_stats(rs_prompt_cache *c, rs_prompt_cache_stats *st);
+
 #ifdef __cplusplus
 }
 #endif
