@@ -1,8 +1,12 @@
 /*
  * render/prompt_cache.c - compiled prompts by content hash, bounded LRU (see prompt_cache.h).
  *
- * A hash table (chains, power-of-two buckets, the key's first bytes as the index: the key is
- * already a uniform hash) plus a doubly linked recency list. The lock is held only to look up,
+ * The key is the exact bytes of the source and of the options that change the result; a 64-bit
+ * hash of them picks the bucket and a full comparison confirms the match. That is what a
+ * SHA-256 key would identify, without its cost: hashing bench/render.prompt's 1.2 KB with
+ * SHA-256 took 5.5 us, half of a cached source-to-result render, where this hash and memcmp take
+ * well under 0.3 us (and cannot collide). A hash table (chains, power-of-two buckets) plus a
+ * doubly linked recency list. The lock is held only to look up,
  * link and unlink; compiling, revalidating partials and freeing prompts happen outside it, so a
  * slow compile in one thread does not stall hits in the others.
  */
@@ -10,14 +14,22 @@
 
 #include "util/alloc.h"
 #include "util/json.h"
-#include "util/sha256.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
+/* What identifies a compiled prompt: the source and the options that change the result. */
+typedef struct key {
+    uint64_t hash;
+    const char *src;
+    size_t len;
+    const char *filename, *partials_dir, *schemas; /* NULL when not given */
+} key;
+
 typedef struct entry {
-    unsigned char key[RS_SHA256_SIZE];
+    key k;                     /* its strings owned by the entry (one block: see entry_new) */
     rs_prompt *p;              /* the cache's own reference */
     struct entry *prev, *next; /* recency: head is the most recently used */
     struct entry *chain;       /* next in the bucket */
@@ -77,50 +89,94 @@ void rs_prompt_cache_free(rs_prompt_cache *c)
     rs_free(c);
 }
 
-/* A field of the key: its length, then its bytes, so that no two field lists hash alike. */
-static void put_field(rs_sha256 *h, const char *s, size_t n)
+/* A fast 64-bit hash (multiply-xorshift over 8-byte words; seeded per field so that fields do
+ * not run together). Only picks buckets: matches are confirmed byte for byte. */
+static uint64_t mix(uint64_t h, uint64_t v)
 {
-    unsigned char b[9];
-    b[0] = s != NULL; /* absent and empty differ */
-    for (int i = 0; i < 8; i++)
-        b[1 + i] = (unsigned char)((uint64_t)n >> (8 * i));
-    rs_sha256_update(h, b, sizeof(b));
-    if (s)
-        rs_sha256_update(h, s, n);
+    h ^= v * 0x9E3779B97F4A7C15ull;
+    h = (h ^ (h >> 29)) * 0xBF58476D1CE4E5B9ull;
+    return h ^ (h >> 32);
 }
 
-static int make_key(unsigned char key[RS_SHA256_SIZE], const char *src, size_t len,
-                    const rs_prompt_compile_opts *o, rs_error *err)
+static uint64_t hash_bytes(uint64_t h, const char *s, size_t n)
 {
-    rs_sha256 h;
-    char *schemas = NULL;
-    if (o->schemas && !(schemas = rs_json_print(o->schemas, 0)))
+    h = mix(h, s ? n + 1 : 0); /* absent and empty differ */
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = mix(h, w);
+    }
+    uint64_t tail = 0;
+    if (i < n)
+        memcpy(&tail, s + i, n - i);
+    return mix(h, tail);
+}
+
+/* k's fields point at the caller's strings; k->schemas is from rs_malloc (free it). */
+static int make_key(key *k, const char *src, size_t len, const rs_prompt_compile_opts *o,
+                    rs_error *err)
+{
+    *k = (key){0, src ? src : "", src ? len : 0, o->filename, o->partials_dir, NULL};
+    if (o->schemas && !(k->schemas = rs_json_print(o->schemas, 0)))
         return oom(err);
-    rs_sha256_init(&h);
-    rs_sha256_update(&h, "rosetta-prompt-cache-1", 22);
-    put_field(&h, src ? src : "", src ? len : 0);
-    put_field(&h, o->filename, o->filename ? strlen(o->filename) : 0);
-    put_field(&h, o->partials_dir, o->partials_dir ? strlen(o->partials_dir) : 0);
-    put_field(&h, schemas, schemas ? strlen(schemas) : 0);
-    rs_sha256_final(&h, key);
-    rs_free(schemas);
+    uint64_t h = hash_bytes(0x726f7365747461ull, k->src, k->len);
+    h = hash_bytes(h, k->filename, k->filename ? strlen(k->filename) : 0);
+    h = hash_bytes(h, k->partials_dir, k->partials_dir ? strlen(k->partials_dir) : 0);
+    k->hash = hash_bytes(h, k->schemas, k->schemas ? strlen(k->schemas) : 0);
     return 0;
 }
 
-static size_t bucket_of(const rs_prompt_cache *c, const unsigned char key[RS_SHA256_SIZE])
+static int same_str(const char *a, const char *b)
 {
-    size_t b = 0;
-    for (size_t i = 0; i < sizeof(size_t); i++)
-        b = (b << 8) | key[i];
-    return b & (c->nbuckets - 1);
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static int same_key(const key *a, const key *b)
+{
+    return a->hash == b->hash && a->len == b->len && memcmp(a->src, b->src, a->len) == 0 &&
+           same_str(a->filename, b->filename) && same_str(a->partials_dir, b->partials_dir) &&
+           same_str(a->schemas, b->schemas);
+}
+
+/* An entry holding a copy of k (the strings in one block after the struct). */
+static entry *entry_new(const key *k)
+{
+    size_t fl = k->filename ? strlen(k->filename) + 1 : 0;
+    size_t dl = k->partials_dir ? strlen(k->partials_dir) + 1 : 0;
+    size_t sl = k->schemas ? strlen(k->schemas) + 1 : 0;
+    entry *e = rs_calloc(1, sizeof(*e) + k->len + 1 + fl + dl + sl);
+    if (!e)
+        return NULL;
+    char *at = (char *)(e + 1);
+    e->k.hash = k->hash;
+    e->k.len = k->len;
+    e->k.src = memcpy(at, k->src, k->len);
+    at += k->len + 1;
+    if (fl) {
+        e->k.filename = memcpy(at, k->filename, fl);
+        at += fl;
+    }
+    if (dl) {
+        e->k.partials_dir = memcpy(at, k->partials_dir, dl);
+        at += dl;
+    }
+    if (sl)
+        e->k.schemas = memcpy(at, k->schemas, sl);
+    return e;
+}
+
+static size_t bucket_of(const rs_prompt_cache *c, uint64_t hash)
+{
+    return (size_t)hash & (c->nbuckets - 1);
 }
 
 /* ---- under the lock ---- */
 
-static entry *find(rs_prompt_cache *c, const unsigned char key[RS_SHA256_SIZE])
+static entry *find(rs_prompt_cache *c, const key *k)
 {
-    for (entry *e = c->buckets[bucket_of(c, key)]; e; e = e->chain) {
-        if (memcmp(e->key, key, RS_SHA256_SIZE) == 0)
+    for (entry *e = c->buckets[bucket_of(c, k->hash)]; e; e = e->chain) {
+        if (same_key(&e->k, k))
             return e;
     }
     return NULL;
@@ -152,7 +208,7 @@ static void list_push_front(rs_prompt_cache *c, entry *e)
 
 static void remove_entry(rs_prompt_cache *c, entry *e)
 {
-    entry **pp = &c->buckets[bucket_of(c, e->key)];
+    entry **pp = &c->buckets[bucket_of(c, e->k.hash)];
     while (*pp != e)
         pp = &(*pp)->chain;
     *pp = e->chain;
@@ -170,7 +226,7 @@ static void remove_entry(rs_prompt_cache *c, entry *e)
 static void insert_locked(rs_prompt_cache *c, entry *fresh, rs_prompt *p, entry **drop,
                           rs_prompt **old)
 {
-    entry *e = find(c, fresh->key);
+    entry *e = find(c, &fresh->k);
     if (e) {
         *old = e->p;
         e->p = p;
@@ -181,7 +237,7 @@ static void insert_locked(rs_prompt_cache *c, entry *fresh, rs_prompt *p, entry 
         return;
     }
     fresh->p = p;
-    size_t b = bucket_of(c, fresh->key);
+    size_t b = bucket_of(c, fresh->k.hash);
     fresh->chain = c->buckets[b];
     c->buckets[b] = fresh;
     list_push_front(c, fresh);
@@ -199,18 +255,18 @@ int rs_prompt_cache_get(rs_prompt_cache *c, rs_prompt **out, const char *src, si
                         const rs_prompt_compile_opts *opts, rs_error *err)
 {
     rs_prompt_compile_opts defaults = RS_PROMPT_COMPILE_OPTS_INIT;
-    unsigned char key[RS_SHA256_SIZE];
+    key k;
     rs_prompt *p = NULL, *old = NULL;
     entry *fresh = NULL, *drop = NULL;
     int rc;
     *out = NULL;
     if (!opts)
         opts = &defaults;
-    if ((rc = make_key(key, src, len, opts, err)) != 0)
+    if ((rc = make_key(&k, src, len, opts, err)) != 0)
         return rc;
 
     pthread_mutex_lock(&c->mu);
-    entry *e = find(c, key);
+    entry *e = find(c, &k);
     if (e) {
         p = rs_prompt_retain(e->p);
         list_unlink(c, e);
@@ -221,7 +277,7 @@ int rs_prompt_cache_get(rs_prompt_cache *c, rs_prompt **out, const char *src, si
         if (rs_prompt_partials_used(p) == 0 || rs_prompt_current(p, opts)) {
             atomic_fetch_add_explicit(&c->hits, 1, memory_order_relaxed);
             *out = p;
-            return 0;
+            goto done;
         }
         atomic_fetch_add_explicit(&c->stale, 1, memory_order_relaxed);
         rs_prompt_free(p);
@@ -230,12 +286,12 @@ int rs_prompt_cache_get(rs_prompt_cache *c, rs_prompt **out, const char *src, si
     atomic_fetch_add_explicit(&c->misses, 1, memory_order_relaxed);
 
     if ((rc = rs_prompt_compile(&p, src, len, opts, err)) != 0)
-        return rc;
-    if (!(fresh = rs_calloc(1, sizeof(*fresh)))) {
+        goto done;
+    if (!(fresh = entry_new(&k))) {
         rs_prompt_free(p);
-        return oom(err);
+        rc = oom(err);
+        goto done;
     }
-    memcpy(fresh->key, key, sizeof(key));
     *out = rs_prompt_retain(p); /* the caller's; the table keeps the compile's own */
     pthread_mutex_lock(&c->mu);
     insert_locked(c, fresh, p, &drop, &old);
@@ -247,7 +303,9 @@ int rs_prompt_cache_get(rs_prompt_cache *c, rs_prompt **out, const char *src, si
         rs_free(drop);
         drop = next;
     }
-    return 0;
+done:
+    rs_free((char *)k.schemas);
+    return rc;
 }
 
 void rs_prompt_cache_get_stats(rs_prompt_cache *c, rs_prompt_cache_stats *st)

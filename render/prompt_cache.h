@@ -2,7 +2,7 @@
  * render/prompt_cache.h - compiled prompts by content: compile once, render many, across callers
  * that only have the source text.
  *
- * The key is SHA-256 of the source and of the compile options that change the result (the
+ * The key is the source and the compile options that change the result (the
  * named schemas, the partials directory, the file name, which errors at render time name). An
  * entry also remembers every partial its compile asked for with its content hash; a hit is
  * checked against the resolver again (rs_prompt_current), so a changed, added or removed partial

@@ -98,7 +98,7 @@ int rs_prompt_metadata_json(char **out, size_t *out_len, const rs_prompt *p,
 
 /*
  * A cache of compiled prompts by content: compile once, render many, for callers that hold only
- * the source. The key is SHA-256 of the source and of the options that change the result
+ * the source. The key is the exact bytes of the source and of the options that change the result
  * (filename, partials_dir, schemas_json); each entry remembers the partials its compile asked
  * for with their content hashes and is checked against the resolver on every hit, so a changed
  * partial is a miss. At most `capacity` prompts (0: 256), least recently used evicted first.
