@@ -31,6 +31,7 @@
 #include "util/strcut.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <stddef.h>
@@ -644,12 +645,22 @@ static void record_attempt(run_state *st, int ok, int http, rs_fail_class cls, c
     a->retry_after_ms = retry_after;
 }
 
+/* Runs per transaction at most: bounds the logger's buffers and how long a written run waits
+ * for the rest of its group before it is handed back. */
+enum { LOG_GROUP_MAX = 256 };
+/* Runs that finish spread out (a wave of answers arriving over a few ms) would each get their
+ * own transaction if the logger wrote as soon as one is queued; so with fewer than
+ * LOG_GROUP_MIN queued it lingers up to LOG_LINGER_MS for more. The network does not wait for
+ * this (a run's slot is released when it is queued); only the `done` callback is later. */
+enum { LOG_GROUP_MIN = 32, LOG_LINGER_MS = 2 };
+
 typedef struct logger {
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     run_state *pending, *pending_tail; /* to write */
     run_state *done, *done_tail;       /* written, to deliver */
+    size_t npending;                   /* length of the pending list */
     int stop, running;
     /* The logger thread's own buffers for one group commit (grown as needed, freed at stop). */
     rs_run_record *recs;
@@ -1022,7 +1033,10 @@ static void run_finish(batch *b, run_state *st)
         else
             b->lg.pending = st;
         b->lg.pending_tail = st;
-        pthread_cond_signal(&b->lg.cv);
+        /* Wake the logger for the first run of a group and once the group is worth writing;
+         * not for every run in between (it lingers for them, see logger_main). */
+        if (++b->lg.npending == 1 || b->lg.npending == LOG_GROUP_MIN)
+            pthread_cond_signal(&b->lg.cv);
         pthread_mutex_unlock(&b->lg.mu);
         /* Its network work is over: the next request leaves now rather than after the write.
          * The slot table (2 x concurrency) bounds how far the log may fall behind. */
@@ -1037,10 +1051,6 @@ static void run_finish(batch *b, run_state *st)
 }
 
 /* ---------- the logger thread ---------- */
-
-/* Runs per transaction at most: bounds the logger's buffers and how long a written run waits
- * for the rest of its group before it is handed back. */
-enum { LOG_GROUP_MAX = 256 };
 
 /* Write runs [first, first + n) of a chain one transaction each: the fallback when their group
  * commit failed, so one bad row (or a transient failure) costs only its own record, and every
@@ -1103,6 +1113,18 @@ static void *logger_main(void *arg)
             pthread_cond_wait(&lg->cv, &lg->mu);
         if (!lg->pending && lg->stop)
             break;
+        if (!lg->stop && lg->npending < LOG_GROUP_MIN) {
+            struct timespec dl;
+            clock_gettime(CLOCK_MONOTONIC, &dl);
+            dl.tv_nsec += LOG_LINGER_MS * 1000000L;
+            if (dl.tv_nsec >= 1000000000L) {
+                dl.tv_sec++;
+                dl.tv_nsec -= 1000000000L;
+            }
+            while (!lg->stop && lg->npending < LOG_GROUP_MIN)
+                if (pthread_cond_timedwait(&lg->cv, &lg->mu, &dl) == ETIMEDOUT)
+                    break;
+        }
         run_state *head = lg->pending, *tail = head;
         size_t n = 1;
         while (tail->log_next && n < LOG_GROUP_MAX) {
@@ -1110,6 +1132,7 @@ static void *logger_main(void *arg)
             n++;
         }
         lg->pending = tail->log_next;
+        lg->npending -= n;
         if (!lg->pending)
             lg->pending_tail = NULL;
         tail->log_next = NULL;
@@ -1153,7 +1176,16 @@ static void logger_start(batch *b)
         return; /* a single run is logged inline: no thread for `rosetta run` */
     if (pthread_mutex_init(&lg->mu, NULL) != 0)
         return;
-    if (pthread_cond_init(&lg->cv, NULL) != 0) {
+    /* The linger's deadline is on the monotonic clock (a clock change must not stall it). */
+    pthread_condattr_t ca;
+    int cv_rc = pthread_condattr_init(&ca);
+    if (cv_rc == 0) {
+        cv_rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        if (cv_rc == 0)
+            cv_rc = pthread_cond_init(&lg->cv, &ca);
+        pthread_condattr_destroy(&ca);
+    }
+    if (cv_rc != 0) {
         pthread_mutex_destroy(&lg->mu);
         return;
     }
