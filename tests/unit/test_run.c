@@ -490,6 +490,58 @@ static void interruption_is_logged(void **state)
     rs_runner_free(r);
 }
 
+static void *stop_batch_soon(void *arg)
+{
+    (void)arg;
+    struct timespec ts = {0, 130 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    stop_flag = 1;
+    return NULL;
+}
+
+/* Interrupting a batch (SIGINT sets the flag) still writes every run that finished or was in
+ * flight, including those queued for the logger thread and not yet written. */
+static void interrupted_batch_flushes_the_log(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    stop_flag = 0;
+    rs_error err = RS_ERROR_INIT;
+    rs_runner *r = NULL;
+    rs_runner_opts ro = RS_RUNNER_OPTS_INIT;
+    ro.log_path = log_path;
+    ro.seed = 1234;
+    ro.warnings = stderr;
+    ro.cancel = &stop_flag;
+    ro.mock_latency_ms = 50; /* rounds of 16 every 50 ms: the stop lands mid-batch */
+    assert_rs_ok(rs_runner_open(&r, &ro, &err), &err);
+    rs_run_request qs[N];
+    for (int i = 0; i < N; i++)
+        qs[i] = request("mock/echo", NULL);
+    ids t;
+    memset(&t, 0, sizeof t); /* id 0 = never delivered (not started before the stop) */
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, stop_batch_soon, NULL), 0);
+    assert_int_equal(rs_run_batch(r, qs, N, 16, keep_id, &t, &err), RS_EINTERRUPTED);
+    pthread_join(th, NULL);
+    assert_true(t.n >= 16 && t.n < N); /* at least the 16 in flight, not all started */
+    int interrupted = 0;
+    for (int i = 0; i < N; i++) {
+        if (t.id[i] == 0)
+            continue;
+        assert_true(t.id[i] > 0); /* every delivered run was written */
+        cJSON *row = logged(t.id[i]);
+        if (!t.ok[i]) {
+            assert_string_equal(str(row, "error_class"), "interrupted");
+            interrupted++;
+        }
+        cJSON_Delete(row);
+    }
+    assert_true(interrupted >= 1 && interrupted <= 16);
+    stop_flag = 0;
+    rs_runner_free(r);
+}
+
 static void input_errors_send_nothing(void **state)
 {
     (void)state;
@@ -564,6 +616,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(batch_runs_concurrently),
         cmocka_unit_test(group_commit_keeps_every_run),
         cmocka_unit_test(interruption_is_logged),
+        cmocka_unit_test(interrupted_batch_flushes_the_log),
         cmocka_unit_test(input_errors_send_nothing),
         cmocka_unit_test(out_of_memory_is_reported),
     };
