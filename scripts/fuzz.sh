@@ -35,7 +35,7 @@ run_one() {
     rm -rf "$work"
     return 1
   fi
-  echo "fuzz: $name ok, ${secs}s, $(grep -E '^stat::number_of_executed_runs' "build-fuzz/$name.log" | awk '{print $2}') runs"
+  echo "fuzz: $name ok, ${secs}s, $(grep -E '^stat::number_of_executed_units' "build-fuzz/$name.log" | awk '{print $2}') runs"
   rm -rf "$work"
 }
 failed=0
