@@ -5,7 +5,7 @@
 #   RS_FUZZ_SECONDS=0 scripts/test.sh   skip the fuzzing step
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DRS_SANITIZE=ON -DRS_WERROR=ON -DRS_BENCH=OFF >/dev/null
 cmake --build build-test -j "$jobs"
