@@ -53,9 +53,11 @@ static double now(void)
 }
 
 /*
- * Both modes render with share_metadata: the result's metadata members refer to the compiled
- * prompt's, as the reference's `{...metadata, messages}` shares its objects; the result is freed
- * before the prompt, which is what that option requires. Messages are always built fresh.
+ * Every mode renders with share_metadata and share_data: the result's metadata members refer to
+ * the compiled prompt's and its history messages to the data's, as the reference's
+ * `{...metadata, messages}` and `{...message}` share their objects; the result is freed before
+ * the prompt and the data, which is what those options require (rs_prompt_render_json renders
+ * so too). The rendered messages are always built fresh.
  */
 
 /* One render of the compiled prompt; the result is built in full and freed. */
@@ -64,6 +66,7 @@ static int render_compiled(struct bench *b, rs_error *err)
     cJSON *out = NULL;
     rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
     ro.share_metadata = 1;
+    ro.share_data = 1;
     int rc = rs_prompt_render(&out, b->compiled, b->data, NULL, &ro, err);
     cJSON_Delete(out);
     return rc;
@@ -77,6 +80,7 @@ static int render_from_source(struct bench *b, rs_error *err)
     rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
     rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
     ro.share_metadata = 1;
+    ro.share_data = 1;
     co.filename = b->filename;
     int rc = rs_prompt_compile(&p, b->src, b->len, &co, err);
     if (rc == 0)
@@ -94,6 +98,7 @@ static int render_cached(struct bench *b, rs_error *err)
     rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
     rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
     ro.share_metadata = 1;
+    ro.share_data = 1;
     co.filename = b->filename;
     int rc = rs_prompt_cache_get(b->cache, &p, b->src, b->len, &co, err);
     if (rc == 0)

@@ -21,11 +21,19 @@ typedef struct piece {
     size_t n;
 } piece;
 
-/* A message being built: text (source) or given content (history), role, metadata. */
+/*
+ * A message being built: text (source) or given content (history), role, metadata. Its text is
+ * one piece of the rendered text, pointed at, not copied (a marker always starts a new message
+ * or renames an empty one, so pieces do not accumulate); `more` only holds a concatenation
+ * should a second piece ever join. The role points into the text or at a literal.
+ */
 typedef struct msg_source {
-    char *role;        /* NULL when the history message had none */
+    const char *role; /* NULL when the history message had none */
+    size_t role_len;
     cJSON *role_value; /* a history message's role as given (any JSON value), or NULL */
-    rs_str source;
+    const char *text;  /* the text when it is one piece (NULL: see more) */
+    size_t text_len;
+    rs_str more;
     cJSON *content;        /* a history message's content, NULL otherwise */
     cJSON *history_source; /* a history message's "source" member */
     cJSON *metadata;       /* NULL when none */
@@ -153,6 +161,17 @@ static char *field(const char *s, size_t n, int k, int *absent)
     return NULL;
 }
 
+/* object[key] = item with key a string literal (not copied: cJSON_StringIsConst). Takes item
+ * over, also on failure. 0 or RS_ENOMEM. */
+static int add_cs(cJSON *object, const char *key, cJSON *item)
+{
+    if (!item || !cJSON_AddItemToObjectCS(object, key, item)) {
+        cJSON_Delete(item);
+        return RS_ENOMEM;
+    }
+    return 0;
+}
+
 /* A JSON string node holding a copy of (s, n), made in one allocation for the text. */
 static cJSON *string_n(const char *s, size_t n)
 {
@@ -177,30 +196,30 @@ static cJSON *parse_part(const char *s, size_t n)
     if (!part)
         return NULL;
     if (starts(s, n, MEDIA_PREFIX)) {
-        cJSON *media = cJSON_AddObjectToObject(part, "media");
+        cJSON *media = cJSON_CreateObject();
+        if (add_cs(part, "media", media) != 0)
+            goto fail;
         a = field(s, n, 1, &absent_a);
         b = field(s, n, 2, &absent_b);
-        if (!media || (!absent_a && !a) || (!absent_b && !b))
+        if ((!absent_a && !a) || (!absent_b && !b))
             goto fail;
-        if (a && !cJSON_AddStringToObject(media, "url", a))
+        if (a && add_cs(media, "url", cJSON_CreateString(a)) != 0)
             goto fail;
-        if (b && *b && !cJSON_AddStringToObject(media, "contentType", b))
+        if (b && *b && add_cs(media, "contentType", cJSON_CreateString(b)) != 0)
             goto fail;
     } else if (starts(s, n, SECTION_PREFIX)) {
-        cJSON *meta = cJSON_AddObjectToObject(part, "metadata");
+        cJSON *meta = cJSON_CreateObject();
+        if (add_cs(part, "metadata", meta) != 0)
+            goto fail;
         a = field(s, n, 1, &absent_a);
-        if (!meta || (!absent_a && !a))
+        if (!absent_a && !a)
             goto fail;
-        if (a && !cJSON_AddStringToObject(meta, "purpose", a))
+        if (a && add_cs(meta, "purpose", cJSON_CreateString(a)) != 0)
             goto fail;
-        if (!cJSON_AddTrueToObject(meta, "pending"))
+        if (add_cs(meta, "pending", cJSON_CreateTrue()) != 0)
             goto fail;
-    } else {
-        cJSON *text = string_n(s, n);
-        if (!text || !cJSON_AddItemToObject(part, "text", text)) {
-            cJSON_Delete(text);
-            goto fail;
-        }
+    } else if (add_cs(part, "text", string_n(s, n)) != 0) {
+        goto fail;
     }
     rs_free(a);
     rs_free(b);
@@ -237,8 +256,7 @@ fail:
 
 static void source_free(msg_source *m)
 {
-    rs_free(m->role);
-    rs_str_free(&m->source);
+    rs_str_free(&m->more);
     cJSON_Delete(m->role_value);
     cJSON_Delete(m->content);
     cJSON_Delete(m->history_source);
@@ -250,39 +268,103 @@ static msg_source *new_source(rs_vec *sources, const char *role, size_t n)
     msg_source *m = rs_vec_push_zero(sources);
     if (!m)
         return NULL;
-    rs_str_init(&m->source, RS_STR_DEFAULT_MAX);
-    m->role = rs_strndup(role, n);
-    if (!m->role) {
-        sources->len--;
-        return NULL;
-    }
+    rs_str_init(&m->more, RS_STR_DEFAULT_MAX);
+    m->role = role;
+    m->role_len = n;
     return m;
 }
 
+/* The message's text so far. */
+static const char *source_text(const msg_source *m, size_t *n)
+{
+    if (m->text) {
+        *n = m->text_len;
+        return m->text;
+    }
+    *n = m->more.len;
+    return rs_str_cstr(&m->more);
+}
+
+/* Add a piece of the rendered text (which outlives the sources) to the message. */
+static int source_append(msg_source *m, const char *s, size_t n)
+{
+    if (!m->text && m->more.len == 0) {
+        m->text = s;
+        m->text_len = n;
+        return 0;
+    }
+    if (m->text) {
+        if (rs_str_append(&m->more, m->text, m->text_len) != 0)
+            return RS_ENOMEM;
+        m->text = NULL;
+    }
+    return rs_str_append(&m->more, s, n);
+}
+
+/* A reference to v's members (objects, arrays), to its string (strings) or a copy (other
+ * scalars): for results that do not outlive the caller's data. */
+static cJSON *make_ref(const cJSON *v)
+{
+    if (cJSON_IsObject(v))
+        return cJSON_CreateObjectReference(v->child);
+    if (cJSON_IsArray(v))
+        return cJSON_CreateArrayReference(v->child);
+    if (cJSON_IsString(v))
+        return cJSON_CreateStringReference(v->valuestring);
+    return cJSON_Duplicate(v, 1);
+}
+
+static cJSON *copy_or_ref(const cJSON *v, int share)
+{
+    return share ? make_ref(v) : cJSON_Duplicate(v, 1);
+}
+
+/* {...meta, purpose: "history"} referring to meta's members (share) or copying them. */
+static cJSON *history_metadata(const cJSON *meta, int share)
+{
+    cJSON *out = cJSON_CreateObject();
+    for (const cJSON *m = cJSON_IsObject(meta) ? meta->child : NULL; out && m; m = m->next) {
+        if (strcmp(m->string, "purpose") == 0)
+            continue;
+        cJSON *v = copy_or_ref(m, share);
+        /* share: the key lives as long as the data, as the value does */
+        if (!v || !(share ? cJSON_AddItemToObjectCS(out, m->string, v)
+                          : cJSON_AddItemToObject(out, m->string, v))) {
+            cJSON_Delete(v);
+            cJSON_Delete(out);
+            return NULL;
+        }
+    }
+    if (!out)
+        return NULL;
+    cJSON *purpose = share ? cJSON_CreateStringReference("history") : cJSON_CreateString("history");
+    if (add_cs(out, "purpose", purpose) != 0) {
+        cJSON_Delete(out);
+        return NULL;
+    }
+    return out;
+}
+
 /* {...m, metadata: {...m.metadata, purpose: "history"}} for each history message. */
-static int push_history(rs_vec *sources, const cJSON *history)
+static int push_history(rs_vec *sources, const cJSON *history, int share)
 {
     for (const cJSON *h = history ? history->child : NULL; h; h = h->next) {
         msg_source *m = rs_vec_push_zero(sources);
         if (!m)
             return RS_ENOMEM;
-        rs_str_init(&m->source, RS_STR_DEFAULT_MAX);
+        rs_str_init(&m->more, RS_STR_DEFAULT_MAX);
         const cJSON *role = cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "role") : NULL;
         const cJSON *content =
             cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "content") : NULL;
         const cJSON *src = cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "source") : NULL;
         const cJSON *meta =
             cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "metadata") : NULL;
-        m->role_value = role ? cJSON_Duplicate(role, 1) : NULL;
-        m->content = content ? cJSON_Duplicate(content, 1) : NULL;
-        m->history_source = src ? cJSON_Duplicate(src, 1) : NULL;
-        m->metadata = cJSON_IsObject(meta) ? cJSON_Duplicate(meta, 1) : cJSON_CreateObject();
+        m->role_value = role ? copy_or_ref(role, share) : NULL;
+        m->content = content ? copy_or_ref(content, share) : NULL;
+        m->history_source = src ? copy_or_ref(src, share) : NULL;
+        m->metadata = history_metadata(meta, share);
         if ((role && !m->role_value) || (content && !m->content) || (src && !m->history_source) ||
             !m->metadata)
-            return RS_ENOMEM;
-        if (cJSON_GetObjectItemCaseSensitive(m->metadata, "purpose"))
-            cJSON_DeleteItemFromObjectCaseSensitive(m->metadata, "purpose");
-        if (!cJSON_AddStringToObject(m->metadata, "purpose", "history"))
             return RS_ENOMEM;
     }
     return 0;
@@ -306,7 +388,9 @@ static int build_messages(cJSON *out, rs_vec *sources)
         msg_source *m = &RS_VEC_AT(sources, msg_source, i);
         int is_history = m->metadata != NULL;
         const cJSON *src_value = m->history_source;
-        int has_source = is_history ? truthy(src_value) : m->source.len > 0;
+        size_t text_len;
+        const char *text = source_text(m, &text_len);
+        int has_source = is_history ? truthy(src_value) : text_len > 0;
         if (!truthy(m->content) && !has_source)
             continue;
         cJSON *msg = cJSON_CreateObject();
@@ -315,10 +399,10 @@ static int build_messages(cJSON *out, rs_vec *sources)
             return RS_ENOMEM;
         }
         if (m->role_value) {
-            if (!cJSON_AddItemToObject(msg, "role", m->role_value))
+            if (!cJSON_AddItemToObjectCS(msg, "role", m->role_value))
                 return RS_ENOMEM; /* still owned by m: freed with the sources */
             m->role_value = NULL;
-        } else if (m->role && !cJSON_AddStringToObject(msg, "role", m->role)) {
+        } else if (m->role && add_cs(msg, "role", string_n(m->role, m->role_len)) != 0) {
             return RS_ENOMEM;
         }
         cJSON *content;
@@ -329,14 +413,12 @@ static int build_messages(cJSON *out, rs_vec *sources)
             const char *t = cJSON_IsString(src_value) ? src_value->valuestring : "";
             content = to_parts(t, strlen(t));
         } else {
-            content = to_parts(rs_str_cstr(&m->source), m->source.len);
+            content = to_parts(text, text_len);
         }
-        if (!content || !cJSON_AddItemToObject(msg, "content", content)) {
-            cJSON_Delete(content);
+        if (add_cs(msg, "content", content) != 0)
             return RS_ENOMEM;
-        }
         if (m->metadata) {
-            if (!cJSON_AddItemToObject(msg, "metadata", m->metadata))
+            if (!cJSON_AddItemToObjectCS(msg, "metadata", m->metadata))
                 return RS_ENOMEM;
             m->metadata = NULL;
         }
@@ -357,13 +439,13 @@ static int has_history(const cJSON *messages)
 }
 
 /* insertHistory(messages, history): takes messages over, returns the result or NULL (OOM). */
-static cJSON *insert_history(cJSON *messages, const cJSON *history)
+static cJSON *insert_history(cJSON *messages, const cJSON *history, int share)
 {
     if (!history || cJSON_IsNull(history) || has_history(messages))
         return messages;
     if (!messages->child) {
         cJSON_Delete(messages);
-        return cJSON_Duplicate(history, 1);
+        return copy_or_ref(history, share);
     }
     cJSON *last = messages->child->prev; /* cJSON keeps the tail in head->prev */
     const cJSON *role = cJSON_GetObjectItemCaseSensitive(last, "role");
@@ -371,7 +453,7 @@ static cJSON *insert_history(cJSON *messages, const cJSON *history)
     if (before_last)
         cJSON_DetachItemViaPointer(messages, last);
     for (const cJSON *h = history->child; h; h = h->next) {
-        cJSON *d = cJSON_Duplicate(h, 1);
+        cJSON *d = copy_or_ref(h, share);
         if (!d || !cJSON_AddItemToArray(messages, d)) {
             cJSON_Delete(d);
             if (before_last)
@@ -387,6 +469,12 @@ static cJSON *insert_history(cJSON *messages, const cJSON *history)
 
 int rs_dotprompt_messages(cJSON **out, const char *text, size_t len, const cJSON *history,
                           rs_error *err)
+{
+    return rs_dotprompt_messages_shared(out, text, len, history, 0, err);
+}
+
+int rs_dotprompt_messages_shared(cJSON **out, const char *text, size_t len, const cJSON *history,
+                                 int share_history, rs_error *err)
 {
     rs_vec pieces = RS_VEC_INIT(piece);
     rs_vec sources = RS_VEC_INIT(msg_source);
@@ -406,26 +494,26 @@ int rs_dotprompt_messages(cJSON **out, const char *text, size_t len, const cJSON
         if (starts(p->s, p->n, ROLE_PREFIX)) {
             size_t k = sizeof(ROLE_PREFIX) - 1;
             msg_source *c = &RS_VEC_AT(&sources, msg_source, cur);
-            if (!rs_js_is_blank(rs_str_cstr(&c->source), c->source.len)) {
+            size_t n;
+            const char *t = source_text(c, &n);
+            if (!rs_js_is_blank(t, n)) {
                 if (!new_source(&sources, p->s + k, p->n - k))
                     goto nomem;
                 cur = sources.len - 1;
             } else {
-                char *role = rs_strndup(p->s + k, p->n - k);
-                if (!role)
-                    goto nomem;
-                rs_free(c->role);
-                c->role = role;
+                c->role = p->s + k;
+                c->role_len = p->n - k;
             }
         } else if (starts(p->s, p->n, HISTORY_PREFIX)) {
-            if (push_history(&sources, cJSON_IsArray(history) ? history : NULL) != 0 ||
+            if (push_history(&sources, cJSON_IsArray(history) ? history : NULL, share_history) !=
+                    0 ||
                 !new_source(&sources, "model", 5))
                 goto nomem;
             cur = sources.len - 1;
         } else {
             msg_source *c = &RS_VEC_AT(&sources, msg_source, cur);
-            if (rs_str_append(&c->source, p->s, p->n) != 0) {
-                rc = rs_str_report(&c->source, err, "a message");
+            if (source_append(c, p->s, p->n) != 0) {
+                rc = rs_str_report(&c->more, err, "a message");
                 goto done;
             }
         }
@@ -440,7 +528,7 @@ int rs_dotprompt_messages(cJSON **out, const char *text, size_t len, const cJSON
         if (!empty)
             goto nomem;
     }
-    messages = insert_history(messages, history ? history : empty);
+    messages = insert_history(messages, history ? history : empty, share_history);
     cJSON_Delete(empty);
     if (!messages)
         goto nomem;

@@ -31,4 +31,10 @@
 int rs_dotprompt_messages(cJSON **out, const char *text, size_t len, const cJSON *history,
                           rs_error *err);
 
+/* The same; share_history 1: the history messages in *out refer to history's members (and
+ * keys) instead of copying them, as the reference's `{...m}` does: *out must not outlive
+ * history. */
+int rs_dotprompt_messages_shared(cJSON **out, const char *text, size_t len, const cJSON *history,
+                                 int share_history, rs_error *err);
+
 #endif

@@ -106,13 +106,14 @@ static int js_assign(cJSON *target, const cJSON *src)
     return rc;
 }
 
-/* A reference to item's members (objects, arrays) or a copy (scalars): for trees that only
- * live while item does. NULL when out of memory. */
+/* A reference to item's members (objects, arrays), to its text (strings) or a copy (other
+ * scalars): for trees that only live while item does. NULL when out of memory. */
 static cJSON *make_ref(const cJSON *item)
 {
-    return cJSON_IsObject(item)  ? cJSON_CreateObjectReference(item->child)
-           : cJSON_IsArray(item) ? cJSON_CreateArrayReference(item->child)
-                                 : cJSON_Duplicate(item, 1);
+    return cJSON_IsObject(item)   ? cJSON_CreateObjectReference(item->child)
+           : cJSON_IsArray(item)  ? cJSON_CreateArrayReference(item->child)
+           : cJSON_IsString(item) ? cJSON_CreateStringReference(item->valuestring)
+                                  : cJSON_Duplicate(item, 1);
 }
 
 /* object[key] = a reference to item (no copy; cJSON_AddItemReferenceToObject leaks the
@@ -122,6 +123,18 @@ static int add_ref(cJSON *object, const char *key, const cJSON *item)
 {
     cJSON *r = make_ref(item);
     if (!r || !cJSON_AddItemToObject(object, key, r)) {
+        cJSON_Delete(r);
+        return RS_ENOMEM;
+    }
+    return 0;
+}
+
+/* add_ref without copying the key either: for objects that do not outlive the key (a literal,
+ * or a key of the tree item belongs to). A render builds several such objects per call. */
+static int add_ref_cs(cJSON *object, const char *key, const cJSON *item)
+{
+    cJSON *r = make_ref(item);
+    if (!r || !cJSON_AddItemToObjectCS(object, key, r)) {
         cJSON_Delete(r);
         return RS_ENOMEM;
     }
@@ -186,9 +199,9 @@ static int parse_document(rs_prompt *p, rs_error *err)
      * follows the text in the file only then. Errors at the end then point at the closing line. */
     size_t end = p->fm.yaml_off + p->fm.yaml_len;
     char last = p->src[end - 1];
-    size_t nl = (last == '\n' || last == '\r') ? 0
+    size_t nl = (last == '\n' || last == '\r')                                         ? 0
                 : (p->src[end] == '\r' && end + 1 < p->len && p->src[end + 1] == '\n') ? 2
-                                                                                     : 1;
+                                                                                       : 1;
     int line, col;
     rs_location_of(p->src, p->len, p->fm.yaml_off, &line, &col);
     rs_yaml_opts yo = RS_YAML_OPTS_INIT;
@@ -733,7 +746,6 @@ int rs_prompt_render_metadata(cJSON **out, const rs_prompt *p, const cJSON *opti
 
 /* ---- render ---- */
 
-
 /* Object.assign(target, {...src}) without copying: target's members refer to src's (which must
  * outlive target). Non-objects are spread by copy (rare: data.input as a list or a string). */
 static int js_assign_ref(cJSON *target, const cJSON *src)
@@ -741,7 +753,10 @@ static int js_assign_ref(cJSON *target, const cJSON *src)
     if (!cJSON_IsObject(src))
         return js_assign(target, src);
     for (const cJSON *m = src->child; m; m = m->next) {
-        if (js_set(target, m->string, make_ref(m)) != 0)
+        int rc = cJSON_GetObjectItemCaseSensitive(target, m->string)
+                     ? js_set(target, m->string, make_ref(m))
+                     : add_ref_cs(target, m->string, m); /* src outlives target: keys too */
+        if (rc != 0)
             return RS_ENOMEM;
     }
     return 0;
@@ -752,22 +767,26 @@ static int js_assign_ref(cJSON *target, const cJSON *src)
 static int build_data(cJSON **out, const rs_prompt *p, const cJSON *data)
 {
     cJSON *d = cJSON_CreateObject();
-    cJSON *meta = d ? cJSON_AddObjectToObject(d, "metadata") : NULL;
+    cJSON *meta = d ? cJSON_CreateObject() : NULL;
     *out = d;
-    if (!meta || add_ref(meta, "prompt", p->render_base) != 0)
+    if (!meta || !cJSON_AddItemToObjectCS(d, "metadata", meta)) {
+        cJSON_Delete(meta);
+        return RS_ENOMEM;
+    }
+    if (add_ref_cs(meta, "prompt", p->render_base) != 0)
         return RS_ENOMEM;
     const cJSON *docs = data ? cJSON_GetObjectItemCaseSensitive(data, "docs") : NULL;
     const cJSON *msgs = data ? cJSON_GetObjectItemCaseSensitive(data, "messages") : NULL;
-    if (docs && add_ref(meta, "docs", docs) != 0)
+    if (docs && add_ref_cs(meta, "docs", docs) != 0)
         return RS_ENOMEM;
-    if (msgs && add_ref(meta, "messages", msgs) != 0)
+    if (msgs && add_ref_cs(meta, "messages", msgs) != 0)
         return RS_ENOMEM;
     const cJSON *ctx = data ? cJSON_GetObjectItemCaseSensitive(data, "context") : NULL;
     if (cJSON_IsObject(ctx)) {
         for (const cJSON *m = ctx->child; m; m = m->next) {
             if (cJSON_GetObjectItemCaseSensitive(d, m->string))
                 cJSON_DeleteItemFromObjectCaseSensitive(d, m->string);
-            if (add_ref(d, m->string, m) != 0)
+            if (add_ref_cs(d, m->string, m) != 0) /* d lives only during the render */
                 return RS_ENOMEM;
         }
     } else if (ctx && js_assign(d, ctx) != 0) {
@@ -836,13 +855,15 @@ int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const c
         rs_error_set_file(err, p->filename);
         goto done;
     }
-    rc = rs_dotprompt_messages(&messages, rs_str_cstr(&text), text.len, history, err);
+    rc = rs_dotprompt_messages_shared(&messages, rs_str_cstr(&text), text.len, history,
+                                      ro->share_data, err);
     if (rc)
         goto done;
     if (ro->share_metadata) {
         result = cJSON_CreateObject();
+        /* the result does not outlive p: neither values nor keys are copied */
         for (const cJSON *m = p->render_base->child; result && m; m = m->next) {
-            if (add_ref(result, m->string, m) != 0) {
+            if (add_ref_cs(result, m->string, m) != 0) {
                 cJSON_Delete(result);
                 result = NULL;
             }
@@ -852,8 +873,13 @@ int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const c
     }
     if (!result)
         goto nomem;
-    rc = js_set(result, "messages", messages);
-    messages = NULL; /* js_set took it over */
+    if (cJSON_GetObjectItemCaseSensitive(result, "messages")) {
+        rc = js_set(result, "messages", messages);
+    } else if (!cJSON_AddItemToObjectCS(result, "messages", messages)) {
+        cJSON_Delete(messages);
+        rc = RS_ENOMEM;
+    }
+    messages = NULL; /* taken over (or freed) */
     if (rc)
         goto nomem;
     messages = NULL;

@@ -43,11 +43,14 @@ typedef struct rs_prompt_render_opts {
                                 `{...metadata, messages}` does: faster, but the result must
                                 not outlive p and those members must not be modified.
                                 cJSON_Delete on the result stays correct. 0 by default. */
+    int share_data;          /* 1: history messages in the result refer to data's members, as
+                                the reference's `{...message}` does: the result must not
+                                outlive data. 0 by default. */
 } rs_prompt_render_opts;
 
 #define RS_PROMPT_RENDER_OPTS_INIT                                                                 \
     {                                                                                              \
-        0, 1, 0                                                                                    \
+        0, 1, 0, 0                                                                                 \
     }
 
 /* Split, parse and compile a .prompt source. The result is immutable and thread-safe to render. */

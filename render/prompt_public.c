@@ -117,6 +117,7 @@ int rs_prompt_render_json(char **out, size_t *out_len, const rs_prompt *p, const
     io.strict = ro->strict;
     io.apply_input_default = !ro->reference;
     io.share_metadata = 1; /* printed before p can go away */
+    io.share_data = 1;     /* and before data is freed */
     rc = rs_prompt_render(&result, p, data, options, &io, err);
     if (rc) {
         /* data problems (shape, strict) are about the data file */
