@@ -1,7 +1,8 @@
 /*
  * Unit tests for the compiled-prompt cache (render/prompt_cache.c, rosetta/prompt.h's
  * rs_prompt_cache_*): hits, misses on a changed source / options / partial, LRU eviction with a
- * held prompt outliving it, 8 threads getting and rendering at once, every allocation failing.
+ * held prompt outliving it, 8 threads getting and rendering at once, every allocation failing;
+ * and that the render options sharing the prompt's / data's members change no output.
  */
 #include "test_helpers.h"
 
@@ -352,6 +353,63 @@ static void allocation_failure(void **state)
     cJSON_Delete(schemas);
 }
 
+/*
+ * share_data / share_metadata change only who owns the result's members, never the result:
+ * every combination prints the same JSON, and without sharing the result outlives the data and
+ * the prompt (ASan would report a use after free).
+ */
+static void sharing_renders_the_same(void **state)
+{
+    (void)state;
+    static const char *const sources[] = {
+        SRC_B, "---\nmodel: m\n---\n{{role \"system\"}}S{{history}}{{role \"user\"}}Q {{name}}",
+        "Only {{name}}", /* history goes before the last user message */
+    };
+    static const char *data_text =
+        "{\"input\": {\"name\": \"Ana\"}, \"messages\": ["
+        "{\"role\": \"user\", \"content\": [{\"text\": \"hi\"}], \"metadata\": "
+        "{\"purpose\": \"x\", \"k\": [1, \"v\"]}},"
+        "{\"role\": \"model\", \"content\": [{\"text\": \"yes\"}], \"source\": \"s\"}]}";
+    for (size_t i = 0; i < sizeof(sources) / sizeof(*sources); i++) {
+        char *first = NULL;
+        for (int mode = 0; mode < 4; mode++) {
+            rs_prompt *p = NULL;
+            cJSON *data = cJSON_Parse(data_text), *out = NULL;
+            rs_error err = RS_ERROR_INIT;
+            rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
+            rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
+            ro.share_metadata = mode & 1;
+            ro.share_data = (mode >> 1) & 1;
+            assert_non_null(data);
+            assert_rs_ok(rs_prompt_compile(&p, sources[i], strlen(sources[i]), &co, &err), &err);
+            assert_rs_ok(rs_prompt_render(&out, p, data, NULL, &ro, &err), &err);
+            if (!ro.share_data) {
+                cJSON_Delete(data);
+                data = NULL;
+            }
+            if (!ro.share_metadata) {
+                rs_prompt_free(p);
+                p = NULL;
+            }
+            char *text = rs_json_print(out, 0);
+            assert_non_null(text);
+            /* the history marker marks them; without one they are inserted as given */
+            assert_true(!strstr(text, "\"purpose\":\"history\"") == (i != 1));
+            assert_non_null(strstr(text, "\"k\":[1,\"v\"]"));
+            if (!first)
+                first = text;
+            else {
+                assert_string_equal(first, text);
+                rs_free(text);
+            }
+            cJSON_Delete(out);
+            cJSON_Delete(data);
+            rs_prompt_free(p);
+        }
+        rs_free(first);
+    }
+}
+
 int main(void)
 {
     cJSON_Hooks hooks = {rs_malloc, rs_free};
@@ -363,6 +421,7 @@ int main(void)
         cmocka_unit_test(lru_eviction),
         cmocka_unit_test(concurrent_get),
         cmocka_unit_test(allocation_failure),
+        cmocka_unit_test(sharing_renders_the_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
