@@ -5,6 +5,7 @@
 #include "runner/compare_runner.h"
 
 #include "providers/provider.h"
+#include "runner/run.h"
 #include "util/alloc.h"
 #include "util/file.h"
 #include "util/json.h"
@@ -117,6 +118,9 @@ int rs_compare_backend_open(rs_compare_backend **out, const rs_compare_backend_o
     b->runner = o->runner;
     b->registry = o->registry;
     if (o->log_path && *o->log_path && (rc = rs_runlog_open(&b->log, o->log_path, err)) != 0)
+        goto done;
+    /* This log is written beside the runner's: it must scrub the key_file's keys too. */
+    if (b->log && b->runner && (rc = rs_runner_register_secrets(b->runner, b->log, err)) != 0)
         goto done;
     if (o->cache_dir) {
         if (!(b->cache_dir = rs_strdup(o->cache_dir))) {

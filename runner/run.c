@@ -132,6 +132,15 @@ done:
     return rc;
 }
 
+int rs_runner_register_secrets(const rs_runner *r, rs_runlog *log, rs_error *err)
+{
+    int rc = 0;
+    for (const cJSON *k = r->keys ? r->keys->child : NULL; rc == 0 && k; k = k->next)
+        if (cJSON_IsString(k))
+            rc = rs_runlog_add_secret(log, k->valuestring, err);
+    return rc;
+}
+
 /* Outside a registry, ./rosetta.yaml (when there is one) still gives routes, providers,
  * pricing overrides and the key_file. */
 static int load_local_config(rs_runner *r, rs_error *err)
@@ -234,9 +243,8 @@ int rs_runner_open(rs_runner **out, const rs_runner_opts *opts, rs_error *err)
             rc = rs_runlog_open(&r->log, r->log_path, err);
         /* The log scrubs the environment's keys by itself; the key_file's it cannot see. A key
          * it could not be told about fails the open rather than risk being written. */
-        for (cJSON *k = r->keys ? r->keys->child : NULL; rc == 0 && k; k = k->next)
-            if (cJSON_IsString(k))
-                rc = rs_runlog_add_secret(r->log, k->valuestring, err);
+        if (rc == 0)
+            rc = rs_runner_register_secrets(r, r->log, err);
         if (rc)
             goto done;
     }

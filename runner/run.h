@@ -4,6 +4,8 @@
 #ifndef RS_RUNNER_RUN_H
 #define RS_RUNNER_RUN_H
 
+#include "rosetta/runlog.h"
+#include "rosetta/runner.h"
 #include "util/error.h"
 #include "util/vec.h"
 
@@ -23,5 +25,12 @@ void rs_source_cache_free(rs_vec *cache);
 int rs_source_render(cJSON **rendered, char **variant, rs_vec *cache, const char *path,
                      const char *name, const char *target, const char *forced, const cJSON *data,
                      rs_error *err);
+
+/*
+ * Tell `log` every key the runner read from rosetta.yaml's key_file, so the log scrubs them like
+ * the environment's keys. Every writer of a run log opened beside a runner calls this; a key the
+ * log could not be told about is an error (better no log than a key in it).
+ */
+int rs_runner_register_secrets(const rs_runner *r, rs_runlog *log, rs_error *err);
 
 #endif

@@ -88,6 +88,14 @@ grep -q "Hello from the fake" "$T/out.$n" || fail "the key_file run did not answ
 sqlite3 .rosetta/runs.db "SELECT input FROM runs ORDER BY id DESC LIMIT 1" | grep -qF '[REDACTED]' \
   || fail "the key_file's key in a run's input was not scrubbed from the log"
 
+# compare writes the log beside the runner: a case whose input carries the key_file's key.
+printf '{"id": "c1", "vars": {"name": "%s"}, "expected": "Hello"}\n' "$K_FILE" > "$KD/cases.jsonl"
+n=$((n + 1))
+"$R" compare hello@openai/gpt-4o-mini --dataset "$KD/cases.jsonl" --scorer icontains --no-cache \
+  >"$T/out.$n" 2>"$T/err.$n" || fail "the compare with the key in a case failed: $(cat "$T/err.$n")"
+sqlite3 .rosetta/runs.db "SELECT input FROM runs WHERE experiment IS NOT NULL ORDER BY id DESC LIMIT 1" \
+  | grep -qF '[REDACTED]' || fail "compare did not scrub the key_file's key from the log"
+
 leaks=0
 for k in "$K_OPENAI" "$K_ANTHROPIC" "$K_GEMINI" "$K_FILE" LEAKCHECK; do
   if grep -rl -- "$k" "$T" --exclude-dir=.git 2>/dev/null; then leaks=1; fi
