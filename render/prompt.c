@@ -795,9 +795,142 @@ static int build_data(cJSON **out, const rs_prompt *p, const cJSON *data)
     return 0;
 }
 
+/*
+ * The root context and @data without the heap: cJSON nodes in a caller's (stack) array that refer
+ * to the data's and the prompt's trees, never cJSON_Delete'd. The template only reads them. When
+ * a value would need copying (a non-object spread, as `...data.input` of a list) or the array is
+ * full, the caller builds them on the heap instead (build_context / build_data).
+ */
+typedef struct tmp_nodes {
+    cJSON *items;
+    size_t len, cap;
+} tmp_nodes;
+
+#define TMP_NODES 48
+
+/* n = a reference to item's value (its string, members or number), keeping n's key. */
+static void tmp_ref(cJSON *n, const cJSON *item)
+{
+    int type = item->type & 0xFF;
+    n->type = type | (n->type & cJSON_StringIsConst);
+    n->child = NULL;
+    n->valuestring = NULL;
+    if (type == cJSON_Object || type == cJSON_Array) {
+        n->child = item->child;
+        n->type |= cJSON_IsReference;
+    } else if (type == cJSON_String || type == cJSON_Raw) {
+        n->valuestring = item->valuestring;
+        n->type |= cJSON_IsReference;
+    }
+    n->valueint = item->valueint;
+    n->valuedouble = item->valuedouble;
+}
+
+static cJSON *tmp_new(tmp_nodes *t, int type)
+{
+    if (t->len == t->cap)
+        return NULL;
+    cJSON *n = &t->items[t->len++];
+    memset(n, 0, sizeof(*n));
+    n->type = type;
+    return n;
+}
+
+static void tmp_unlink(cJSON *obj, cJSON *n)
+{
+    if (n == obj->child)
+        obj->child = n->next;
+    else
+        n->prev->next = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    else if (obj->child)
+        obj->child->prev = n->prev;
+    n->prev = n->next = NULL;
+}
+
+static void tmp_link(cJSON *obj, cJSON *n)
+{
+    if (!obj->child) {
+        obj->child = n;
+        n->prev = n;
+        return;
+    }
+    cJSON *tail = obj->child->prev;
+    tail->next = n;
+    n->prev = tail;
+    obj->child->prev = n;
+}
+
+/* obj[key] = a reference to item: in place when present (JavaScript assignment), or removed and
+ * added at the end (to_end: delete-then-add). 0, or -1 when the array is full. */
+static int tmp_set(tmp_nodes *t, cJSON *obj, const char *key, const cJSON *item, int to_end)
+{
+    cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (n && !to_end) {
+        tmp_ref(n, item);
+        return 0;
+    }
+    if (n)
+        tmp_unlink(obj, n);
+    if (!(n = tmp_new(t, 0)))
+        return -1;
+    n->string = (char *)key; /* the key's tree outlives the render; never freed */
+    n->type = cJSON_StringIsConst;
+    tmp_ref(n, item);
+    tmp_link(obj, n);
+    return 0;
+}
+
+static int tmp_assign(tmp_nodes *t, cJSON *obj, const cJSON *src)
+{
+    for (const cJSON *m = src->child; m; m = m->next) {
+        if (tmp_set(t, obj, m->string, m, 0) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The root context and @data in t, or -1 (then build them on the heap). */
+static int tmp_build(tmp_nodes *t, cJSON **context, cJSON **hdata, const rs_prompt *p,
+                     const cJSON *fm_default, const cJSON *odef, const cJSON *data)
+{
+    const cJSON *input = data ? cJSON_GetObjectItemCaseSensitive(data, "input") : NULL;
+    const cJSON *ctx = data ? cJSON_GetObjectItemCaseSensitive(data, "context") : NULL;
+    if ((fm_default && !cJSON_IsObject(fm_default)) || (odef && !cJSON_IsObject(odef)) ||
+        (input && !cJSON_IsObject(input)) || (ctx && !cJSON_IsObject(ctx)))
+        return -1;
+    cJSON *c = tmp_new(t, cJSON_Object), *d = tmp_new(t, cJSON_Object);
+    cJSON *meta = tmp_new(t, cJSON_Object);
+    if (!c || !d || !meta)
+        return -1;
+    if ((fm_default && tmp_assign(t, c, fm_default) != 0) ||
+        (odef && tmp_assign(t, c, odef) != 0) || (input && tmp_assign(t, c, input) != 0))
+        return -1;
+    meta->string = (char *)"metadata";
+    meta->type |= cJSON_StringIsConst;
+    tmp_link(d, meta);
+    const cJSON *docs = data ? cJSON_GetObjectItemCaseSensitive(data, "docs") : NULL;
+    const cJSON *msgs = data ? cJSON_GetObjectItemCaseSensitive(data, "messages") : NULL;
+    if (tmp_set(t, meta, "prompt", p->render_base, 0) != 0 ||
+        (docs && tmp_set(t, meta, "docs", docs, 0) != 0) ||
+        (msgs && tmp_set(t, meta, "messages", msgs, 0) != 0))
+        return -1;
+    for (const cJSON *m = ctx ? ctx->child : NULL; m; m = m->next) {
+        if (tmp_set(t, d, m->string, m, 1) != 0)
+            return -1;
+    }
+    *context = c;
+    *hdata = d;
+    return 0;
+}
+
 int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const cJSON *options,
                      const rs_prompt_render_opts *ro, rs_error *err)
 {
+    cJSON tmp_items[TMP_NODES];
+    tmp_nodes tmp = {tmp_items, 0, TMP_NODES};
+    const cJSON *use_context = NULL, *use_hdata = NULL;
     rs_prompt_render_opts defaults = RS_PROMPT_RENDER_OPTS_INIT;
     cJSON *context = NULL, *hdata = NULL, *messages = NULL, *result = NULL;
     rs_str text = RS_STR_INIT;
@@ -820,24 +953,37 @@ int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const c
         goto done;
     }
 
+    const cJSON *oin = options ? cJSON_GetObjectItemCaseSensitive(options, "input") : NULL;
+    const cJSON *odef =
+        cJSON_IsObject(oin) ? cJSON_GetObjectItemCaseSensitive(oin, "default") : NULL;
+    const cJSON *fm_default = ro->apply_input_default ? p->fm_default : NULL;
+    cJSON *tc = NULL, *td = NULL;
+    if (tmp_build(&tmp, &tc, &td, p, fm_default, rs_js_truthy(odef) ? odef : NULL, data) == 0) {
+        use_context = tc;
+        use_hdata = td;
+        goto built;
+    }
+
     /* the root context: {...frontmatter input.default (Rosetta), ...options.input.default,
      * ...data.input} */
     context = cJSON_CreateObject();
     if (!context)
         goto nomem;
-    if (ro->apply_input_default && p->fm_default && js_assign_ref(context, p->fm_default) != 0)
+    if (fm_default && js_assign_ref(context, fm_default) != 0)
         goto nomem;
-    const cJSON *oin = options ? cJSON_GetObjectItemCaseSensitive(options, "input") : NULL;
-    const cJSON *odef =
-        cJSON_IsObject(oin) ? cJSON_GetObjectItemCaseSensitive(oin, "default") : NULL;
     if (rs_js_truthy(odef) && js_assign_ref(context, odef) != 0)
         goto nomem;
     const cJSON *input = data ? cJSON_GetObjectItemCaseSensitive(data, "input") : NULL;
     if (input && js_assign_ref(context, input) != 0)
         goto nomem;
+    if (build_data(&hdata, p, data) != 0)
+        goto nomem;
+    use_context = context;
+    use_hdata = hdata;
+built:
 
     if (ro->strict && p->input_schema) {
-        rc = rs_jsonschema_validate(p->input_schema, context, "input", err);
+        rc = rs_jsonschema_validate(p->input_schema, use_context, "input", err);
         if (rc == RS_ESCHEMA) {
             char msg[RS_ERROR_MESSAGE_MAX];
             snprintf(msg, sizeof(msg), "%s", err->message);
@@ -847,9 +993,7 @@ int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const c
             goto done;
     }
 
-    if (build_data(&hdata, p, data) != 0)
-        goto nomem;
-    rc = rs_hbs_render(&text, p->tpl, context, hdata, err);
+    rc = rs_hbs_render(&text, p->tpl, use_context, use_hdata, err);
     if (rc) {
         locate_in_file(p, err);
         rs_error_set_file(err, p->filename);

@@ -67,9 +67,12 @@ void rs_js_trim(const char *s, size_t len, size_t *off, size_t *out_len)
 
 int rs_js_is_blank(const char *s, size_t len)
 {
-    size_t off, n;
-    rs_js_trim(s, len, &off, &n);
-    return n == 0;
+    /* forward only: stops at the first character that is not white space (a full trim also
+     * walks back from the end, which the marker splitting paid for every piece) */
+    size_t i = 0, w;
+    while (i < len && (w = rs_js_space_at(s, len, i)) > 0)
+        i += w;
+    return i == len;
 }
 
 static int is_nl(char c)
