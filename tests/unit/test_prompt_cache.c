@@ -410,6 +410,42 @@ static void sharing_renders_the_same(void **state)
     }
 }
 
+/* The root context and @data are built without the heap up to a size (and for object inputs);
+ * past it, and for other inputs, on the heap: the same results either way. */
+static void context_beyond_the_stack_nodes(void **state)
+{
+    (void)state;
+    static const char *src = "{{k0}}-{{k59}}-{{@c}}-{{@metadata.x}}";
+    char data[4096];
+    size_t o = 0;
+    o += (size_t)snprintf(data + o, sizeof(data) - o, "{\"input\": {");
+    for (int k = 0; k < 60; k++)
+        o +=
+            (size_t)snprintf(data + o, sizeof(data) - o, "%s\"k%d\": \"v%d\"", k ? ", " : "", k, k);
+    snprintf(data + o, sizeof(data) - o,
+             "}, \"context\": {\"c\": \"C\", \"metadata\": {\"x\": \"X\"}}}");
+    static const char *const small = "{\"input\": {\"k0\": \"v0\", \"k59\": \"v59\"}, "
+                                     "\"context\": {\"c\": \"C\", \"metadata\": {\"x\": \"X\"}}}";
+    const char *datas[] = {data, small};
+    for (int i = 0; i < 2; i++) {
+        rs_prompt *p = NULL;
+        rs_error err = RS_ERROR_INIT;
+        char *out = NULL;
+        assert_rs_ok(rs_prompt_open(&p, src, strlen(src), NULL, &err), &err);
+        rs_prompt_render_options ro = RS_PROMPT_RENDER_OPTIONS_INIT;
+        ro.indent = 0;
+        assert_rs_ok(rs_prompt_render_json(&out, NULL, p, datas[i], NULL, &ro, &err), &err);
+        assert_non_null(strstr(out, "\"text\":\"v0-v59-C-X\""));
+        rs_free(out);
+        /* a non-object input is spread by copy (the heap path): "ab" gives {0: "a", 1: "b"} */
+        assert_rs_ok(rs_prompt_render_json(&out, NULL, p, "{\"input\": \"ab\"}", NULL, &ro, &err),
+                     &err);
+        assert_non_null(strstr(out, "\"text\":\"---\""));
+        rs_free(out);
+        rs_prompt_free(p);
+    }
+}
+
 int main(void)
 {
     cJSON_Hooks hooks = {rs_malloc, rs_free};
@@ -422,6 +458,7 @@ int main(void)
         cmocka_unit_test(concurrent_get),
         cmocka_unit_test(allocation_failure),
         cmocka_unit_test(sharing_renders_the_same),
+        cmocka_unit_test(context_beyond_the_stack_nodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
