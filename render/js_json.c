@@ -72,6 +72,34 @@ int rs_js_quote(rs_str *out, const char *s, size_t n)
     return rs_str_putc(out, '"');
 }
 
+/*
+ * "s" followed by suffix (may be "") in one append when s needs no escaping and is short (keys
+ * and most values): JSON.stringify of a small object is dominated by the calls per piece
+ * otherwise. Falls back to rs_js_quote.
+ */
+static int quote_fast(rs_str *out, const char *s, size_t n, const char *suffix)
+{
+    char buf[128];
+    size_t sl = strlen(suffix);
+    if (n + 2 + sl <= sizeof(buf)) {
+        size_t i = 0;
+        for (; i < n; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c < 0x20 || c == '"' || c == '\\' || c == 0xED)
+                break;
+        }
+        if (i == n) {
+            buf[0] = '"';
+            memcpy(buf + 1, s, n);
+            buf[n + 1] = '"';
+            memcpy(buf + n + 2, suffix, sl);
+            return rs_str_append(out, buf, n + 2 + sl);
+        }
+    }
+    rs_js_quote(out, s, n);
+    return rs_str_puts(out, suffix);
+}
+
 typedef struct keyed {
     const cJSON *item;
     unsigned long idx;
@@ -110,7 +138,7 @@ static int stringify(rs_str *out, const cJSON *v, const char *gap, int depth)
     }
     if (cJSON_IsString(v) || cJSON_IsRaw(v)) {
         const char *s = v->valuestring ? v->valuestring : "";
-        return rs_js_quote(out, s, strlen(s));
+        return quote_fast(out, s, strlen(s), "");
     }
     if (cJSON_IsArray(v)) {
         if (!v->child)
@@ -161,8 +189,7 @@ static int stringify(rs_str *out, const cJSON *v, const char *gap, int depth)
         if (pretty)
             newline(out, gap, depth + 1);
         const char *k = m->string ? m->string : "";
-        rs_js_quote(out, k, strlen(k));
-        rs_str_puts(out, pretty ? ": " : ":");
+        quote_fast(out, k, strlen(k), pretty ? ": " : ":");
         stringify(out, m, gap, depth + 1);
         if (i + 1 < n)
             rs_str_putc(out, ',');
