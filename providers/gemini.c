@@ -205,29 +205,21 @@ static int add_generation_config(rs_jb *b, cJSON *root, const rs_neutral *n, rs_
     return 0;
 }
 
+/* The model is in the endpoint, and so is streaming: the body carries neither. */
+static int build_body(rs_jb *b, cJSON *root, const rs_neutral *n, const rs_service *svc,
+                      const char *model, const rs_encode_opts *o, rs_error *err)
+{
+    int rc;
+    if ((rc = add_contents(b, root, n, err)) != 0 || (rc = add_tools(b, root, n, err)) != 0 ||
+        (rc = add_generation_config(b, root, n, err)) != 0)
+        return rc;
+    return 0;
+}
+
 int rs_gemini_encode(rs_str *body, const rs_service *svc, const char *model, const cJSON *rendered,
                      const rs_encode_opts *o, rs_error *err)
 {
-    rs_neutral n;
-    rs_jb b;
-    cJSON *root = NULL;
-    int rc = rs_neutral_build(&n, svc, model, rendered, err);
-    if (rc)
-        return rc;
-    rs_jb_init(&b);
-    root = rs_jb_root(&b);
-    if ((rc = add_contents(&b, root, &n, err)) != 0)
-        goto done;
-    if ((rc = add_tools(&b, root, &n, err)) != 0)
-        goto done;
-    if ((rc = add_generation_config(&b, root, &n, err)) != 0)
-        goto done;
-    (void)o; /* streaming is chosen by the endpoint, not the body */
-    rc = rs_jb_finish(body, root, &b, &n, err);
-done:
-    rs_jb_free(&b);
-    rs_neutral_free(&n);
-    return rc;
+    return rs_neutral_encode(body, svc, model, rendered, o, build_body, err);
 }
 
 /* .../models/{model}:generateContent, or :streamGenerateContent?alt=sse (SSE framing). The model

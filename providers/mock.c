@@ -62,52 +62,47 @@ static void add_config(rs_jb *b, cJSON *root, const rs_neutral *n)
     }
 }
 
+static int build_body(rs_jb *b, cJSON *root, const rs_neutral *n, const rs_service *svc,
+                      const char *model, const rs_encode_opts *o, rs_error *err)
+{
+    rs_jb_ref(b, root, "model", model);
+    cJSON *msgs = rs_jb_arr(b, root, "messages");
+    for (size_t i = 0; i < n->msgs.len; i++) {
+        const rs_nmsg *m = rs_neutral_msg(n, i);
+        cJSON *mo = rs_jb_obj(b, msgs, NULL);
+        rs_jb_ref(b, mo, "role",
+                  m->role == RS_NROLE_ASSISTANT ? "assistant" : rs_nrole_name(m->role));
+        cJSON *parts = rs_jb_arr(b, mo, "parts");
+        for (size_t k = 0; k < m->count; k++)
+            add_part(b, parts, rs_neutral_part(n, m->first + k));
+    }
+    if (n->tools.len > 0) {
+        cJSON *tools = rs_jb_arr(b, root, "tools");
+        for (size_t i = 0; i < n->tools.len; i++) {
+            const rs_ntool *t = rs_neutral_tool(n, i);
+            cJSON *to = rs_jb_obj(b, tools, NULL);
+            rs_jb_ref(b, to, "name", t->name);
+            if (t->description)
+                rs_jb_ref(b, to, "description", t->description);
+            if (t->schema)
+                rs_jb_tree(b, to, "inputSchema", t->schema);
+        }
+    }
+    add_config(b, root, n);
+    if (n->json_output) {
+        cJSON *out = rs_jb_obj(b, root, "output");
+        rs_jb_ref(b, out, "format", "json");
+        if (n->schema)
+            rs_jb_tree(b, out, "schema", n->schema);
+    }
+    rs_jb_bool(b, root, "stream", o && o->stream);
+    return 0;
+}
+
 int rs_mock_encode(rs_str *body, const rs_service *svc, const char *model, const cJSON *rendered,
                    const rs_encode_opts *o, rs_error *err)
 {
-    rs_neutral n;
-    rs_jb b;
-    cJSON *root = NULL;
-    int rc = rs_neutral_build(&n, svc, model, rendered, err);
-    if (rc)
-        return rc;
-    rs_jb_init(&b);
-    root = rs_jb_root(&b);
-    rs_jb_ref(&b, root, "model", model);
-    cJSON *msgs = rs_jb_arr(&b, root, "messages");
-    for (size_t i = 0; i < n.msgs.len; i++) {
-        const rs_nmsg *m = rs_neutral_msg(&n, i);
-        cJSON *mo = rs_jb_obj(&b, msgs, NULL);
-        rs_jb_ref(&b, mo, "role",
-                  m->role == RS_NROLE_ASSISTANT ? "assistant" : rs_nrole_name(m->role));
-        cJSON *parts = rs_jb_arr(&b, mo, "parts");
-        for (size_t k = 0; k < m->count; k++)
-            add_part(&b, parts, rs_neutral_part(&n, m->first + k));
-    }
-    if (n.tools.len > 0) {
-        cJSON *tools = rs_jb_arr(&b, root, "tools");
-        for (size_t i = 0; i < n.tools.len; i++) {
-            const rs_ntool *t = rs_neutral_tool(&n, i);
-            cJSON *to = rs_jb_obj(&b, tools, NULL);
-            rs_jb_ref(&b, to, "name", t->name);
-            if (t->description)
-                rs_jb_ref(&b, to, "description", t->description);
-            if (t->schema)
-                rs_jb_tree(&b, to, "inputSchema", t->schema);
-        }
-    }
-    add_config(&b, root, &n);
-    if (n.json_output) {
-        cJSON *out = rs_jb_obj(&b, root, "output");
-        rs_jb_ref(&b, out, "format", "json");
-        if (n.schema)
-            rs_jb_tree(&b, out, "schema", n.schema);
-    }
-    rs_jb_bool(&b, root, "stream", o && o->stream);
-    rc = rs_jb_finish(body, root, &b, &n, err);
-    rs_jb_free(&b);
-    rs_neutral_free(&n);
-    return rc;
+    return rs_neutral_encode(body, svc, model, rendered, o, build_body, err);
 }
 
 int rs_mock_endpoint(rs_str *url, const rs_service *svc, const char *model, int stream,

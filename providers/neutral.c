@@ -1089,3 +1089,22 @@ int rs_jb_finish(rs_str *body, cJSON *root, rs_jb *b, const rs_neutral *n, rs_er
     body->cap = out.cap;
     return 0;
 }
+
+int rs_neutral_encode(rs_str *body, const rs_service *svc, const char *model,
+                      const cJSON *rendered, const rs_encode_opts *o, rs_body_fn build,
+                      rs_error *err)
+{
+    rs_neutral n;
+    rs_jb b;
+    int rc = rs_neutral_build(&n, svc, model, rendered, err);
+    if (rc)
+        return rc;
+    rs_jb_init(&b);
+    cJSON *root = rs_jb_root(&b);
+    rc = build(&b, root, &n, svc, model, o, err);
+    if (rc == 0)
+        rc = rs_jb_finish(body, root, &b, &n, err);
+    rs_jb_free(&b);
+    rs_neutral_free(&n);
+    return rc;
+}

@@ -175,4 +175,17 @@ void rs_jb_copy(rs_jb *b, cJSON *parent, const char *key, const cJSON *v); /* de
  */
 int rs_jb_finish(rs_str *body, cJSON *root, rs_jb *b, const rs_neutral *n, rs_error *err);
 
+/* A dialect's part of encoding: fill root (the body's top object) from the neutral form. */
+typedef int (*rs_body_fn)(rs_jb *b, cJSON *root, const rs_neutral *n, const rs_service *svc,
+                          const char *model, const rs_encode_opts *o, rs_error *err);
+
+/*
+ * The mechanism every encoder shares (the dialect keeps only its body function): walk rendered
+ * into the neutral form, let `build` fill the body, merge config.<service> over it and print it
+ * into body. Errors as rs_neutral_build, `build` and rs_jb_finish report them.
+ */
+int rs_neutral_encode(rs_str *body, const rs_service *svc, const char *model,
+                      const cJSON *rendered, const rs_encode_opts *o, rs_body_fn build,
+                      rs_error *err);
+
 #endif

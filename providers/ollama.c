@@ -129,62 +129,58 @@ static int add_options(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *err
     return 0;
 }
 
-int rs_ollama_encode(rs_str *body, const rs_service *svc, const char *model, const cJSON *rendered,
-                     const rs_encode_opts *o, rs_error *err)
+static int build_body(rs_jb *b, cJSON *root, const rs_neutral *n, const rs_service *svc,
+                      const char *model, const rs_encode_opts *o, rs_error *err)
 {
-    rs_neutral n;
-    rs_jb b;
     rs_str s = RS_STR_INIT;
-    cJSON *root = NULL;
-    int rc = rs_neutral_build(&n, svc, model, rendered, err);
-    if (rc)
-        return rc;
-    rs_jb_init(&b);
-    root = rs_jb_root(&b);
-    rs_jb_ref(&b, root, "model", model);
-    cJSON *msgs = rs_jb_arr(&b, root, "messages");
-    for (size_t i = 0; i < n.msgs.len; i++)
-        if ((rc = add_message(&b, msgs, &n, rs_neutral_msg(&n, i), &s, err)) != 0)
+    int rc = 0;
+    rs_jb_ref(b, root, "model", model);
+    cJSON *msgs = rs_jb_arr(b, root, "messages");
+    for (size_t i = 0; i < n->msgs.len; i++)
+        if ((rc = add_message(b, msgs, n, rs_neutral_msg(n, i), &s, err)) != 0)
             goto done;
-    if (n.tools.len > 0) {
-        if ((n.cfg.has & RS_NCFG_TOOL_CHOICE) && n.cfg.tool_choice != RS_TC_AUTO) {
+    if (n->tools.len > 0) {
+        if ((n->cfg.has & RS_NCFG_TOOL_CHOICE) && n->cfg.tool_choice != RS_TC_AUTO) {
             rc = rs_neutral_unsupported(
-                &n, "toolChoice", "/api/chat has no tool_choice; only auto can be expressed", err);
+                n, "toolChoice", "/api/chat has no tool_choice; only auto can be expressed", err);
             goto done;
         }
-        cJSON *tools = rs_jb_arr(&b, root, "tools");
-        for (size_t i = 0; i < n.tools.len; i++) {
-            const rs_ntool *t = rs_neutral_tool(&n, i);
-            cJSON *to = rs_jb_obj(&b, tools, NULL);
-            rs_jb_ref(&b, to, "type", "function");
-            cJSON *f = rs_jb_obj(&b, to, "function");
-            rs_jb_ref(&b, f, "name", t->name);
+        cJSON *tools = rs_jb_arr(b, root, "tools");
+        for (size_t i = 0; i < n->tools.len; i++) {
+            const rs_ntool *t = rs_neutral_tool(n, i);
+            cJSON *to = rs_jb_obj(b, tools, NULL);
+            rs_jb_ref(b, to, "type", "function");
+            cJSON *f = rs_jb_obj(b, to, "function");
+            rs_jb_ref(b, f, "name", t->name);
             if (t->description)
-                rs_jb_ref(&b, f, "description", t->description);
+                rs_jb_ref(b, f, "description", t->description);
             if (t->schema) {
-                rs_jb_tree(&b, f, "parameters", t->schema);
+                rs_jb_tree(b, f, "parameters", t->schema);
             } else {
-                cJSON *p = rs_jb_obj(&b, f, "parameters");
-                rs_jb_ref(&b, p, "type", "object");
-                rs_jb_obj(&b, p, "properties");
+                cJSON *p = rs_jb_obj(b, f, "parameters");
+                rs_jb_ref(b, p, "type", "object");
+                rs_jb_obj(b, p, "properties");
             }
         }
     }
-    if (n.json_output) {
-        if (n.schema)
-            rs_jb_tree(&b, root, "format", n.schema);
+    if (n->json_output) {
+        if (n->schema)
+            rs_jb_tree(b, root, "format", n->schema);
         else
-            rs_jb_ref(&b, root, "format", "json");
+            rs_jb_ref(b, root, "format", "json");
     }
-    if ((rc = add_options(&b, root, &n, err)) != 0)
+    if ((rc = add_options(b, root, n, err)) != 0)
         goto done;
-    rs_jb_bool(&b, root, "stream", o && o->stream);
-    rc = rs_jb_finish(body, root, &b, &n, err);
+    rs_jb_bool(b, root, "stream", o && o->stream);
 done:
-    rs_jb_free(&b);
     rs_str_free(&s);
-    rs_neutral_free(&n);
     return rc;
+}
+
+int rs_ollama_encode(rs_str *body, const rs_service *svc, const char *model, const cJSON *rendered,
+                     const rs_encode_opts *o, rs_error *err)
+{
+    return rs_neutral_encode(body, svc, model, rendered, o, build_body, err);
 }
 
 int rs_ollama_endpoint(rs_str *url, const rs_service *svc, const char *model, int stream,

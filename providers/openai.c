@@ -433,36 +433,27 @@ static int add_sampling(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *er
     return 0;
 }
 
+static int build_body(rs_jb *b, cJSON *root, const rs_neutral *n, const rs_service *svc,
+                      const char *model, const rs_encode_opts *o, rs_error *err)
+{
+    int rc;
+    rs_jb_ref(b, root, "model", model);
+    if ((rc = add_messages(b, root, n, err)) != 0 || (rc = add_tools(b, root, n)) != 0 ||
+        (rc = add_response_format(b, root, n, err)) != 0 ||
+        (rc = add_sampling(b, root, n, err)) != 0)
+        return rc;
+    if (o && o->stream) {
+        rs_jb_bool(b, root, "stream", 1);
+        if (!(svc->quirks & RS_QUIRK_NO_STREAM_USAGE))
+            rs_jb_bool(b, rs_jb_obj(b, root, "stream_options"), "include_usage", 1);
+    }
+    return 0;
+}
+
 int rs_openai_encode(rs_str *body, const rs_service *svc, const char *model, const cJSON *rendered,
                      const rs_encode_opts *o, rs_error *err)
 {
-    rs_neutral n;
-    rs_jb b;
-    cJSON *root = NULL;
-    int rc = rs_neutral_build(&n, svc, model, rendered, err);
-    if (rc)
-        return rc;
-    rs_jb_init(&b);
-    root = rs_jb_root(&b);
-    rs_jb_ref(&b, root, "model", model);
-    if ((rc = add_messages(&b, root, &n, err)) != 0)
-        goto done;
-    if ((rc = add_tools(&b, root, &n)) != 0)
-        goto done;
-    if ((rc = add_response_format(&b, root, &n, err)) != 0)
-        goto done;
-    if ((rc = add_sampling(&b, root, &n, err)) != 0)
-        goto done;
-    if (o && o->stream) {
-        rs_jb_bool(&b, root, "stream", 1);
-        if (!(svc->quirks & RS_QUIRK_NO_STREAM_USAGE))
-            rs_jb_bool(&b, rs_jb_obj(&b, root, "stream_options"), "include_usage", 1);
-    }
-    rc = rs_jb_finish(body, root, &b, &n, err);
-done:
-    rs_jb_free(&b);
-    rs_neutral_free(&n);
-    return rc;
+    return rs_neutral_encode(body, svc, model, rendered, o, build_body, err);
 }
 
 int rs_openai_endpoint(rs_str *url, const rs_service *svc, const char *model, int stream,
