@@ -7,6 +7,7 @@
 #include "util/alloc.h"
 #include "util/file.h"
 #include "util/json.h"
+#include "util/regex_guard.h"
 #include "util/str.h"
 
 #include <ctype.h>
@@ -214,6 +215,12 @@ int rs_scorer_parse(rs_scorer **out, const char *spec, rs_error *err)
         if (!arg || !*arg) {
             rc = rs_error_set(err, RS_EINVAL, "scorer '%s': regex needs a pattern (regex:PATTERN)",
                               spec);
+            goto done;
+        }
+        const char *why = NULL;
+        if (rs_regex_check(arg, &why) != 0) {
+            rc = rs_error_set(err, RS_EINVAL, "scorer '%s': regular expression refused: %s", spec,
+                              why);
             goto done;
         }
         int r = regcomp(&s->re, arg, REG_EXTENDED | REG_NOSUB);

@@ -5,6 +5,7 @@
  */
 #include "templates/jsonschema_validate.h"
 
+#include "util/regex_guard.h"
 #include "util/alloc.h"
 #include "util/jsnum.h"
 #include "util/json.h"
@@ -240,6 +241,10 @@ static int check_string(vctx *c, const cJSON *schema, const cJSON *v, const rs_s
     const cJSON *pat = cJSON_GetObjectItemCaseSensitive(schema, "pattern");
     if (cJSON_IsString(pat)) {
         regex_t re;
+        const char *why = NULL;
+        if (rs_regex_check(pat->valuestring, &why) != 0)
+            return rs_error_set(c->err, RS_ELIMIT, "%s: the schema's pattern /%s/ is refused: %s",
+                                rs_str_cstr(path), pat->valuestring, why);
         int rrc = regcomp(&re, pat->valuestring, REG_EXTENDED | REG_NOSUB);
         if (rrc != 0)
             return rs_error_set(c->err, RS_EINVAL,

@@ -6,6 +6,7 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/jsnum.h"
+#include "util/regex_guard.h"
 #include "util/str.h"
 #include "util/vec.h"
 
@@ -250,6 +251,25 @@ static void jsnum_matches_javascript(void **state)
     }
 }
 
+static void regex_guard_refuses_blowups(void **state)
+{
+    (void)state;
+    const char *why = NULL;
+    const char *fine[] = {"^[A-Z]+(-[0-9]+)?$", "refund|billing", "a{1,3}b*c?", "[]a+]+x",
+                          "[[:alpha:]]+", "\\++", "(ab){10}", "x{255}"};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++)
+        assert_int_equal(rs_regex_check(fine[i], &why), 0);
+    assert_int_equal(rs_regex_check("^[A-Z]+++++++++++++++++", &why), -1);
+    assert_string_equal(why, "a quantifier follows another quantifier");
+    assert_int_equal(rs_regex_check("((a{100}){100}){100}", &why), -1);
+    assert_string_equal(why, "the pattern expands to too many states (nested or large repetitions)");
+    assert_int_equal(rs_regex_check("(((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+", &why), -1);
+    char longp[2100];
+    memset(longp, 'a', sizeof longp - 1);
+    longp[sizeof longp - 1] = '\0';
+    assert_int_equal(rs_regex_check(longp, &why), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +284,7 @@ int main(void)
         cmocka_unit_test(json_parse_reports_location),
         cmocka_unit_test(json_string_escaping),
         cmocka_unit_test(jsnum_matches_javascript),
+        cmocka_unit_test(regex_guard_refuses_blowups),
     };
     return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
