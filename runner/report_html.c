@@ -239,12 +239,15 @@ static void chart_latency(rs_str *o, const cJSON *report, const cJSON *arms)
                    "<svg xmlns='http://www.w3.org/2000/svg' width='%d' height='%d' "
                    "role='img' aria-label='latency per arm'>",
                    W, h);
+    /* Enough decimals that sub-millisecond ticks stay distinct (0.2, 0.4, ... not 0, 0, ...). */
+    double step = maxl / 5.0;
+    int decimals = step >= 1 ? 0 : step >= 0.1 ? 1 : 2;
     for (int t = 0; t <= 5; t++) {
         double x = left + pw * t / 5.0;
         rs_str_appendf(o,
                        "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#e5e7eb'/>"
-                       "<text x='%.1f' y='%d' text-anchor='middle'>%.0f</text>",
-                       x, top, x, top + n * row, x, top + n * row + 16, maxl * t / 5.0);
+                       "<text x='%.1f' y='%d' text-anchor='middle'>%.*f</text>",
+                       x, top, x, top + n * row, x, top + n * row + 16, decimals, step * t);
     }
     rs_str_appendf(o,
                    "<text x='%d' y='%d' text-anchor='middle'>latency (ms): box = p25-p75, "
