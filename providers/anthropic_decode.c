@@ -48,18 +48,6 @@ static void read_usage(rs_result *res, const cJSON *u)
         res->usage.reasoning = th;
 }
 
-static void read_model(rs_result *res, const cJSON *msg)
-{
-    const char *m = rs_json_string(msg, "model");
-    if (m) {
-        size_t n = strlen(m);
-        if (n >= sizeof res->response_model)
-            n = sizeof res->response_model - 1;
-        memcpy(res->response_model, m, n);
-        res->response_model[n] = '\0';
-    }
-}
-
 static rs_fail_class class_of(int status, const char *type, const char *code)
 {
     if (rs_is_quota_code(code) || rs_is_quota_code(type))
@@ -163,7 +151,7 @@ int rs_anthropic_decode(rs_result *res, rs_provider_error *pe, const char *body,
     const char *sr = rs_json_string(root, "stop_reason");
     rs_result_set_finish(res, map_finish(sr), sr);
     read_usage(res, cJSON_GetObjectItemCaseSensitive(root, "usage"));
-    read_model(res, root);
+    rs_decode_model(res, root, "model");
 done:
     cJSON_Delete(root);
     return rc;
@@ -267,7 +255,7 @@ int rs_anthropic_stream_event(rs_stream *st, rs_result *res, rs_provider_error *
     } else if (!strcmp(type, "message_start")) {
         const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
         read_usage(res, cJSON_GetObjectItemCaseSensitive(msg, "usage"));
-        read_model(res, msg);
+        rs_decode_model(res, msg, "model");
     } else if (!strcmp(type, "content_block_start")) {
         rc = block_start(s, root, err);
     } else if (!strcmp(type, "content_block_delta")) {

@@ -78,6 +78,9 @@ int rs_decode_json(cJSON **out, rs_provider_error *pe, const char *body, size_t 
 /* A JSON number or numeric string as a long; -1 when absent or not a number. */
 long rs_decode_long(const cJSON *obj, const char *key);
 
+/* Record the model the provider says answered (obj[key] when it is a string; cut to fit). */
+void rs_decode_model(rs_result *res, const cJSON *obj, const char *key);
+
 /*
  * Fill pe for a failed HTTP answer or an error event: cls (already decided by the dialect from the
  * status and the provider's error code/type), the status (200 for an error inside a stream), the

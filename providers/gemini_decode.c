@@ -205,14 +205,7 @@ static int decode_chunk(rs_result *res, rs_provider_error *pe, chunk_state *cs, 
         cs->finished = 1;
     }
     read_usage(res, cJSON_GetObjectItemCaseSensitive(root, "usageMetadata"));
-    const char *mv = rs_json_string(root, "modelVersion");
-    if (mv) {
-        size_t n = strlen(mv);
-        if (n >= sizeof res->response_model)
-            n = sizeof res->response_model - 1;
-        memcpy(res->response_model, mv, n);
-        res->response_model[n] = '\0';
-    }
+    rs_decode_model(res, root, "modelVersion");
     return 0;
 }
 

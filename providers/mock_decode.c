@@ -102,14 +102,7 @@ static void read_tail(rs_result *res, const cJSON *root)
         res->usage.cached = rs_decode_long(u, "cached");
         res->usage.reasoning = rs_decode_long(u, "reasoning");
     }
-    const char *m = rs_json_string(root, "model");
-    if (m) {
-        size_t n = strlen(m);
-        if (n >= sizeof res->response_model)
-            n = sizeof res->response_model - 1;
-        memcpy(res->response_model, m, n);
-        res->response_model[n] = '\0';
-    }
+    rs_decode_model(res, root, "model");
 }
 
 int rs_mock_decode(rs_result *res, rs_provider_error *pe, const char *body, size_t len,

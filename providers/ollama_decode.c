@@ -100,14 +100,8 @@ static int decode_obj(rs_result *res, rs_provider_error *pe, int *first, int *do
             return rc;
         *first = 1;
     }
-    const char *m = rs_json_string(root, "model");
-    if (m && !res->response_model[0]) {
-        size_t n = strlen(m);
-        if (n >= sizeof res->response_model)
-            n = sizeof res->response_model - 1;
-        memcpy(res->response_model, m, n);
-        res->response_model[n] = '\0';
-    }
+    if (!res->response_model[0]) /* every line names it; keep the first */
+        rs_decode_model(res, root, "model");
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "done"))) {
         const char *dr = rs_json_string(root, "done_reason");
         rs_finish f = map_finish(dr);

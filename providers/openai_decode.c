@@ -53,18 +53,6 @@ static void read_usage(rs_result *res, const cJSON *u)
         res->usage.reasoning = reasoning;
 }
 
-static void read_model(rs_result *res, const cJSON *root)
-{
-    const char *m = rs_json_string(root, "model");
-    if (m) {
-        size_t n = strlen(m);
-        if (n >= sizeof res->response_model)
-            n = sizeof res->response_model - 1;
-        memcpy(res->response_model, m, n);
-        res->response_model[n] = '\0';
-    }
-}
-
 /* Refine the status class with the body's code/type (OpenAI, Groq, Mistral, OpenRouter). */
 static rs_fail_class class_of(int status, const char *code, const char *type)
 {
@@ -220,7 +208,7 @@ int rs_openai_decode(rs_result *res, rs_provider_error *pe, const char *body, si
     if (refusal && !cJSON_IsString(content))
         res->finish = RS_FINISH_FILTER;
     read_usage(res, cJSON_GetObjectItemCaseSensitive(root, "usage"));
-    read_model(res, root);
+    rs_decode_model(res, root, "model");
 done:
     cJSON_Delete(root);
     return rc;
@@ -395,7 +383,7 @@ int rs_openai_stream_event(rs_stream *st, rs_result *res, rs_provider_error *pe,
     read_usage(res, cJSON_GetObjectItemCaseSensitive(
                         cJSON_GetObjectItemCaseSensitive(root, "x_groq"), "usage"));
     if (!res->response_model[0])
-        read_model(res, root);
+        rs_decode_model(res, root, "model");
 done:
     cJSON_Delete(root);
     return rc;

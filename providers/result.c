@@ -199,6 +199,18 @@ int rs_decode_json(cJSON **out, rs_provider_error *pe, const char *body, size_t 
     return 0;
 }
 
+void rs_decode_model(rs_result *res, const cJSON *obj, const char *key)
+{
+    const char *m = rs_json_string(obj, key);
+    if (!m)
+        return;
+    size_t n = strlen(m);
+    if (n >= sizeof res->response_model)
+        n = sizeof res->response_model - 1;
+    memcpy(res->response_model, m, n);
+    res->response_model[n] = '\0';
+}
+
 long rs_decode_long(const cJSON *obj, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
