@@ -88,14 +88,7 @@ static void error_from_json(rs_provider_error *pe, int status, long retry_ms, co
 void rs_anthropic_classify_error(rs_provider_error *pe, int http_status, const char *body,
                                  size_t len, long retry_after_ms)
 {
-    cJSON *root = NULL;
-    if (body && len && rs_decode_json(&root, NULL, body, len, "error body", NULL) == 0 &&
-        cJSON_IsObject(root))
-        error_from_json(pe, http_status, retry_after_ms, root, body, len);
-    else
-        rs_provider_error_http(pe, rs_fail_class_for_status(http_status), http_status,
-                               retry_after_ms, NULL, NULL, body ? body : "", body ? len : 0);
-    cJSON_Delete(root);
+    rs_classify_json_error(pe, http_status, body, len, retry_after_ms, NULL, error_from_json);
 }
 
 /* A tool_use block's input object into a tool call. */

@@ -92,6 +92,18 @@ void rs_provider_error_http(rs_provider_error *pe, rs_fail_class cls, int http_s
                             long retry_after_ms, const char *kind, const char *message,
                             const char *body, size_t len);
 
+/* A dialect's reading of its JSON error object into pe. */
+typedef void (*rs_error_reader)(rs_provider_error *pe, int status, long retry_ms, const cJSON *e,
+                                const char *body, size_t len);
+
+/*
+ * The classify_error every JSON dialect shares: parse body, find its error object (the root
+ * itself when key is NULL, else root[key]) and let the dialect's reader classify it; a body that
+ * is not JSON or has no such object is classified by the HTTP status alone.
+ */
+void rs_classify_json_error(rs_provider_error *pe, int http_status, const char *body, size_t len,
+                            long retry_after_ms, const char *key, rs_error_reader read);
+
 /* Provider error codes/types that mean "out of money or over a spend limit": not retryable. */
 int rs_is_quota_code(const char *code);
 

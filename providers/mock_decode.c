@@ -57,16 +57,7 @@ static void error_obj(rs_provider_error *pe, int status, long retry_ms, const cJ
 void rs_mock_classify_error(rs_provider_error *pe, int http_status, const char *body, size_t len,
                             long retry_after_ms)
 {
-    cJSON *root = NULL;
-    const cJSON *e = NULL;
-    if (body && len && rs_decode_json(&root, NULL, body, len, "error body", NULL) == 0)
-        e = cJSON_GetObjectItemCaseSensitive(root, "error");
-    if (cJSON_IsObject(e))
-        error_obj(pe, http_status, retry_after_ms, e, body, len);
-    else
-        rs_provider_error_http(pe, rs_fail_class_for_status(http_status), http_status,
-                               retry_after_ms, NULL, NULL, body ? body : "", body ? len : 0);
-    cJSON_Delete(root);
+    rs_classify_json_error(pe, http_status, body, len, retry_after_ms, "error", error_obj);
 }
 
 static int add_call(rs_result *res, rs_provider_error *pe, const cJSON *tc, rs_error *err)

@@ -313,6 +313,21 @@ int rs_is_quota_code(const char *code)
     return 0;
 }
 
+void rs_classify_json_error(rs_provider_error *pe, int http_status, const char *body, size_t len,
+                            long retry_after_ms, const char *key, rs_error_reader read)
+{
+    cJSON *root = NULL;
+    const cJSON *e = NULL;
+    if (body && len && rs_decode_json(&root, NULL, body, len, "error body", NULL) == 0)
+        e = key ? cJSON_GetObjectItemCaseSensitive(root, key) : root;
+    if (cJSON_IsObject(e))
+        read(pe, http_status, retry_after_ms, e, body, len);
+    else
+        rs_provider_error_http(pe, rs_fail_class_for_status(http_status), http_status,
+                               retry_after_ms, NULL, NULL, body ? body : "", body ? len : 0);
+    cJSON_Delete(root);
+}
+
 void rs_provider_error_http(rs_provider_error *pe, rs_fail_class cls, int http_status,
                             long retry_after_ms, const char *kind, const char *message,
                             const char *body, size_t len)
