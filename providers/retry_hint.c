@@ -107,6 +107,19 @@ static void skip_spaces(const char *s, size_t n, size_t *i)
         (*i)++;
 }
 
+/* "HH:MM:SS", as every HTTP date form writes the time of day; 0 when the colons are missing. */
+static int read_clock(const char *s, size_t n, size_t *i, long *hh, long *mm, long *ss)
+{
+    *hh = read_num(s, n, i, 2);
+    if (!expect(s, n, i, ':'))
+        return 0;
+    *mm = read_num(s, n, i, 2);
+    if (!expect(s, n, i, ':'))
+        return 0;
+    *ss = read_num(s, n, i, 2);
+    return 1;
+}
+
 time_t rs_http_date_parse(const char *s, size_t n)
 {
     size_t i = 0;
@@ -139,13 +152,8 @@ time_t rs_http_date_parse(const char *s, size_t n)
             year += year < 70 ? 2000 : 1900;
         if (!expect(s, n, &i, ' '))
             return (time_t)-1;
-        hh = read_num(s, n, &i, 2);
-        if (!expect(s, n, &i, ':'))
+        if (!read_clock(s, n, &i, &hh, &mm, &ss))
             return (time_t)-1;
-        mm = read_num(s, n, &i, 2);
-        if (!expect(s, n, &i, ':'))
-            return (time_t)-1;
-        ss = read_num(s, n, &i, 2);
         skip_spaces(s, n, &i);
         if (n - i != 3 || strncmp(s + i, "GMT", 3) != 0)
             return (time_t)-1;
@@ -159,13 +167,8 @@ time_t rs_http_date_parse(const char *s, size_t n)
         day = read_num(s, n, &i, 2);
         if (!expect(s, n, &i, ' '))
             return (time_t)-1;
-        hh = read_num(s, n, &i, 2);
-        if (!expect(s, n, &i, ':'))
+        if (!read_clock(s, n, &i, &hh, &mm, &ss))
             return (time_t)-1;
-        mm = read_num(s, n, &i, 2);
-        if (!expect(s, n, &i, ':'))
-            return (time_t)-1;
-        ss = read_num(s, n, &i, 2);
         if (!expect(s, n, &i, ' '))
             return (time_t)-1;
         year = read_num(s, n, &i, 4);
