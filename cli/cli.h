@@ -36,6 +36,15 @@ int cli_usage_error(const char *verb, const char *fmt, ...);
 /* True when argv[i] is -h or --help. */
 int cli_is_help(const char *arg);
 
+/*
+ * The options the registry commands share: -h/--help (prints usage), --json, -C DIR.
+ * Returns 1 when argv[*i] was one of them (*i moved past -C's directory), 0 when it is something
+ * else for the command to read, -1 when the command must return *exit_code now (help printed, or
+ * -C without a directory).
+ */
+int cli_registry_option(int argc, char **argv, int *i, const char *verb, const char *usage,
+                        const char **dir, int *json, int *exit_code);
+
 #define X(verb, fn, summary) int fn(int argc, char **argv);
 #include "cli/commands.def"
 #undef X

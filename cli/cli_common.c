@@ -61,3 +61,27 @@ int cli_is_help(const char *arg)
 {
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
+
+int cli_registry_option(int argc, char **argv, int *i, const char *verb, const char *usage,
+                        const char **dir, int *json, int *exit_code)
+{
+    const char *arg = argv[*i];
+    if (cli_is_help(arg)) {
+        fputs(usage, stdout);
+        *exit_code = RS_EXIT_OK;
+        return -1;
+    }
+    if (strcmp(arg, "--json") == 0) {
+        *json = 1;
+        return 1;
+    }
+    if (strcmp(arg, "-C") == 0) {
+        if (++*i >= argc) {
+            *exit_code = cli_usage_error(verb, "-C needs a directory");
+            return -1;
+        }
+        *dir = argv[*i];
+        return 1;
+    }
+    return 0;
+}

@@ -112,17 +112,13 @@ int cmd_label(int argc, char **argv)
     const char *dir = NULL, *pos[3] = {NULL, NULL, NULL};
     int json = 0, del = 0, npos = 0, rc = RS_EXIT_OK;
     for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return RS_EXIT_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (strcmp(argv[i], "--delete") == 0 || strcmp(argv[i], "-d") == 0) {
+        int shared = cli_registry_option(argc, argv, &i, "label", usage_text, &dir, &json, &rc);
+        if (shared < 0)
+            return rc;
+        if (shared > 0)
+            continue;
+        if (strcmp(argv[i], "--delete") == 0 || strcmp(argv[i], "-d") == 0) {
             del = 1;
-        } else if (strcmp(argv[i], "-C") == 0) {
-            if (++i >= argc)
-                return cli_usage_error("label", "-C needs a directory");
-            dir = argv[i];
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage_error("label", "unknown option '%s'", argv[i]);
         } else if (npos < 3) {

@@ -48,18 +48,12 @@ int cmd_list(int argc, char **argv)
     const char *dir = NULL;
     int json = 0, rc = RS_EXIT_OK;
     for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return RS_EXIT_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (strcmp(argv[i], "-C") == 0) {
-            if (++i >= argc)
-                return cli_usage_error("list", "-C needs a directory");
-            dir = argv[i];
-        } else {
-            return cli_usage_error("list", "unexpected argument '%s'", argv[i]);
-        }
+        int shared = cli_registry_option(argc, argv, &i, "list", usage_text, &dir, &json, &rc);
+        if (shared < 0)
+            return rc;
+        if (shared > 0)
+            continue;
+        return cli_usage_error("list", "unexpected argument '%s'", argv[i]);
     }
     rs_error err = RS_ERROR_INIT;
     rs_registry *reg = NULL;

@@ -30,16 +30,12 @@ int cmd_log(int argc, char **argv)
     const char *dir = NULL, *name = NULL;
     int json = 0, rc = RS_EXIT_OK;
     for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage_text, stdout);
-            return RS_EXIT_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (strcmp(argv[i], "-C") == 0) {
-            if (++i >= argc)
-                return cli_usage_error("log", "-C needs a directory");
-            dir = argv[i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
+        int shared = cli_registry_option(argc, argv, &i, "log", usage_text, &dir, &json, &rc);
+        if (shared < 0)
+            return rc;
+        if (shared > 0)
+            continue;
+        if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage_error("log", "unknown option '%s'", argv[i]);
         } else if (name) {
             return cli_usage_error("log", "one prompt name only");

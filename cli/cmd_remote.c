@@ -56,16 +56,12 @@ static int run_remote(const char *verb, const char *usage, remote_op op, remote_
     const char *dir = NULL, *remote = NULL;
     int json = 0, rc = RS_EXIT_OK;
     for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            fputs(usage, stdout);
-            return RS_EXIT_OK;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (strcmp(argv[i], "-C") == 0) {
-            if (++i >= argc)
-                return cli_usage_error(verb, "-C needs a directory");
-            dir = argv[i];
-        } else if (argv[i][0] == '-' && argv[i][1]) {
+        int shared = cli_registry_option(argc, argv, &i, verb, usage, &dir, &json, &rc);
+        if (shared < 0)
+            return rc;
+        if (shared > 0)
+            continue;
+        if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage_error(verb, "unknown option '%s'", argv[i]);
         } else if (remote) {
             return cli_usage_error(verb, "one remote only");
