@@ -370,14 +370,12 @@ static int add_tools(rs_jb *b, cJSON *root, const rs_neutral *n)
 }
 
 /* Sampling settings with each service's limits. */
-static int add_sampling(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *err)
+int rs_openai_temperature_top_p(rs_jb *b, cJSON *root, const rs_neutral *n, int reasoning,
+                                rs_error *err)
 {
     const rs_nconfig *c = &n->cfg;
-    const rs_service *svc = n->svc;
-    int reasoning =
-        !(svc->quirks & RS_QUIRK_NO_DEVELOPER_ROLE) && rs_openai_is_reasoning_model(n->model);
-    const char *rwhy = "OpenAI reasoning models (o1, o3, o4, gpt-5) accept only the default";
-    int rc = 0;
+    const char *rwhy = RS_OPENAI_REASONING_WHY;
+    int rc;
     if (c->has & RS_NCFG_TEMPERATURE) {
         if (reasoning)
             return rs_neutral_unsupported(n, "temperature", rwhy, err);
@@ -390,6 +388,19 @@ static int add_sampling(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *er
             return rs_neutral_unsupported(n, "topP", rwhy, err);
         rs_jb_num(b, root, "top_p", c->top_p);
     }
+    return 0;
+}
+
+static int add_sampling(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *err)
+{
+    const rs_nconfig *c = &n->cfg;
+    const rs_service *svc = n->svc;
+    int reasoning =
+        !(svc->quirks & RS_QUIRK_NO_DEVELOPER_ROLE) && rs_openai_is_reasoning_model(n->model);
+    const char *rwhy = RS_OPENAI_REASONING_WHY;
+    int rc = rs_openai_temperature_top_p(b, root, n, reasoning, err);
+    if (rc != 0)
+        return rc;
     if (c->has & RS_NCFG_TOP_K) {
         if (!(svc->quirks & RS_QUIRK_TOP_K))
             return rs_neutral_unsupported(n, "topK", "the Chat Completions API has no top_k", err);

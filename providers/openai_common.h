@@ -9,6 +9,11 @@
 
 /* o1/o3/o4/gpt-5 families: developer role, no sampling settings, no stop sequences. */
 int rs_openai_is_reasoning_model(const char *model);
+/* Why a reasoning model refuses a sampling setting, in the error that names the setting. */
+#define RS_OPENAI_REASONING_WHY "OpenAI reasoning models (o1, o3, o4, gpt-5) accept only the default"
+/* temperature (range-checked) and top_p, named alike by both APIs and refused by reasoning models. */
+int rs_openai_temperature_top_p(rs_jb *b, cJSON *root, const rs_neutral *n, int reasoning,
+                                rs_error *err);
 /* RS_EUNSUPPORTED when media part p of message m cannot be sent to n's service. */
 int rs_openai_media_check(const rs_neutral *n, const rs_nmsg *m, const rs_npart *p, rs_error *err);
 /* name, description, parameters of one tool into fn. */

@@ -193,20 +193,9 @@ static int add_sampling(rs_jb *b, cJSON *root, const rs_neutral *n, rs_error *er
 {
     const rs_nconfig *c = &n->cfg;
     int reasoning = rs_openai_is_reasoning_model(n->model);
-    const char *rwhy = "OpenAI reasoning models (o1, o3, o4, gpt-5) accept only the default";
-    int rc;
-    if (c->has & RS_NCFG_TEMPERATURE) {
-        if (reasoning)
-            return rs_neutral_unsupported(n, "temperature", rwhy, err);
-        if ((rc = rs_neutral_check_range(n, "temperature", c->temperature, 0, 2, err)) != 0)
-            return rc;
-        rs_jb_num(b, root, "temperature", c->temperature);
-    }
-    if (c->has & RS_NCFG_TOP_P) {
-        if (reasoning)
-            return rs_neutral_unsupported(n, "topP", rwhy, err);
-        rs_jb_num(b, root, "top_p", c->top_p);
-    }
+    int rc = rs_openai_temperature_top_p(b, root, n, reasoning, err);
+    if (rc != 0)
+        return rc;
     if (c->has & RS_NCFG_MAX_TOKENS) {
         if (c->max_tokens < 16)
             return rs_error_set(err, RS_EUNSUPPORTED,
