@@ -143,6 +143,11 @@ int rs_compare_report_from_store(cJSON **report, const char *experiment, const c
 
 /* ---------- renderers ---------- */
 
+/* report-member o[a] (or o[a][b] when b is not NULL) as a number; NAN when absent or not one. */
+double rs_report_num(const cJSON *o, const char *a, const char *b);
+/* Bound i (0 low, 1 high) of o[a].ci; NAN when absent. */
+double rs_report_ci(const cJSON *o, const char *a, int i);
+
 /* The terminal table. colour: 1 for ANSI colours (the caller checks isatty and NO_COLOR). */
 int rs_report_table(rs_str *out, const cJSON *report, int colour, rs_error *err);
 

@@ -143,36 +143,20 @@ done:
 static void default_schema(rs_scorer **scorers, size_t n, rs_registry *reg, const rs_arm *arm,
                            const rs_case *first)
 {
-    char *json = NULL, *data = NULL;
-    cJSON *rendered = NULL, *d = cJSON_CreateObject();
+    cJSON *rendered = NULL;
     rs_error err = RS_ERROR_INIT;
     int need = 0;
     for (size_t i = 0; i < n; i++)
         need |= rs_scorer_kind_of(scorers[i]) == RS_SCORER_JSON_SCHEMA;
-    if (!need || !reg || !d)
-        goto done;
-    cJSON *in = cJSON_Duplicate(first->vars, 1);
-    if (!in || !cJSON_AddItemToObject(d, "input", in)) {
-        cJSON_Delete(in); /* not attached: still ours */
-        goto done;
-    }
-    if (!(data = rs_json_print(d, 0)))
-        goto done;
-    rs_registry_render_opts ro = RS_REGISTRY_RENDER_OPTS_INIT;
-    ro.target = arm->target;
-    ro.data = data;
-    if (rs_registry_render(&json, NULL, reg, arm->ref, &ro, &err) ||
-        rs_json_parse(&rendered, json, strlen(json), NULL, &err))
+    if (!need || !reg ||
+        rs_compare_render_case(&rendered, reg, arm->ref, arm->target, first->vars, &err) != 0)
         goto done;
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(rendered, "output"), "schema");
     for (size_t i = 0; i < n && schema; i++)
         rs_scorer_set_default_schema(scorers[i], schema);
 done:
-    rs_free(json);
-    rs_free(data);
     cJSON_Delete(rendered);
-    cJSON_Delete(d);
 }
 
 int rs_compare(char **report_json, char *experiment, size_t experiment_size,

@@ -163,6 +163,35 @@ size_t rs_compare_backend_cache_hits(const rs_compare_backend *b)
     return b->cache_hits;
 }
 
+int rs_compare_render_case(cJSON **out, rs_registry *reg, const char *ref, const char *target,
+                           const cJSON *vars, rs_error *err)
+{
+    int rc;
+    char *json = NULL, *data = NULL;
+    cJSON *d = cJSON_CreateObject();
+    cJSON *in = !d ? NULL : vars ? cJSON_Duplicate(vars, 1) : cJSON_CreateObject();
+    *out = NULL;
+    if (!in || !cJSON_AddItemToObject(d, "input", in)) {
+        cJSON_Delete(in); /* not attached: still ours */
+        rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (!(data = rs_json_print(d, 0))) {
+        rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+        goto done;
+    }
+    rs_registry_render_opts ro = RS_REGISTRY_RENDER_OPTS_INIT;
+    ro.target = target;
+    ro.data = data;
+    if ((rc = rs_registry_render(&json, NULL, reg, ref, &ro, err)) == 0)
+        rc = rs_json_parse(out, json, strlen(json), NULL, err);
+done:
+    rs_free(json);
+    rs_free(data);
+    cJSON_Delete(d);
+    return rc;
+}
+
 /* ---------- cache ---------- */
 
 /* The request body the provider would get, hashed with the target and the salt. 0 when there is
@@ -170,32 +199,16 @@ size_t rs_compare_backend_cache_hits(const rs_compare_backend *b)
 static int cache_key(char hex[RS_SHA256_HEX_SIZE], rs_compare_backend *b, const rs_cmp_call *c)
 {
     int ok = 0;
-    char *json = NULL, *data = NULL;
-    cJSON *rendered = NULL, *d = NULL;
+    cJSON *rendered = NULL;
     rs_str body = RS_STR_INIT;
     rs_error err = RS_ERROR_INIT;
     rs_target tgt;
     rs_service svc;
     if (!b->cache_dir || !b->registry)
         return 0;
-    d = cJSON_CreateObject();
-    if (!d)
-        goto done;
-    cJSON *in = cJSON_Duplicate(c->vars, 1);
-    if (!in || !cJSON_AddItemToObject(d, "input", in)) {
-        cJSON_Delete(in); /* not attached: still ours */
-        goto done;
-    }
-    if (!(data = rs_json_print(d, 0)))
-        goto done;
-    rs_registry_render_opts ro = RS_REGISTRY_RENDER_OPTS_INIT;
-    ro.target = c->target;
-    ro.data = data;
     if (rs_target_parse(&tgt, c->target, &err) ||
-        rs_service_lookup(&svc, tgt.provider, b->config, &err))
-        goto done;
-    if (rs_registry_render(&json, NULL, b->registry, c->ref, &ro, &err) ||
-        rs_json_parse(&rendered, json, strlen(json), NULL, &err))
+        rs_service_lookup(&svc, tgt.provider, b->config, &err) ||
+        rs_compare_render_case(&rendered, b->registry, c->ref, c->target, c->vars, &err))
         goto done;
     rs_encode_opts eo = RS_ENCODE_OPTS_INIT;
     if (svc.dialect->encode(&body, &svc, tgt.model, rendered, &eo, &err) || rs_str_error(&body))
@@ -211,10 +224,7 @@ static int cache_key(char hex[RS_SHA256_HEX_SIZE], rs_compare_backend *b, const 
     rs_sha256_final_hex(&h, hex);
     ok = 1;
 done:
-    rs_free(json);
-    rs_free(data);
     cJSON_Delete(rendered);
-    cJSON_Delete(d);
     rs_str_free(&body);
     return ok;
 }

@@ -40,6 +40,11 @@ void rs_compare_backend_store(rs_cmp_store *out, rs_compare_backend *b);
 /* Calls answered from the cache so far. */
 size_t rs_compare_backend_cache_hits(const rs_compare_backend *b);
 
+/* ref rendered for target with the data {"input": vars}, as the runner renders a case.
+ * *out: cJSON_Delete. */
+int rs_compare_render_case(cJSON **out, rs_registry *reg, const char *ref, const char *target,
+                           const cJSON *vars, rs_error *err);
+
 /* The directory beside the log (".rosetta" for ".rosetta/runs.db"). *out: rs_free. */
 int rs_compare_state_dir(char **out, const char *log_path, rs_error *err);
 

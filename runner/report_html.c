@@ -48,21 +48,6 @@ static void esc(rs_str *out, const char *s)
     }
 }
 
-static double num(const cJSON *o, const char *a, const char *b)
-{
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, a);
-    if (b)
-        x = cJSON_GetObjectItemCaseSensitive(x, b);
-    return cJSON_IsNumber(x) ? x->valuedouble : NAN;
-}
-
-static double ci(const cJSON *o, const char *a, int i)
-{
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, a), "ci");
-    const cJSON *v = cJSON_GetArrayItem(x, i);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 static const char *colour_of(int i)
 {
     return colours[i % MAX_ARMS_COLOURS];
@@ -87,9 +72,9 @@ static const char *css =
 static void metric(const cJSON *a, int by_pass, double *m, double *lo, double *hi)
 {
     const char *k = by_pass ? "pass" : "score";
-    *m = by_pass ? num(a, "pass", "rate") : num(a, "score", "mean");
-    *lo = ci(a, k, 0);
-    *hi = ci(a, k, 1);
+    *m = by_pass ? rs_report_num(a, "pass", "rate") : rs_report_num(a, "score", "mean");
+    *lo = rs_report_ci(a, k, 0);
+    *hi = rs_report_ci(a, k, 1);
 }
 
 static void chart_ci(rs_str *o, const cJSON *arms, int by_pass)
@@ -148,7 +133,7 @@ static void chart_cost(rs_str *o, const cJSON *arms, int by_pass)
     int pw = W - left - right, ph = h - top - bottom;
     double maxc = 0;
     for (const cJSON *a = arms->child; a; a = a->next) {
-        double c = num(a, "cost_usd", "per_call");
+        double c = rs_report_num(a, "cost_usd", "per_call");
         if (!isnan(c) && c > maxc)
             maxc = c;
     }
@@ -182,7 +167,7 @@ static void chart_cost(rs_str *o, const cJSON *arms, int by_pass)
                    top + ph / 2, top + ph / 2, by_pass ? "pass rate" : "score");
     int i = 0;
     for (const cJSON *a = arms->child; a; a = a->next, i++) {
-        double m, lo, hi, c = num(a, "cost_usd", "per_call");
+        double m, lo, hi, c = rs_report_num(a, "cost_usd", "per_call");
         metric(a, by_pass, &m, &lo, &hi);
         if (isnan(m) || isnan(c))
             continue;
@@ -213,19 +198,19 @@ static void chart_latency(rs_str *o, const cJSON *report, const cJSON *arms)
         size_t k = 0;
         for (const cJSON *c = res ? res->child : NULL; c && lat; c = c->next) {
             const cJSON *ao = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "arms"), i);
-            double v = num(ao, "latency_ms", NULL);
+            double v = rs_report_num(ao, "latency_ms", NULL);
             const char *st = rs_json_string(ao, "status");
             if (!isnan(v) && st && strcmp(st, "ok") == 0)
                 lat[k++] = v;
         }
         int ok = 1;
-        have[i] = k > 0 ? 2 : !isnan(num(a, "latency_ms", "p50"));
+        have[i] = k > 0 ? 2 : !isnan(rs_report_num(a, "latency_ms", "p50"));
         const double qs[5] = {0, 0.25, 0.5, 0.75, 0.95};
         for (int j = 0; j < 5; j++)
             q[i][j] = k ? rs_stats_percentile(lat, k, qs[j], &ok) : NAN;
         if (!k) {
-            q[i][2] = num(a, "latency_ms", "p50");
-            q[i][4] = num(a, "latency_ms", "p95");
+            q[i][2] = rs_report_num(a, "latency_ms", "p50");
+            q[i][4] = rs_report_num(a, "latency_ms", "p95");
         }
         for (int j = 0; j < 5; j++)
             if (!isnan(q[i][j]) && q[i][j] > maxl)
@@ -307,33 +292,33 @@ static void arm_table(rs_str *o, const cJSON *arms)
         if (cJSON_IsTrue(cJSON_GetObjectItem(a, "baseline")))
             rs_str_puts(o, " <span class='meta'>(baseline)</span>");
         rs_str_puts(o, "</td><td class='n'>");
-        double pr = num(a, "pass", "rate");
+        double pr = rs_report_num(a, "pass", "rate");
         if (isnan(pr))
             rs_str_puts(o, "-");
         else
-            rs_str_appendf(o, "%.1f%% [%.1f, %.1f]", 100 * pr, 100 * ci(a, "pass", 0),
-                           100 * ci(a, "pass", 1));
+            rs_str_appendf(o, "%.1f%% [%.1f, %.1f]", 100 * pr, 100 * rs_report_ci(a, "pass", 0),
+                           100 * rs_report_ci(a, "pass", 1));
         rs_str_puts(o, "</td><td class='n'>");
-        double sm = num(a, "score", "mean");
+        double sm = rs_report_num(a, "score", "mean");
         if (isnan(sm))
             rs_str_puts(o, "-");
         else
-            rs_str_appendf(o, "%.3f [%.3f, %.3f]", sm, ci(a, "score", 0), ci(a, "score", 1));
+            rs_str_appendf(o, "%.3f [%.3f, %.3f]", sm, rs_report_ci(a, "score", 0), rs_report_ci(a, "score", 1));
         rs_str_puts(o, "</td><td class='n'>");
-        fmt(o, "%.0f", num(a, "scored", NULL));
+        fmt(o, "%.0f", rs_report_num(a, "scored", NULL));
         rs_str_puts(o, "</td><td class='n'>");
-        fmt(o, "%.0f", num(a, "errors", NULL) + num(a, "score_errors", NULL));
+        fmt(o, "%.0f", rs_report_num(a, "errors", NULL) + rs_report_num(a, "score_errors", NULL));
         rs_str_puts(o, "</td><td class='n'>");
-        fmt(o, "$%.6f", num(a, "cost_usd", "per_call"));
+        fmt(o, "$%.6f", rs_report_num(a, "cost_usd", "per_call"));
         rs_str_puts(o, "</td><td class='n'>");
-        fmt(o, "$%.4f", num(a, "cost_usd", "total"));
+        fmt(o, "$%.4f", rs_report_num(a, "cost_usd", "total"));
         rs_str_puts(o, "</td><td class='n'>");
-        fmt(o, "%.0f", num(a, "latency_ms", "p50"));
+        fmt(o, "%.0f", rs_report_num(a, "latency_ms", "p50"));
         rs_str_puts(o, "</td><td class='n'>");
-        fmt(o, "%.0f", num(a, "latency_ms", "p95"));
+        fmt(o, "%.0f", rs_report_num(a, "latency_ms", "p95"));
         rs_str_puts(o, "</td><td class='n'>");
-        rs_str_appendf(o, "%.0f / %.0f</td></tr>", num(a, "tokens", "input"),
-                       num(a, "tokens", "output"));
+        rs_str_appendf(o, "%.0f / %.0f</td></tr>", rs_report_num(a, "tokens", "input"),
+                       rs_report_num(a, "tokens", "output"));
     }
     rs_str_puts(o, "</table>");
 }
@@ -356,20 +341,20 @@ static void versus_table(rs_str *o, const cJSON *arms, int by_pass)
         rs_str_puts(o, "<tr><td>");
         esc(o, rs_json_string(a, "name"));
         rs_str_puts(o, "</td><td class='n'>");
-        fmt(o, f, scale * num(v, "diff", NULL));
+        fmt(o, f, scale * rs_report_num(v, "diff", NULL));
         rs_str_puts(o, "</td><td class='n'>[");
-        fmt(o, f, scale * ci(a, "vs_baseline", 0));
+        fmt(o, f, scale * rs_report_ci(a, "vs_baseline", 0));
         rs_str_puts(o, ", ");
-        fmt(o, f, scale * ci(a, "vs_baseline", 1));
+        fmt(o, f, scale * rs_report_ci(a, "vs_baseline", 1));
         rs_str_puts(o, "]</td><td>");
         esc(o, rs_json_string(v, "test"));
         rs_str_puts(o, "</td><td class='n'>");
-        fmt(o, "%.3g", num(v, "p", NULL));
+        fmt(o, "%.3g", rs_report_num(v, "p", NULL));
         rs_str_puts(o, "</td><td class='n'>");
-        fmt(o, "%.3g", num(v, "p_holm", NULL));
+        fmt(o, "%.3g", rs_report_num(v, "p_holm", NULL));
         rs_str_appendf(o, "</td><td class='%s'>", cls);
         esc(o, verdict);
-        double more = num(v, "more_cases_needed", NULL);
+        double more = rs_report_num(v, "more_cases_needed", NULL);
         if (!isnan(more))
             rs_str_appendf(o, " <span class='meta'>(about %.0f more cases needed)</span>", more);
         rs_str_puts(o, "</td></tr>");
@@ -410,8 +395,8 @@ static void cases_table(rs_str *o, const cJSON *report, const cJSON *arms)
     for (const cJSON *c = res->child; c; c = c->next) {
         rs_str_puts(o, "<tr><td>");
         esc(o, rs_json_string(c, "case"));
-        if (num(c, "repeat", NULL) > 0)
-            rs_str_appendf(o, " #%.0f", num(c, "repeat", NULL));
+        if (rs_report_num(c, "repeat", NULL) > 0)
+            rs_str_appendf(o, " #%.0f", rs_report_num(c, "repeat", NULL));
         rs_str_puts(o, "</td><td>");
         json_cell(o, cJSON_GetObjectItemCaseSensitive(c, "vars"));
         rs_str_puts(o, "</td><td>");
@@ -427,7 +412,7 @@ static void cases_table(rs_str *o, const cJSON *report, const cJSON *arms)
                     rs_str_appendf(o, "<div class='%s'>%s &middot; score %.3f</div>",
                                    cJSON_IsTrue(pass) ? "pass" : "fail",
                                    cJSON_IsTrue(pass) ? "&#10003; pass" : "&#10007; fail",
-                                   num(x, "score", NULL));
+                                   rs_report_num(x, "score", NULL));
                 const cJSON *ss = cJSON_GetObjectItemCaseSensitive(x, "scores");
                 int k = 0;
                 for (const cJSON *s = ss ? ss->child : NULL; s; s = s->next, k++) {
@@ -440,7 +425,7 @@ static void cases_table(rs_str *o, const cJSON *report, const cJSON *arms)
                         esc(o, e);
                         rs_str_puts(o, "</span>");
                     } else {
-                        rs_str_appendf(o, ": %.3g", num(s, "value", NULL));
+                        rs_str_appendf(o, ": %.3g", rs_report_num(s, "value", NULL));
                     }
                     rs_str_puts(o, "</div>");
                 }
@@ -480,11 +465,11 @@ int rs_report_html(rs_str *o, const cJSON *report, rs_error *err)
     if (ds) {
         rs_str_puts(o, "dataset ");
         esc(o, rs_json_string(ds, "name"));
-        rs_str_appendf(o, " (%.0f cases) &middot; ", num(ds, "cases", NULL));
+        rs_str_appendf(o, " (%.0f cases) &middot; ", rs_report_num(ds, "cases", NULL));
     }
     rs_str_appendf(o, "%s design &middot; repeat %.0f &middot; scorers:",
                    rs_json_string(report, "design") ? rs_json_string(report, "design") : "",
-                   num(report, "repeat", NULL));
+                   rs_report_num(report, "repeat", NULL));
     const cJSON *scs = cJSON_GetObjectItemCaseSensitive(report, "scorers");
     for (const cJSON *s = scs ? scs->child : NULL; s; s = s->next) {
         rs_str_puts(o, " <code>");

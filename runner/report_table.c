@@ -20,21 +20,6 @@
 #define YELLOW "\033[33m"
 #define RESET "\033[0m"
 
-static double num(const cJSON *o, const char *a, const char *b)
-{
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, a);
-    if (b)
-        x = cJSON_GetObjectItemCaseSensitive(x, b);
-    return cJSON_IsNumber(x) ? x->valuedouble : NAN;
-}
-
-static double ci(const cJSON *o, const char *a, int i)
-{
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, a), "ci");
-    const cJSON *v = cJSON_GetArrayItem(x, i);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 /* Append a cell padded to width w (UTF-8 aware enough for arm names: counts non-continuation
  * bytes). left: pad on the right. */
 static void cell(rs_str *out, const char *text, int w, int left)
@@ -90,9 +75,9 @@ int rs_report_table(rs_str *out, const cJSON *report, int colour, rs_error *err)
     const cJSON *ds = cJSON_GetObjectItemCaseSensitive(report, "dataset");
     if (ds)
         rs_str_appendf(out, "  dataset %s (%g cases)", rs_json_string(ds, "name"),
-                       num(ds, "cases", NULL));
-    if (num(report, "repeat", NULL) > 1)
-        rs_str_appendf(out, "  x%g repeats", num(report, "repeat", NULL));
+                       rs_report_num(ds, "cases", NULL));
+    if (rs_report_num(report, "repeat", NULL) > 1)
+        rs_str_appendf(out, "  x%g repeats", rs_report_num(report, "repeat", NULL));
     const cJSON *scs = cJSON_GetObjectItemCaseSensitive(report, "scorers");
     if (cJSON_GetArraySize(scs) > 0) {
         rs_str_puts(out, "  scorers:");
@@ -119,25 +104,25 @@ int rs_report_table(rs_str *out, const cJSON *report, int colour, rs_error *err)
         snprintf(name, sizeof name, "%s%s",
                  cJSON_IsTrue(cJSON_GetObjectItem(a, "baseline")) ? "*" : " ",
                  rs_json_string(a, "name"));
-        double pr = num(a, "pass", "rate");
+        double pr = rs_report_num(a, "pass", "rate");
         if (isnan(pr))
             snprintf(b1, sizeof b1, "-");
         else
-            snprintf(b1, sizeof b1, "%5.1f%% [%.1f, %.1f]", 100 * pr, 100 * ci(a, "pass", 0),
-                     100 * ci(a, "pass", 1));
-        double sm = num(a, "score", "mean");
+            snprintf(b1, sizeof b1, "%5.1f%% [%.1f, %.1f]", 100 * pr, 100 * rs_report_ci(a, "pass", 0),
+                     100 * rs_report_ci(a, "pass", 1));
+        double sm = rs_report_num(a, "score", "mean");
         if (isnan(sm))
             snprintf(b2, sizeof b2, "-");
         else
-            snprintf(b2, sizeof b2, "%.3f [%.3f, %.3f]", sm, ci(a, "score", 0), ci(a, "score", 1));
-        fmt(b3, sizeof b3, "%.0f", num(a, "scored", NULL));
-        double e = num(a, "errors", NULL) + num(a, "score_errors", NULL);
+            snprintf(b2, sizeof b2, "%.3f [%.3f, %.3f]", sm, rs_report_ci(a, "score", 0), rs_report_ci(a, "score", 1));
+        fmt(b3, sizeof b3, "%.0f", rs_report_num(a, "scored", NULL));
+        double e = rs_report_num(a, "errors", NULL) + rs_report_num(a, "score_errors", NULL);
         fmt(b4, sizeof b4, "%.0f", e);
-        fmt(b5, sizeof b5, "$%.6f", num(a, "cost_usd", "per_call"));
-        fmt(b6, sizeof b6, "$%.4f", num(a, "cost_usd", "total"));
-        fmt(b7, sizeof b7, "%.0f", num(a, "latency_ms", "p50"));
-        fmt(b8, sizeof b8, "%.0f", num(a, "latency_ms", "p95"));
-        snprintf(b9, sizeof b9, "%.0f/%.0f", num(a, "tokens", "input"), num(a, "tokens", "output"));
+        fmt(b5, sizeof b5, "$%.6f", rs_report_num(a, "cost_usd", "per_call"));
+        fmt(b6, sizeof b6, "$%.4f", rs_report_num(a, "cost_usd", "total"));
+        fmt(b7, sizeof b7, "%.0f", rs_report_num(a, "latency_ms", "p50"));
+        fmt(b8, sizeof b8, "%.0f", rs_report_num(a, "latency_ms", "p95"));
+        snprintf(b9, sizeof b9, "%.0f/%.0f", rs_report_num(a, "tokens", "input"), rs_report_num(a, "tokens", "output"));
         cell(out, name, namew + 2, 1);
         cell(out, b1, 24, 1);
         cell(out, b2, 24, 1);
@@ -171,14 +156,14 @@ int rs_report_table(rs_str *out, const cJSON *report, int colour, rs_error *err)
             char name[80], d[32], c[48], p[24], ph[24];
             double scale = by_pass ? 100 : 1;
             snprintf(name, sizeof name, " %s", rs_json_string(a, "name"));
-            fmt(d, sizeof d, by_pass ? "%+.1f" : "%+.3f", scale * num(v, "diff", NULL));
-            if (isnan(ci(a, "vs_baseline", 0)))
+            fmt(d, sizeof d, by_pass ? "%+.1f" : "%+.3f", scale * rs_report_num(v, "diff", NULL));
+            if (isnan(rs_report_ci(a, "vs_baseline", 0)))
                 snprintf(c, sizeof c, "  -");
             else
                 snprintf(c, sizeof c, by_pass ? "  [%+.1f, %+.1f]" : "  [%+.3f, %+.3f]",
-                         scale * ci(a, "vs_baseline", 0), scale * ci(a, "vs_baseline", 1));
-            fmt_p(p, sizeof p, num(v, "p", NULL));
-            fmt_p(ph, sizeof ph, num(v, "p_holm", NULL));
+                         scale * rs_report_ci(a, "vs_baseline", 0), scale * rs_report_ci(a, "vs_baseline", 1));
+            fmt_p(p, sizeof p, rs_report_num(v, "p", NULL));
+            fmt_p(ph, sizeof ph, rs_report_num(v, "p_holm", NULL));
             const char *verdict = rs_json_string(v, "verdict");
             const char *col = "";
             if (colour && verdict)
@@ -192,7 +177,7 @@ int rs_report_table(rs_str *out, const cJSON *report, int colour, rs_error *err)
             cell(out, p, 9, 0);
             cell(out, ph, 10, 0);
             rs_str_appendf(out, "  %s%s%s", col, verdict ? verdict : "-", colour ? RESET : "");
-            double more = num(v, "more_cases_needed", NULL);
+            double more = rs_report_num(v, "more_cases_needed", NULL);
             if (!isnan(more))
                 rs_str_appendf(out, " (~%.0f more cases needed)", more);
             rs_str_putc(out, '\n');

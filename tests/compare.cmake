@@ -9,7 +9,8 @@ rs_test(test_dataset SOURCES unit/test_dataset.c ${RS_RUNNER_DIR}/dataset.c MODU
 rs_test(test_scorers SOURCES unit/test_scorers.c ${RS_RUNNER_DIR}/scorers.c MODULES rs_util rs_templates CMOCKA
         LABELS compare)
 rs_test(test_compare SOURCES unit/test_compare.c ${RS_RUNNER_DIR}/compare.c ${RS_RUNNER_DIR}/stats.c
-        ${RS_RUNNER_DIR}/report_table.c ${RS_RUNNER_DIR}/report_html.c ${RS_RUNNER_DIR}/split.c
+        ${RS_RUNNER_DIR}/report_table.c ${RS_RUNNER_DIR}/report_html.c
+        ${RS_RUNNER_DIR}/report_fields.c ${RS_RUNNER_DIR}/split.c
         ${RS_RUNNER_DIR}/scorers.c ${RS_RUNNER_DIR}/dataset.c MODULES rs_util rs_templates CMOCKA
         LABELS compare)
 
