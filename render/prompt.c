@@ -18,6 +18,8 @@
 #include "util/alloc.h"
 #include "util/file.h"
 #include "util/json.h"
+#include "util/json_build.h"
+#include "util/lazy.h"
 #include "util/sha256.h"
 #include "util/str.h"
 #include "util/utf8.h"
@@ -28,7 +30,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/*
+ * Everything compile builds (the source copy, the frontmatter's values when the YAML fast path
+ * read it, parsed, metadata, render_base, the converted schemas, partial_files) lives in one
+ * arena, freed at once: a few hundred small nodes that cost a cJSON_Delete walk and two
+ * allocations each before. These trees are never changed after compile, never passed to
+ * cJSON_Delete (see util/json_build.h); callers get heap copies (cJSON_Duplicate) when they own
+ * a result.
+ */
 struct rs_prompt {
+    rs_arena arena;
+    rs_jt jb;  /* builds in arena */
     char *src; /* the source, copied */
     size_t len;
     char *filename; /* NULL when none was given */
@@ -43,8 +55,8 @@ struct rs_prompt {
     rs_hbs_template *tpl;
     cJSON *partial_files;               /* partial name -> file it was read from (partials_dir) */
     const rs_prompt_compile_opts *opts; /* during compile only */
-    int body_line, body_col;            /* where the template starts in the file */
-    char hash[RS_SHA256_HEX_SIZE];
+    char hash[RS_SHA256_HEX_SIZE];      /* computed on first rs_prompt_hash */
+    rs_lazy hash_once;
     atomic_long refs; /* 1 + rs_prompt_retain calls; rs_prompt_free drops one */
     rs_vec deps;      /* prompt_dep: each partial asked for while compiling, for a cache to
                          revalidate the prompt against the resolver */
@@ -82,6 +94,10 @@ static int is_reserved(const char *k)
     return 0;
 }
 
+/* Compile builds in the prompt's arena (p->jb), render and render_metadata with options on
+ * the heap (HEAP): the same helpers serve both. */
+static const rs_jt HEAP = {NULL};
+
 /* target[key] = v (JavaScript assignment: in place when present). Takes v over; 0 or ENOMEM. */
 static int js_set(cJSON *target, const char *key, cJSON *v)
 {
@@ -89,9 +105,9 @@ static int js_set(cJSON *target, const char *key, cJSON *v)
 }
 
 /* Object.assign(target, {...src}): every own property of src copied over target's. */
-static int js_assign(cJSON *target, const cJSON *src)
+static int b_assign(const rs_jt *b, cJSON *target, const cJSON *src)
 {
-    cJSON *spread = rs_js_spread(src);
+    cJSON *spread = rs_js_spread_build(b, src);
     if (!spread)
         return RS_ENOMEM;
     int rc = 0;
@@ -99,11 +115,17 @@ static int js_assign(cJSON *target, const cJSON *src)
         cJSON *m = cJSON_DetachItemViaPointer(spread, spread->child);
         char *key = m->string;
         m->string = NULL;
-        rc = js_set(target, key, m);
-        cJSON_free(key);
+        rc = rs_jt_set(b, target, key, m);
+        if (!b->arena)
+            cJSON_free(key);
     }
-    cJSON_Delete(spread);
+    rs_jt_drop(b, spread);
     return rc;
+}
+
+static int js_assign(cJSON *target, const cJSON *src)
+{
+    return b_assign(&HEAP, target, src);
 }
 
 /* A reference to item's members (objects, arrays), to its text (strings) or a copy (other
@@ -119,14 +141,9 @@ static cJSON *make_ref(const cJSON *item)
 /* object[key] = a reference to item (no copy; cJSON_AddItemReferenceToObject leaks the
  * reference when the key cannot be copied). Scalars are copied. */
 
-static int add_ref(cJSON *object, const char *key, const cJSON *item)
+static int add_ref(const rs_jt *b, cJSON *object, const char *key, const cJSON *item)
 {
-    cJSON *r = make_ref(item);
-    if (!r || !cJSON_AddItemToObject(object, key, r)) {
-        cJSON_Delete(r);
-        return RS_ENOMEM;
-    }
-    return 0;
+    return rs_jt_add(b, object, key, rs_jt_ref(b, item));
 }
 
 /* add_ref without copying the key either: for objects that do not outlive the key (a literal,
@@ -159,41 +176,36 @@ static const char *kind_with_article(const cJSON *v)
 /* ---- parseDocument ---- */
 
 /* ext[ns][field] = value for a dotted key, split at its last dot. */
-static int add_ext(cJSON *ext, const char *key, const cJSON *value)
+static int add_ext(const rs_jt *b, cJSON *ext, const char *key, const cJSON *value)
 {
     const char *dot = strrchr(key, '.');
-    char *ns = rs_strndup(key, (size_t)(dot - key));
+    char *ns = rs_arena_strndup(b->arena, key, (size_t)(dot - key));
     if (!ns)
         return RS_ENOMEM;
     cJSON *obj = cJSON_GetObjectItemCaseSensitive(ext, ns);
-    int rc = 0;
     if (!obj) {
-        obj = cJSON_CreateObject();
-        if (!obj || !cJSON_AddItemToObject(ext, ns, obj)) {
-            cJSON_Delete(obj);
-            rc = RS_ENOMEM;
-            goto done;
-        }
+        if (rs_jt_add(b, ext, ns, rs_jt_node(b, cJSON_Object)) != 0)
+            return RS_ENOMEM;
+        obj = cJSON_GetObjectItemCaseSensitive(ext, ns);
     }
-    rc = js_set(obj, dot + 1, make_ref(value)); /* parsed holds raw, which holds value */
-done:
-    rs_free(ns);
-    return rc;
+    return rs_jt_set(b, obj, dot + 1,
+                     rs_jt_ref(b, value)); /* parsed holds raw, which holds value */
 }
 
+/* parseDocument(source) into p->parsed, in the prompt's arena. */
 static int parse_document(rs_prompt *p, rs_error *err)
 {
-    cJSON *parsed = cJSON_CreateObject();
+    const rs_jt *b = &p->jb;
+    cJSON *parsed = rs_jt_node(b, cJSON_Object);
     int rc = 0;
     p->parsed = parsed;
-    if (!parsed || !cJSON_AddObjectToObject(parsed, "ext") ||
-        !cJSON_AddObjectToObject(parsed, "metadata") || !cJSON_AddObjectToObject(parsed, "config"))
+    if (!parsed || rs_jt_add(b, parsed, "ext", rs_jt_node(b, cJSON_Object)) != 0 ||
+        rs_jt_add(b, parsed, "metadata", rs_jt_node(b, cJSON_Object)) != 0 ||
+        rs_jt_add(b, parsed, "config", rs_jt_node(b, cJSON_Object)) != 0)
         return oom(err);
     if (!p->fm.has_frontmatter)
         return 0;
 
-    /* The YAML text with the newline that ends it: the reference's parser reads a block scalar
-     * at the end as ending in a line break, and errors at the end point at the closing line. */
     /* The reference's parser ends the last line of the text with a line break when it has
      * none ("a: |\n  x" is "x\n"; "a: |+\n  x\n" stays "x\n"): give libyaml the newline that
      * follows the text in the file only then. Errors at the end then point at the closing line. */
@@ -203,12 +215,13 @@ static int parse_document(rs_prompt *p, rs_error *err)
                 : (p->src[end] == '\r' && end + 1 < p->len && p->src[end + 1] == '\n') ? 2
                                                                                        : 1;
     int line, col;
-    rs_location_of(p->src, p->len, p->fm.yaml_off, &line, &col);
+    rs_location_of(p->src, p->len, p->fm.yaml_off, &line, &col); /* a few bytes in */
     rs_yaml_opts yo = RS_YAML_OPTS_INIT;
     yo.filename = p->filename;
     yo.file_src = p->src;
     yo.file_len = p->len;
     yo.line_offset = line - 1;
+    yo.arena = &p->arena;
     rc = rs_yaml_parse(&p->doc, p->src + p->fm.yaml_off, p->fm.yaml_len + nl, &yo, err);
     if (rc)
         return rc;
@@ -218,30 +231,21 @@ static int parse_document(rs_prompt *p, rs_error *err)
                                 "invalid frontmatter: expected a mapping of keys, got %s",
                                 cJSON_IsArray(root) ? "a sequence" : "a scalar");
 
-    /* raw = {...root}: the root itself, moved (its nodes keep their locations in p->doc) */
-    cJSON *raw = cJSON_IsObject(root) ? p->doc.root : cJSON_CreateObject();
-    if (raw == p->doc.root)
-        p->doc.root = NULL;
-    cJSON *ext = cJSON_CreateObject();
-    if (!raw || !ext) {
-        cJSON_Delete(raw);
-        cJSON_Delete(ext);
+    /* raw = {...root}: the root's members, shared (they keep their locations in p->doc) */
+    cJSON *raw = cJSON_IsObject(root) ? rs_jt_ref(b, root) : rs_jt_node(b, cJSON_Object);
+    cJSON *ext = rs_jt_node(b, cJSON_Object);
+    if (!raw || !ext)
         return oom(err);
-    }
     for (const cJSON *m = raw->child; m && rc == 0; m = m->next) {
         if (is_reserved(m->string))
-            rc = js_set(parsed, m->string, make_ref(m)); /* raw ends up in parsed too */
+            rc = rs_jt_set(b, parsed, m->string, rs_jt_ref(b, m)); /* raw ends up in parsed too */
         else if (strchr(m->string, '.'))
-            rc = add_ext(ext, m->string, m);
+            rc = add_ext(b, ext, m->string, m);
     }
     if (rc == 0)
-        rc = js_set(parsed, "raw", raw);
-    else
-        cJSON_Delete(raw);
+        rc = rs_jt_set(b, parsed, "raw", raw);
     if (rc == 0)
-        rc = js_set(parsed, "ext", ext);
-    else
-        cJSON_Delete(ext);
+        rc = rs_jt_set(b, parsed, "ext", ext);
     return rc ? oom(err) : 0;
 }
 
@@ -249,7 +253,7 @@ static int parse_document(rs_prompt *p, rs_error *err)
 
 /* resolveTools: tools names become toolDefs when registered (never, here, except for the names
  * an empty JavaScript object already answers to), the rest stay in tools. */
-static int resolve_tools(cJSON *out, rs_error *err)
+static int resolve_tools(const rs_jt *b, cJSON *out, rs_error *err)
 {
     cJSON *tools = cJSON_GetObjectItemCaseSensitive(out, "tools");
     if (!rs_js_truthy(tools))
@@ -259,56 +263,63 @@ static int resolve_tools(cJSON *out, rs_error *err)
                             kind_with_article(tools));
     cJSON *defs = cJSON_GetObjectItemCaseSensitive(out, "toolDefs");
     if (!rs_js_truthy(defs)) {
-        if (js_set(out, "toolDefs", cJSON_CreateArray()) != 0)
+        if (rs_jt_set(b, out, "toolDefs", rs_jt_node(b, cJSON_Array)) != 0)
             return oom(err);
         defs = cJSON_GetObjectItemCaseSensitive(out, "toolDefs");
     }
-    cJSON *unregistered = cJSON_CreateArray();
+    cJSON *unregistered = rs_jt_node(b, cJSON_Array);
     if (!unregistered)
         return oom(err);
     for (const cJSON *t = tools->child; t; t = t->next) {
         cJSON *def = NULL;
+        int found = 0;
         if (cJSON_IsString(t)) {
-            for (size_t i = 0; i < sizeof(proto_functions) / sizeof(*proto_functions); i++) {
-                if (strcmp(t->valuestring, proto_functions[i]) == 0)
-                    def = cJSON_CreateNull();
+            for (size_t i = 0; i < sizeof(proto_functions) / sizeof(*proto_functions); i++)
+                found |= strcmp(t->valuestring, proto_functions[i]) == 0;
+            if (found) {
+                def = rs_jt_node(b, cJSON_NULL);
+            } else if (strcmp(t->valuestring, "__proto__") == 0) {
+                found = 1;
+                def = rs_jt_node(b, cJSON_Object);
             }
-            if (strcmp(t->valuestring, "__proto__") == 0)
-                def = cJSON_CreateObject();
+        }
+        if (found && !def) {
+            rs_jt_drop(b, unregistered);
+            return oom(err);
         }
         if (def && (defs->type & cJSON_IsReference) && cJSON_IsArray(defs)) {
             /* shared with the parsed frontmatter: copy before adding to it */
-            if (js_set(out, "toolDefs", cJSON_Duplicate(defs, 1)) != 0) {
-                cJSON_Delete(def);
-                cJSON_Delete(unregistered);
+            if (rs_jt_set(b, out, "toolDefs", rs_jt_dup(b, defs)) != 0) {
+                rs_jt_drop(b, def);
+                rs_jt_drop(b, unregistered);
                 return oom(err);
             }
             defs = cJSON_GetObjectItemCaseSensitive(out, "toolDefs");
         }
         if (def) {
             if (!cJSON_IsArray(defs)) {
-                cJSON_Delete(def);
-                cJSON_Delete(unregistered);
+                rs_jt_drop(b, def);
+                rs_jt_drop(b, unregistered);
                 return rs_error_set(err, RS_EINVAL, "toolDefs must be a list, got %s",
                                     kind_with_article(defs));
             }
-            cJSON_AddItemToArray(defs, def);
+            rs_jt_push(defs, def);
             continue;
         }
-        cJSON *d = cJSON_Duplicate(t, 1);
-        if (!d || !cJSON_AddItemToArray(unregistered, d)) {
-            cJSON_Delete(d);
-            cJSON_Delete(unregistered);
+        cJSON *d = rs_jt_dup(b, t);
+        if (!d) {
+            rs_jt_drop(b, unregistered);
             return oom(err);
         }
+        rs_jt_push(unregistered, d);
     }
-    return js_set(out, "tools", unregistered) ? oom(err) : 0;
+    return rs_jt_set(b, out, "tools", unregistered) ? oom(err) : 0;
 }
 
 /* renderPicoschema for one of input/output. `located` is the frontmatter's own value of
  * meta[key].schema when the metadata still holds it unchanged (errors then get a location). */
-static int convert_schema(cJSON *meta, const char *key, const rs_prompt *p, const cJSON *located,
-                          rs_error *err)
+static int convert_schema(const rs_jt *b, cJSON *meta, const char *key, const rs_prompt *p,
+                          const cJSON *located, rs_error *err)
 {
     cJSON *holder = cJSON_GetObjectItemCaseSensitive(meta, key);
     if (!cJSON_IsObject(holder))
@@ -318,14 +329,14 @@ static int convert_schema(cJSON *meta, const char *key, const rs_prompt *p, cons
         return 0;
     if (holder->type & cJSON_IsReference) {
         /* shared with the parsed frontmatter: {...holder} before changing it */
-        cJSON *own = cJSON_CreateObject();
+        cJSON *own = rs_jt_node(b, cJSON_Object);
         for (const cJSON *m = holder->child; own && m; m = m->next) {
-            if (add_ref(own, m->string, m) != 0) {
-                cJSON_Delete(own);
+            if (add_ref(b, own, m->string, m) != 0) {
+                rs_jt_drop(b, own);
                 own = NULL;
             }
         }
-        if (!own || js_set(meta, key, own) != 0)
+        if (!own || rs_jt_set(b, meta, key, own) != 0)
             return oom(err);
         holder = cJSON_GetObjectItemCaseSensitive(meta, key);
         schema = cJSON_GetObjectItemCaseSensitive(holder, "schema");
@@ -337,10 +348,10 @@ static int convert_schema(cJSON *meta, const char *key, const rs_prompt *p, cons
     po.where = where;
     po.doc = located ? &p->doc : NULL;
     cJSON *converted = NULL;
-    int rc = rs_picoschema(&converted, located ? located : schema, &po, err);
+    int rc = rs_picoschema_build(&converted, b, located ? located : schema, &po, err);
     if (rc)
         return rc;
-    if (converted && js_set(holder, "schema", converted) != 0)
+    if (converted && rs_jt_set(b, holder, "schema", converted) != 0)
         return oom(err);
     return 0;
 }
@@ -353,25 +364,28 @@ static const cJSON *frontmatter_schema(const rs_prompt *p, const char *key)
     return cJSON_IsObject(holder) ? cJSON_GetObjectItemCaseSensitive(holder, "schema") : NULL;
 }
 
-/*
- * resolveMetadata({}, parsed, options): options' keys replace the frontmatter's, config is merged
- * one level deep; then tools and Picoschema are resolved.
- */
 /* Object.assign(target, {...src}) with references to src's members (src must outlive target and
  * stay unchanged; target's users copy before changing a shared member). */
-static int js_assign_shared(cJSON *target, const cJSON *src)
+static int js_assign_shared(const rs_jt *b, cJSON *target, const cJSON *src)
 {
     for (const cJSON *m = src->child; m; m = m->next) {
-        if (js_set(target, m->string, make_ref(m)) != 0)
+        if (rs_jt_set(b, target, m->string, rs_jt_ref(b, m)) != 0)
             return RS_ENOMEM;
     }
     return 0;
 }
 
+/*
+ * resolveMetadata({}, parsed, options): options' keys replace the frontmatter's, config is merged
+ * one level deep; then tools and Picoschema are resolved. Without options (compile) the result
+ * is built in the prompt's arena and shares p->parsed's members; with options it goes to the
+ * caller, on the heap, and owns everything.
+ */
 static int resolve_metadata(cJSON **out, const rs_prompt *p, const cJSON *options, rs_error *err)
 {
     int rc = 0;
-    cJSON *meta = cJSON_CreateObject();
+    const rs_jt *b = options ? &HEAP : &p->jb;
+    cJSON *meta = rs_jt_node(b, cJSON_Object);
     *out = NULL;
     if (!meta)
         return oom(err);
@@ -379,44 +393,42 @@ static int resolve_metadata(cJSON **out, const rs_prompt *p, const cJSON *option
     for (int i = 0; i < 2; i++) {
         if (!rs_js_truthy(merges[i]))
             continue;
-        /* without options the result stays inside p, beside p->parsed: it may share its
-         * members; with options it goes to the caller and must own everything */
         int shared = !options && merges[i] == p->parsed;
-        cJSON *config = rs_js_spread(cJSON_GetObjectItemCaseSensitive(meta, "config"));
+        cJSON *config = rs_js_spread_build(b, cJSON_GetObjectItemCaseSensitive(meta, "config"));
         if (!config ||
-            (shared ? js_assign_shared(meta, merges[i]) : js_assign(meta, merges[i])) != 0) {
-            cJSON_Delete(config);
+            (shared ? js_assign_shared(b, meta, merges[i]) : b_assign(b, meta, merges[i])) != 0) {
+            rs_jt_drop(b, config);
             rc = oom(err);
             goto done;
         }
         const cJSON *mc = cJSON_IsObject(merges[i])
                               ? cJSON_GetObjectItemCaseSensitive(merges[i], "config")
                               : NULL;
-        if (rs_js_truthy(mc) && js_assign(config, mc) != 0) {
-            cJSON_Delete(config);
+        if (rs_js_truthy(mc) && b_assign(b, config, mc) != 0) {
+            rs_jt_drop(b, config);
             rc = oom(err);
             goto done;
         }
-        if (js_set(meta, "config", config) != 0) {
+        if (rs_jt_set(b, meta, "config", config) != 0) {
             rc = oom(err);
             goto done;
         }
     }
-    if ((rc = resolve_tools(meta, err)) != 0)
+    if ((rc = resolve_tools(b, meta, err)) != 0)
         goto done;
     /* without options the schemas are the frontmatter's own values: convert those, so that a
      * mistake is reported where it was written */
     int own_input = !options || !cJSON_GetObjectItemCaseSensitive(options, "input");
     int own_output = !options || !cJSON_GetObjectItemCaseSensitive(options, "output");
-    if ((rc = convert_schema(meta, "input", p, own_input ? frontmatter_schema(p, "input") : NULL,
+    if ((rc = convert_schema(b, meta, "input", p, own_input ? frontmatter_schema(p, "input") : NULL,
                              err)) != 0 ||
-        (rc = convert_schema(meta, "output", p, own_output ? frontmatter_schema(p, "output") : NULL,
-                             err)) != 0)
+        (rc = convert_schema(b, meta, "output", p,
+                             own_output ? frontmatter_schema(p, "output") : NULL, err)) != 0)
         goto done;
     *out = meta;
     meta = NULL;
 done:
-    cJSON_Delete(meta);
+    rs_jt_drop(b, meta);
     return rc;
 }
 
@@ -495,7 +507,7 @@ static int resolve_partial(char **src, size_t *len, void *ud, const char *name, 
         rs_sha256_final(&h, d->hash);
     }
     if (rc == 0 && path && !cJSON_GetObjectItemCaseSensitive(p->partial_files, name) &&
-        !cJSON_AddStringToObject(p->partial_files, name, path))
+        rs_jt_add(&p->jb, p->partial_files, name, rs_jt_cstring(&p->jb, path)) != 0)
         goto nomem;
     goto done;
 nomem:
@@ -565,9 +577,12 @@ static void locate_in_file(const rs_prompt *p, rs_error *err)
         }
         return;
     }
+    /* where the template starts in the file: only errors need it */
+    int body_line, body_col;
+    rs_location_of(p->src, p->len, p->fm.body_off, &body_line, &body_col);
     if (err->line == 1)
-        err->column += p->body_col - 1;
-    err->line += p->body_line - 1;
+        err->column += body_col - 1;
+    err->line += body_line - 1;
     /* locations inside the message ("opened at 1:7") are in the body too */
     char msg[RS_ERROR_MESSAGE_MAX];
     size_t o = 0;
@@ -577,8 +592,8 @@ static void locate_in_file(const rs_prompt *p, rs_error *err)
         if (strncmp(m, " at ", 4) == 0 && sscanf(m + 4, "%d:%d%n", &l, &c, &used) == 2 &&
             used > 0 && l > 0) {
             if (l == 1)
-                c += p->body_col - 1;
-            l += p->body_line - 1;
+                c += body_col - 1;
+            l += body_line - 1;
             int w = snprintf(msg + o, sizeof(msg) - o, " at %d:%d", l, c);
             if (w < 0 || (size_t)w >= sizeof(msg) - o)
                 break;
@@ -627,17 +642,26 @@ int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,
     if (!p)
         return oom(err);
     atomic_init(&p->refs, 1);
+    rs_lazy_init(&p->hash_once);
     rs_vec_init(&p->deps, sizeof(prompt_dep));
+    /* one block holds a typical prompt's source, frontmatter values, metadata and schemas */
+    rs_arena_init(&p->arena, 8192 + (src ? len : 0) * 8);
+    p->jb.arena = &p->arena;
     /* read as the reference reads files: ill-formed UTF-8 becomes U+FFFD */
     if (src && !rs_utf8_valid(src, len)) {
-        p->src = rs_utf8_sanitize(src, len, &p->len);
+        size_t n = 0;
+        char *fixed = rs_utf8_sanitize(src, len, &n);
+        p->src = fixed ? rs_arena_strndup(&p->arena, fixed, n) : NULL;
+        p->len = n;
+        rs_free(fixed);
     } else {
-        p->src = rs_strndup(src ? src : "", src ? len : 0);
+        p->src = rs_arena_strndup(&p->arena, src ? src : "", src ? len : 0);
         p->len = src ? len : 0;
     }
-    p->filename = opts->filename ? rs_strdup(opts->filename) : NULL;
-    p->schemas = opts->schemas ? cJSON_Duplicate(opts->schemas, 1) : NULL;
-    p->partial_files = cJSON_CreateObject();
+    p->filename =
+        opts->filename ? rs_arena_strndup(&p->arena, opts->filename, strlen(opts->filename)) : NULL;
+    p->schemas = opts->schemas ? rs_jt_dup(&p->jb, opts->schemas) : NULL;
+    p->partial_files = rs_jt_node(&p->jb, cJSON_Object);
     if (!p->src || (opts->filename && !p->filename) || (opts->schemas && !p->schemas) ||
         !p->partial_files) {
         rc = oom(err);
@@ -653,18 +677,15 @@ int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,
     }
 
     rs_frontmatter_split(&p->fm, p->src, p->len);
-    rs_location_of(p->src, p->len, p->fm.body_off, &p->body_line, &p->body_col);
     if ((rc = parse_document(p, err)) != 0)
         goto done;
     if ((rc = resolve_metadata(&p->metadata, p, NULL, err)) != 0)
         goto done;
     /* the metadata without input, referring to p->metadata's members (never changed) */
-    p->render_base = cJSON_CreateObject();
+    p->render_base = rs_jt_node(&p->jb, cJSON_Object);
     for (const cJSON *m = p->metadata->child; p->render_base && m; m = m->next) {
-        if (strcmp(m->string, "input") != 0 && add_ref(p->render_base, m->string, m) != 0) {
-            cJSON_Delete(p->render_base);
+        if (strcmp(m->string, "input") != 0 && add_ref(&p->jb, p->render_base, m->string, m) != 0)
             p->render_base = NULL;
-        }
     }
     if (!p->render_base) {
         rc = oom(err);
@@ -692,7 +713,6 @@ int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,
         locate_in_file(p, err);
         goto done;
     }
-    compute_hash(p);
     *out = p;
     p = NULL;
 done:
@@ -713,14 +733,8 @@ void rs_prompt_free(rs_prompt *p)
         rs_free(RS_VEC_AT(&p->deps, prompt_dep, i).name);
     rs_vec_free(&p->deps);
     rs_hbs_free(p->tpl);
-    cJSON_Delete(p->partial_files);
-    cJSON_Delete(p->render_base);
-    cJSON_Delete(p->metadata);
-    cJSON_Delete(p->schemas);
-    cJSON_Delete(p->parsed);
-    rs_yaml_doc_free(&p->doc);
-    rs_free(p->filename);
-    rs_free(p->src);
+    rs_yaml_doc_free(&p->doc); /* libyaml's values; the fast path's are in the arena */
+    rs_arena_free(&p->arena);
     rs_free(p);
 }
 
@@ -729,8 +743,16 @@ const cJSON *rs_prompt_metadata(const rs_prompt *p)
     return p->metadata;
 }
 
+/* Computed on first use: hashing the source on every compile cost a source-to-result render
+ * a tenth of its time, and only a caller that keys prompts by content asks. The prompt is
+ * otherwise immutable; hash_once guards the one late write for concurrent readers. */
 const char *rs_prompt_hash(const rs_prompt *p)
 {
+    rs_prompt *w = (rs_prompt *)p; /* allocated non-const by rs_prompt_compile */
+    if (rs_lazy_begin(&w->hash_once)) {
+        compute_hash(w);
+        rs_lazy_end(&w->hash_once);
+    }
     return p->hash;
 }
 

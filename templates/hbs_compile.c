@@ -1,7 +1,7 @@
 /*
  * templates/hbs_compile.c - rs_hbs_compile: copy the options and the source, parse the template,
  * then ask the resolver for every partial it names (and the partials those name), compiling
- * each once; finally the content hash over all sources.
+ * each once; the content hash over all sources is computed when first asked for.
  *
  * A partial the resolver does not know (RS_ENOTFOUND) is not a compile error: as in Handlebars
  * and the Dotprompt reference, rendering fails only if that {{> name}} is actually reached.
@@ -113,7 +113,7 @@ static void put_len(rs_sha256 *h, size_t n)
     rs_sha256_update(h, b, sizeof b);
 }
 
-/* SHA-256 over the main source and each partial (sorted by name), each length-prefixed. */
+/* The partials' names, sorted (rs_hbs_partial_name); the content hash waits until asked for. */
 static int finish(rs_hbs_template *tpl, rs_error *err)
 {
     for (size_t i = 0; i < tpl->partials.len; i++) {
@@ -123,6 +123,12 @@ static int finish(rs_hbs_template *tpl, rs_error *err)
     }
     if (tpl->used.len > 1)
         qsort(tpl->used.items, tpl->used.len, sizeof(const char *), cmp_names);
+    return 0;
+}
+
+/* SHA-256 over the main source and each partial (sorted by name), each length-prefixed. */
+static void compute_hash(rs_hbs_template *tpl)
+{
     rs_sha256 h;
     rs_sha256_init(&h);
     rs_sha256_update(&h, "rosetta-hbs-1", 13);
@@ -145,7 +151,6 @@ static int finish(rs_hbs_template *tpl, rs_error *err)
         }
     }
     rs_sha256_final_hex(&h, tpl->hash);
-    return 0;
 }
 
 int rs_hbs_compile(rs_hbs_template **out, const char *src, size_t len, const rs_hbs_options *opts,
@@ -167,6 +172,7 @@ int rs_hbs_compile(rs_hbs_template **out, const char *src, size_t len, const rs_
     if (!tpl)
         return rs_error_set(err, RS_ENOMEM, "out of memory compiling a template");
     rs_arena_init(&tpl->arena, len < 4096 ? 8192 : len * 2);
+    rs_lazy_init(&tpl->hash_once);
     rs_vec_init(&tpl->partials, sizeof(hbs_unit));
     rs_vec_init(&tpl->used, sizeof(const char *));
     if ((rc = copy_options(tpl, opts, err)))
@@ -192,8 +198,15 @@ done:
     return rc;
 }
 
+/* Computed on first use (most compiles never ask): the template is otherwise immutable, so the
+ * one field written after compile is guarded by hash_once for concurrent readers. */
 const char *rs_hbs_content_hash(const rs_hbs_template *tpl)
 {
+    rs_hbs_template *t = (rs_hbs_template *)tpl; /* allocated non-const by rs_hbs_compile */
+    if (rs_lazy_begin(&t->hash_once)) {
+        compute_hash(t);
+        rs_lazy_end(&t->hash_once);
+    }
     return tpl->hash;
 }
 

@@ -11,6 +11,7 @@
 
 #include "templates/hbs.h"
 #include "util/arena.h"
+#include "util/lazy.h"
 #include "util/vec.h"
 
 #include <stddef.h>
@@ -211,7 +212,8 @@ struct rs_hbs_template {
     hbs_unit main;
     rs_vec partials; /* hbs_unit */
     rs_vec used;     /* const char *: names of found partials, sorted */
-    char hash[65];
+    char hash[65];   /* computed on first rs_hbs_content_hash */
+    rs_lazy hash_once;
 };
 
 /* Parse one unit into unit->program; partial names are added to tpl->partials. */

@@ -200,22 +200,46 @@ static int bp_find(const parser *P, const char *s, size_t n, int16_t *up, int16_
 }
 
 /* pathSegments: ID (SEP ID)*, prepared as Handlebars' preparePath does. */
+/*
+ * A path: segments and its original text (Handlebars' `original`, for messages and helpers).
+ * Nearly every path is plain names and separators written without gaps, so its original is a
+ * span of the source: it is copied once at the end, and built piece by piece (orig) only from
+ * the first token that differs from its source bytes ([literal] segments). Up to LOCAL_SEGS
+ * segments are kept on the stack. Compiling pays this for every {{...}}.
+ */
+#define LOCAL_SEGS 16
+
+/* Switch to building the original in orig: the source span so far goes in first. */
+static void orig_begin(rs_str *orig, int *spanning, const char *src, size_t start, size_t pos)
+{
+    if (*spanning) {
+        *spanning = 0;
+        rs_str_append(orig, src + start, pos - start);
+    }
+}
+
 static int parse_path(parser *P, int data, size_t start, hbs_path *path)
 {
-    rs_vec parts = RS_VEC_INIT(hbs_seg);
+    hbs_seg local[LOCAL_SEGS];
+    size_t nseg = 0;
+    rs_vec more = RS_VEC_INIT(hbs_seg); /* all segments once past LOCAL_SEGS */
     rs_str orig = RS_STR_INIT;
+    const char *src = P->unit->src;
+    int spanning = !data || src[start] == '@';
+    size_t pos = start + (data ? 1 : 0); /* end of the original's source span so far */
     int rc = 0;
     memset(path, 0, sizeof *path);
     path->bp_up = -1;
     path->data = (uint8_t)data;
-    if (data)
+    if (data && !spanning)
         rs_str_putc(&orig, '@');
     for (;;) {
-        if (P->tok.type == TK_NUMBER && parts.len + path->depth > 0 && orig.len > 0 &&
-            ((orig.ptr[0] >= '0' && orig.ptr[0] <= '9') || orig.ptr[0] == '-')) {
+        char first = spanning ? src[start] : orig.len ? orig.ptr[0] : 0; /* the original's first */
+        if (P->tok.type == TK_NUMBER && nseg + path->depth > 0 &&
+            ((first >= '0' && first <= '9') || first == '-')) {
             /* 1.2.3 lexes as the name 1, a separator and the number 2.3 */
             rc = perr(P, RS_ESYNTAX, start, "invalid number literal '%.*s'",
-                      (int)(P->tok.end - start), P->unit->src + start);
+                      (int)(P->tok.end - start), src + start);
             goto done;
         }
         if (P->tok.type != TK_ID) {
@@ -223,12 +247,17 @@ static int parse_path(parser *P, int data, size_t start, hbs_path *path)
             goto done;
         }
         const hbs_token *t = &P->tok;
-        rs_str_append(&orig, t->text, t->len);
+        if (spanning && (t->literal || t->start != pos || t->text != src + t->start))
+            orig_begin(&orig, &spanning, src, start, pos);
+        if (!spanning)
+            rs_str_append(&orig, t->text, t->len);
+        pos = t->end;
         int special = !t->literal && ((t->len == 2 && memcmp(t->text, "..", 2) == 0) ||
                                       (t->len == 1 && t->text[0] == '.') ||
                                       (t->len == 4 && memcmp(t->text, "this", 4) == 0));
         if (special) {
-            if (parts.len > 0) {
+            if (nseg > 0) {
+                orig_begin(&orig, &spanning, src, start, pos);
                 rc = perr(P, RS_ESYNTAX, start, "invalid path '%s': '%.*s' may only start a path",
                           rs_str_cstr(&orig), (int)t->len, t->text);
                 goto done;
@@ -237,38 +266,57 @@ static int parse_path(parser *P, int data, size_t start, hbs_path *path)
                 path->depth++;
         } else {
             hbs_seg seg = {t->text, (uint32_t)t->len};
-            if (rs_vec_push(&parts, &seg)) {
+            for (size_t i = 0; nseg == LOCAL_SEGS && i < LOCAL_SEGS; i++) {
+                if (rs_vec_push(&more, &local[i])) {
+                    rc = oom(P);
+                    goto done;
+                }
+            }
+            if (nseg < LOCAL_SEGS) {
+                local[nseg] = seg;
+            } else if (rs_vec_push(&more, &seg)) {
                 rc = oom(P);
                 goto done;
             }
+            nseg++;
         }
         if ((rc = advance(P)))
             goto done;
         if (P->tok.type != TK_SEP)
             break;
-        rs_str_append(&orig, P->unit->src + P->tok.start, 1);
+        if (spanning && P->tok.start != pos)
+            orig_begin(&orig, &spanning, src, start, pos);
+        if (!spanning)
+            rs_str_append(&orig, src + P->tok.start, 1);
+        pos = P->tok.start + 1;
         if ((rc = advance(P)))
             goto done;
     }
-    if (rs_str_error(&orig) || parts.len > UINT16_MAX) {
+    if (rs_str_error(&orig) || nseg > UINT16_MAX) {
         rc = oom(P);
         goto done;
     }
-    path->nparts = (uint16_t)parts.len;
-    path->parts = arena_dup(P, parts.items, parts.len * sizeof(hbs_seg));
-    path->orig = arena_dup(P, rs_str_cstr(&orig), orig.len + 1);
-    path->orig_len = (uint32_t)orig.len;
+    path->nparts = (uint16_t)nseg;
+    path->parts = arena_dup(P, nseg > LOCAL_SEGS ? more.items : local, nseg * sizeof(hbs_seg));
+    const char *o = spanning ? src + start : rs_str_cstr(&orig);
+    size_t olen = spanning ? pos - start : orig.len;
+    char *copy = rs_arena_alloc(&P->tpl->arena, olen + 1);
+    if (copy) {
+        memcpy(copy, o, olen);
+        copy[olen] = '\0';
+    }
+    path->orig = copy;
+    path->orig_len = (uint32_t)olen;
     if (!path->parts || !path->orig) {
         rc = oom(P);
         goto done;
     }
     /* Handlebars' scopedId: an original starting with '.' or "this" is never a block param */
-    int scoped =
-        orig.len > 0 && (orig.ptr[0] == '.' || (orig.len >= 4 && !memcmp(orig.ptr, "this", 4)));
+    int scoped = olen > 0 && (o[0] == '.' || (olen >= 4 && !memcmp(o, "this", 4)));
     if (!data && !scoped && path->depth == 0 && path->nparts >= 1)
         bp_find(P, path->parts[0].s, path->parts[0].len, &path->bp_up, &path->bp_index);
 done:
-    rs_vec_free(&parts);
+    rs_vec_free(&more);
     rs_str_free(&orig);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include "templates/yaml_json.h"
 #include "util/alloc.h"
 #include "util/json.h"
+#include "util/json_build.h"
 #include "util/str.h"
 
 #include <math.h>
@@ -22,6 +23,9 @@ typedef struct ctx {
     const rs_yaml_doc *doc;
     rs_error *err;
     int depth;
+    const rs_jt *jb;  /* where the result is built */
+    rs_arena *tmp;    /* names and types cut from keys: the result's arena, or own_tmp */
+    rs_arena own_tmp; /* for heap results: freed when the conversion ends */
 } ctx;
 
 #define MAX_DEPTH 200
@@ -37,29 +41,23 @@ int rs_js_truthy(const cJSON *v)
     return 1;
 }
 
-cJSON *rs_js_spread(const cJSON *v)
+cJSON *rs_js_spread_build(const rs_jt *b, const cJSON *v)
 {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = rs_jt_node(b, cJSON_Object);
     if (!o)
         return NULL;
     if (cJSON_IsObject(v)) {
         for (const cJSON *c = v->child; c; c = c->next) {
-            cJSON *d = cJSON_Duplicate(c, 1);
-            if (!d || !cJSON_AddItemToObject(o, c->string, d)) {
-                cJSON_Delete(d);
+            if (rs_jt_add(b, o, c->string, rs_jt_dup(b, c)) != 0)
                 goto fail;
-            }
         }
     } else if (cJSON_IsArray(v)) {
         size_t i = 0;
         for (const cJSON *c = v->child; c; c = c->next, i++) {
             char key[32];
             snprintf(key, sizeof(key), "%zu", i);
-            cJSON *d = cJSON_Duplicate(c, 1);
-            if (!d || !cJSON_AddItemToObject(o, key, d)) {
-                cJSON_Delete(d);
+            if (rs_jt_add(b, o, key, rs_jt_dup(b, c)) != 0)
                 goto fail;
-            }
         }
     } else if (cJSON_IsString(v)) {
         /* one property per UTF-16 code unit, as JavaScript spreads a string: a character
@@ -93,21 +91,22 @@ cJSON *rs_js_spread(const cJSON *v)
             for (size_t j = 0; j < nunits; j++) {
                 char key[32];
                 snprintf(key, sizeof(key), "%zu", k++);
-                char *ch = rs_strndup((const char *)units[j], ulen[j]);
-                cJSON *d = ch ? cJSON_CreateString(ch) : NULL;
-                rs_free(ch);
-                if (!d || !cJSON_AddItemToObject(o, key, d)) {
-                    cJSON_Delete(d);
+                if (rs_jt_add(b, o, key, rs_jt_string(b, (const char *)units[j], ulen[j])) != 0)
                     goto fail;
-                }
             }
             i += w;
         }
     }
     return o;
 fail:
-    cJSON_Delete(o);
+    rs_jt_drop(b, o);
     return NULL;
+}
+
+cJSON *rs_js_spread(const cJSON *v)
+{
+    rs_jt heap = {NULL};
+    return rs_js_spread_build(&heap, v);
 }
 
 static int oom(ctx *c)
@@ -153,9 +152,10 @@ static size_t line_term(const char *s, size_t n, size_t i)
 /*
  * extractDescription: without a comma, (input, none). Otherwise input.match(/(.*?), *(.*)$/):
  * `.` stops at line terminators and `$` is the end of the input, so the match is on the last
- * line; it needs a comma there. type/desc are new strings (desc NULL when empty or absent).
+ * line; it needs a comma there. type/desc are new strings in c->tmp (desc NULL when empty or
+ * absent).
  */
-static int extract_description(const char *in, char **type, char **desc)
+static int extract_description(ctx *c, const char *in, char **type, char **desc)
 {
     size_t n = strlen(in);
     *type = NULL;
@@ -168,30 +168,39 @@ static int extract_description(const char *in, char **type, char **desc)
             i += w - 1;
         }
     }
-    const char *comma = strchr(in, ',') ? memchr(in + line, ',', n - line) : NULL;
+    const char *comma = memchr(in + line, ',', n - line);
     if (!comma) {
-        *type = rs_strdup(in);
+        *type = rs_arena_strndup(c->tmp, in, n);
         return *type ? 0 : RS_ENOMEM;
     }
-    *type = rs_strndup(in + line, (size_t)(comma - (in + line)));
+    *type = rs_arena_strndup(c->tmp, in + line, (size_t)(comma - (in + line)));
     const char *d = comma + 1;
     while (*d == ' ')
         d++;
     if (*d)
-        *desc = rs_strdup(d);
-    if (!*type || (*d && !*desc)) {
-        rs_free(*type);
-        rs_free(*desc);
-        *type = *desc = NULL;
-        return RS_ENOMEM;
-    }
-    return 0;
+        *desc = rs_arena_strndup(c->tmp, d, strlen(d));
+    return !*type || (*d && !*desc) ? RS_ENOMEM : 0;
 }
 
-/* obj[key] = v, in place when the key exists (a JavaScript assignment). Takes v over. */
-static int js_set(cJSON *target, const char *key, cJSON *v)
+/* A string node of s in the result. */
+static cJSON *str(ctx *c, const char *s)
 {
-    return rs_js_set(target, key, v);
+    return rs_jt_cstring(c->jb, s);
+}
+
+/* [first, "null"]: takes first over (NULL when out of memory). */
+static cJSON *or_null(ctx *c, cJSON *first)
+{
+    cJSON *arr = first ? rs_jt_node(c->jb, cJSON_Array) : NULL;
+    cJSON *null = arr ? str(c, "null") : NULL;
+    if (!null) {
+        rs_jt_drop(c->jb, arr);
+        rs_jt_drop(c->jb, first);
+        return NULL;
+    }
+    rs_jt_push(arr, first);
+    rs_jt_push(arr, null);
+    return arr;
 }
 
 /* A named schema, copied (with the description set when there is one). `at` is the string
@@ -206,11 +215,11 @@ static int resolve_named(cJSON **out, ctx *c, const cJSON *at, const char *name,
             return fail(c, at, 0, "no schema named '%s'", name);
         return fail(c, at, 0, "unknown type '%s' (not a scalar type or a named schema)", name);
     }
-    cJSON *r = desc ? rs_js_spread(v) : cJSON_Duplicate(v, 1);
+    cJSON *r = desc ? rs_js_spread_build(c->jb, v) : rs_jt_dup(c->jb, v);
     if (!r)
         return oom(c);
-    if (desc && js_set(r, "description", cJSON_CreateString(desc)) != 0) {
-        cJSON_Delete(r);
+    if (desc && rs_jt_set(c->jb, r, "description", str(c, desc)) != 0) {
+        rs_jt_drop(c->jb, r);
         return oom(c);
     }
     *out = r;
@@ -219,18 +228,18 @@ static int resolve_named(cJSON **out, ctx *c, const cJSON *at, const char *name,
 
 static int type_schema(cJSON **out, ctx *c, const char *type, const char *desc, int keep_any)
 {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = rs_jt_node(c->jb, cJSON_Object);
     *out = NULL;
     if (!o)
         return oom(c);
-    if ((keep_any || strcmp(type, "any") != 0) && !cJSON_AddStringToObject(o, "type", type))
+    if ((keep_any || strcmp(type, "any") != 0) && rs_jt_add(c->jb, o, "type", str(c, type)) != 0)
         goto nomem;
-    if (desc && !cJSON_AddStringToObject(o, "description", desc))
+    if (desc && rs_jt_add(c->jb, o, "description", str(c, desc)) != 0)
         goto nomem;
     *out = o;
     return 0;
 nomem:
-    cJSON_Delete(o);
+    rs_jt_drop(c->jb, o);
     return oom(c);
 }
 
@@ -248,17 +257,17 @@ static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *v
     if (strcmp(key, "(*)") == 0) {
         rc = parse_pico(&prop, c, value);
         if (rc == 0) {
-            rc = js_set(schema, "additionalProperties", prop);
+            rc = rs_jt_set(c->jb, schema, "additionalProperties", prop) ? oom(c) : 0;
             prop = NULL;
         }
         goto done;
     }
     /* const [name, typeInfo] = key.split("(") */
     const char *p1 = strchr(key, '(');
-    name = p1 ? rs_strndup(key, (size_t)(p1 - key)) : rs_strdup(key);
+    name = rs_arena_strndup(c->tmp, key, p1 ? (size_t)(p1 - key) : strlen(key));
     if (p1) {
         const char *p2 = strchr(p1 + 1, '(');
-        type_info = p2 ? rs_strndup(p1 + 1, (size_t)(p2 - p1 - 1)) : rs_strdup(p1 + 1);
+        type_info = rs_arena_strndup(c->tmp, p1 + 1, p2 ? (size_t)(p2 - p1 - 1) : strlen(p1 + 1));
     }
     if (!name || (p1 && !type_info)) {
         rc = oom(c);
@@ -268,9 +277,13 @@ static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *v
     int optional = nl > 0 && name[nl - 1] == '?';
     if (optional)
         name[nl - 1] = '\0';
-    if (!optional && !cJSON_AddItemToArray(required, cJSON_CreateString(name))) {
-        rc = oom(c);
-        goto done;
+    if (!optional) {
+        cJSON *r = str(c, name);
+        if (!r) {
+            rc = oom(c);
+            goto done;
+        }
+        rs_jt_push(required, r);
     }
     if (!type_info || !*type_info) {
         cJSON *r = NULL;
@@ -281,28 +294,20 @@ static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *v
         if (cJSON_IsObject(r)) {
             prop = r;
         } else {
-            prop = rs_js_spread(r);
-            cJSON_Delete(r);
+            prop = rs_js_spread_build(c->jb, r);
+            rs_jt_drop(c->jb, r);
         }
         if (!prop) {
             rc = oom(c);
             goto done;
         }
         cJSON *t = cJSON_GetObjectItemCaseSensitive(prop, "type");
-        if (optional && cJSON_IsString(t)) {
-            cJSON *arr = cJSON_CreateArray();
-            if (!arr || !cJSON_AddItemToArray(arr, cJSON_CreateString(t->valuestring)) ||
-                !cJSON_AddItemToArray(arr, cJSON_CreateString("null"))) {
-                cJSON_Delete(arr);
-                rc = oom(c);
-                goto done;
-            }
-            if (js_set(prop, "type", arr) != 0) {
-                rc = oom(c);
-                goto done;
-            }
+        if (optional && cJSON_IsString(t) &&
+            rs_jt_set(c->jb, prop, "type", or_null(c, str(c, t->valuestring))) != 0) {
+            rc = oom(c);
+            goto done;
         }
-        rc = js_set(props, name, prop) ? oom(c) : 0;
+        rc = rs_jt_set(c->jb, props, name, prop) ? oom(c) : 0;
         prop = NULL;
         goto done;
     }
@@ -312,7 +317,7 @@ static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *v
     while (cut > 0 && ((unsigned char)type_info[cut] & 0xC0) == 0x80)
         cut--;
     type_info[cut] = '\0';
-    if (extract_description(type_info, &type, &desc) != 0) {
+    if (extract_description(c, type_info, &type, &desc) != 0) {
         rc = oom(c);
         goto done;
     }
@@ -321,22 +326,16 @@ static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *v
         rc = parse_pico(&items, c, value);
         if (rc)
             goto done;
-        prop = cJSON_CreateObject();
-        cJSON *t = optional ? cJSON_CreateArray() : cJSON_CreateString("array");
-        if (optional && t &&
-            (!cJSON_AddItemToArray(t, cJSON_CreateString("array")) ||
-             !cJSON_AddItemToArray(t, cJSON_CreateString("null")))) {
-            cJSON_Delete(t);
-            t = NULL;
-        }
-        if (!prop || !t || !cJSON_AddItemToObject(prop, "type", t)) {
-            cJSON_Delete(t);
-            cJSON_Delete(items);
+        prop = rs_jt_node(c->jb, cJSON_Object);
+        cJSON *t = optional ? or_null(c, str(c, "array")) : str(c, "array");
+        if (!prop || rs_jt_add(c->jb, prop, "type", t) != 0) {
+            if (!prop)
+                rs_jt_drop(c->jb, t);
+            rs_jt_drop(c->jb, items);
             rc = oom(c);
             goto done;
         }
-        if (!cJSON_AddItemToObject(prop, "items", items)) {
-            cJSON_Delete(items);
+        if (rs_jt_add(c->jb, prop, "items", items) != 0) {
             rc = oom(c);
             goto done;
         }
@@ -347,53 +346,40 @@ static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *v
         if (optional) {
             /* prop.type = [prop.type, "null"]; an absent type is undefined -> null in JSON */
             cJSON *t = cJSON_GetObjectItemCaseSensitive(prop, "type");
-            cJSON *arr = cJSON_CreateArray();
-            cJSON *first = t ? cJSON_Duplicate(t, 1) : cJSON_CreateNull();
-            if (!arr || !first || !cJSON_AddItemToArray(arr, first)) {
-                cJSON_Delete(arr);
-                cJSON_Delete(first);
-                rc = oom(c);
-                goto done;
-            }
-            if (!cJSON_AddItemToArray(arr, cJSON_CreateString("null"))) {
-                cJSON_Delete(arr);
-                rc = oom(c);
-                goto done;
-            }
-            if (js_set(prop, "type", arr) != 0) {
+            cJSON *first = t ? rs_jt_dup(c->jb, t) : rs_jt_node(c->jb, cJSON_NULL);
+            if (rs_jt_set(c->jb, prop, "type", or_null(c, first)) != 0) {
                 rc = oom(c);
                 goto done;
             }
         }
     } else if (strcmp(type, "enum") == 0) {
-        cJSON *values = cJSON_Duplicate(value, 1);
-        prop = cJSON_CreateObject();
-        if (!prop || (value && !values)) {
-            cJSON_Delete(values);
-            rc = oom(c);
-            goto done;
-        }
         /* the reference accepts any value here and builds a schema no validator reads as
          * intended (or throws a TypeError when the field is optional): an error is clearer */
-        if (!cJSON_IsArray(values)) {
-            cJSON_Delete(values);
+        if (!cJSON_IsArray(value)) {
             rc = fail(c, value, 0, "the values of an enum must be a list%s", "");
+            goto done;
+        }
+        cJSON *values = rs_jt_dup(c->jb, value);
+        prop = rs_jt_node(c->jb, cJSON_Object);
+        if (!prop || !values) {
+            rs_jt_drop(c->jb, values);
+            rc = oom(c);
             goto done;
         }
         if (optional) {
             int has_null = 0;
             for (cJSON *v = values->child; v; v = v->next)
                 has_null |= cJSON_IsNull(v);
-            if (!has_null && !cJSON_AddItemToArray(values, cJSON_CreateNull())) {
-                cJSON_Delete(values);
+            cJSON *null = has_null ? NULL : rs_jt_node(c->jb, cJSON_NULL);
+            if (!has_null && !null) {
+                rs_jt_drop(c->jb, values);
                 rc = oom(c);
                 goto done;
             }
+            if (null)
+                rs_jt_push(values, null);
         }
-        if (!values)
-            values = cJSON_CreateNull();
-        if (!values || !cJSON_AddItemToObject(prop, "enum", values)) {
-            cJSON_Delete(values);
+        if (rs_jt_add(c->jb, prop, "enum", values) != 0) {
             rc = oom(c);
             goto done;
         }
@@ -402,19 +388,15 @@ static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *v
                   type);
         goto done;
     }
-    if (desc && js_set(prop, "description", cJSON_CreateString(desc)) != 0) {
+    if (desc && rs_jt_set(c->jb, prop, "description", str(c, desc)) != 0) {
         rc = oom(c);
         goto done;
     }
-    rc = js_set(props, name, prop) ? oom(c) : 0;
+    rc = rs_jt_set(c->jb, props, name, prop) ? oom(c) : 0;
     prop = NULL;
 
 done:
-    cJSON_Delete(prop);
-    rs_free(name);
-    rs_free(type_info);
-    rs_free(type);
-    rs_free(desc);
+    rs_jt_drop(c->jb, prop);
     return rc;
 }
 
@@ -430,7 +412,7 @@ static int parse_pico(cJSON **out, ctx *c, const cJSON *obj)
         goto done;
     }
     if (cJSON_IsString(obj)) {
-        if (extract_description(obj->valuestring, &type, &desc) != 0) {
+        if (extract_description(c, obj->valuestring, &type, &desc) != 0) {
             rc = oom(c);
             goto done;
         }
@@ -450,11 +432,11 @@ static int parse_pico(cJSON **out, ctx *c, const cJSON *obj)
         rc = fail(c, obj, 0, "expected a type name or an object, got %s", "undefined");
         goto done;
     }
-    schema = cJSON_CreateObject();
-    if (!schema || !cJSON_AddStringToObject(schema, "type", "object") ||
-        !cJSON_AddObjectToObject(schema, "properties") ||
-        !cJSON_AddArrayToObject(schema, "required") ||
-        !cJSON_AddFalseToObject(schema, "additionalProperties")) {
+    schema = rs_jt_node(c->jb, cJSON_Object);
+    if (!schema || rs_jt_add(c->jb, schema, "type", str(c, "object")) != 0 ||
+        rs_jt_add(c->jb, schema, "properties", rs_jt_node(c->jb, cJSON_Object)) != 0 ||
+        rs_jt_add(c->jb, schema, "required", rs_jt_node(c->jb, cJSON_Array)) != 0 ||
+        rs_jt_add(c->jb, schema, "additionalProperties", rs_jt_node(c->jb, cJSON_False)) != 0) {
         rc = oom(c);
         goto done;
     }
@@ -498,31 +480,36 @@ static int parse_pico(cJSON **out, ctx *c, const cJSON *obj)
                 goto done;
         }
     }
-    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(schema, "required")) == 0)
-        cJSON_DeleteItemFromObjectCaseSensitive(schema, "required");
+    if (!cJSON_GetObjectItemCaseSensitive(schema, "required")->child)
+        rs_jt_remove(c->jb, schema, "required");
     *out = schema;
     schema = NULL;
 done:
     c->depth--;
-    cJSON_Delete(schema);
-    rs_free(type);
-    rs_free(desc);
+    rs_jt_drop(c->jb, schema);
     return rc;
 }
 
-int rs_picoschema(cJSON **out, const cJSON *schema, const rs_pico_opts *opts, rs_error *err)
+int rs_picoschema_build(cJSON **out, const rs_jt *jb, const cJSON *schema, const rs_pico_opts *opts,
+                        rs_error *err)
 {
     rs_pico_opts defaults = RS_PICO_OPTS_INIT;
     if (!opts)
         opts = &defaults;
-    ctx c = {opts->named, opts->where, opts->doc, err, 0};
+    ctx c = {opts->named, opts->where, opts->doc, err, 0, jb, NULL, RS_ARENA_INIT};
     int rc = 0;
     char *type = NULL, *desc = NULL;
     *out = NULL;
+    if (jb->arena) {
+        c.tmp = jb->arena;
+    } else {
+        rs_arena_init(&c.own_tmp, 1024);
+        c.tmp = &c.own_tmp;
+    }
     if (!rs_js_truthy(schema))
-        return 0;
+        goto done;
     if (cJSON_IsString(schema)) {
-        if (extract_description(schema->valuestring, &type, &desc) != 0)
+        if (extract_description(&c, schema->valuestring, &type, &desc) != 0)
             rc = oom(&c);
         else if (is_scalar_type(type))
             rc = type_schema(out, &c, type, desc, 1);
@@ -535,15 +522,15 @@ int rs_picoschema(cJSON **out, const cJSON *schema, const rs_pico_opts *opts, rs
         if (cJSON_IsString(t) &&
             (is_scalar_type(t->valuestring) || strcmp(t->valuestring, "object") == 0 ||
              strcmp(t->valuestring, "array") == 0)) {
-            *out = cJSON_Duplicate(schema, 1);
+            *out = rs_jt_dup(jb, schema);
             rc = *out ? 0 : oom(&c);
             goto done;
         }
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(schema, "properties");
         if (cJSON_IsObject(p) || cJSON_IsArray(p) || cJSON_IsNull(p)) {
-            cJSON *o = cJSON_Duplicate(schema, 1);
-            if (!o || js_set(o, "type", cJSON_CreateString("object")) != 0) {
-                cJSON_Delete(o);
+            cJSON *o = rs_jt_dup(jb, schema);
+            if (!o || rs_jt_set(jb, o, "type", str(&c, "object")) != 0) {
+                rs_jt_drop(jb, o);
                 rc = oom(&c);
                 goto done;
             }
@@ -553,7 +540,12 @@ int rs_picoschema(cJSON **out, const cJSON *schema, const rs_pico_opts *opts, rs
     }
     rc = parse_pico(out, &c, schema);
 done:
-    rs_free(type);
-    rs_free(desc);
+    rs_arena_free(&c.own_tmp);
     return rc;
+}
+
+int rs_picoschema(cJSON **out, const cJSON *schema, const rs_pico_opts *opts, rs_error *err)
+{
+    rs_jt heap = {NULL};
+    return rs_picoschema_build(out, &heap, schema, opts, err);
 }

@@ -23,6 +23,7 @@
 
 #include "templates/yaml_json.h"
 #include "util/error.h"
+#include "util/json_build.h"
 
 #include <cjson/cJSON.h>
 
@@ -43,6 +44,9 @@ typedef struct rs_pico_opts {
  * ..."), at the offending key or value when opts->doc knows where it is.
  */
 int rs_picoschema(cJSON **out, const cJSON *schema, const rs_pico_opts *opts, rs_error *err);
+/* The same, built with jb's allocator (in its arena when it has one: nothing to free then). */
+int rs_picoschema_build(cJSON **out, const rs_jt *jb, const cJSON *schema, const rs_pico_opts *opts,
+                        rs_error *err);
 
 /* JavaScript truthiness of a JSON value (NULL = undefined is false). */
 int rs_js_truthy(const cJSON *v);
@@ -50,5 +54,6 @@ int rs_js_truthy(const cJSON *v);
 /* `{...v}`: a new object with v's own enumerable properties (object members, array indices,
  * string characters; nothing for other values). NULL when out of memory. */
 cJSON *rs_js_spread(const cJSON *v);
+cJSON *rs_js_spread_build(const rs_jt *b, const cJSON *v);
 
 #endif

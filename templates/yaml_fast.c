@@ -6,6 +6,9 @@
  * repeated keys, anything that would be an error), which then goes to libyaml. Frontmatter is
  * parsed on every compile, and libyaml spends most of a compile's time on it.
  *
+ * The values are built in an arena (the caller's, opts->arena, or the document's own): a
+ * compiled prompt frees them with everything else it built, at once.
+ *
  * The fuzz target fuzz_frontmatter checks that whenever this path accepts a text, libyaml's
  * result is the same.
  */
@@ -13,6 +16,7 @@
 #include "templates/yaml_internal.h"
 
 #include "util/alloc.h"
+#include "util/json_build.h"
 #include "util/utf8.h"
 #include "util/vec.h"
 
@@ -33,6 +37,7 @@ typedef struct fast {
     rs_vec locs; /* rs_yaml_loc */
     size_t nodes, max_nodes;
     int depth;
+    rs_jt jb; /* the document's arena */
 } fast;
 
 enum { DECLINE = 1, NOMEM = 2 };
@@ -95,63 +100,75 @@ static size_t content_end(const char *s, size_t n)
 }
 
 /* A one-line quoted scalar at s[0] (' or "); *used = bytes including the quotes. */
-static int quoted(cJSON **out, const char *s, size_t n, size_t *used)
+static int quoted(fast *f, cJSON **out, const char *s, size_t n, size_t *used)
 {
     char q = s[0];
-    rs_vec buf = RS_VEC_INIT(char);
-    size_t k = 1;
+    size_t k = 1, doubled = 0;
     for (;;) {
-        if (k >= n) {
-            rs_vec_free(&buf);
+        if (k >= n)
             return DECLINE; /* continues on the next line, or unterminated */
-        }
         char c = s[k];
-        if (q == '"' && c == '\\') {
-            rs_vec_free(&buf);
+        if (q == '"' && c == '\\')
             return DECLINE; /* escapes: libyaml */
-        }
         if (c == q) {
             if (q == '\'' && k + 1 < n && s[k + 1] == '\'') {
-                if (rs_vec_push(&buf, &c) != 0)
-                    goto nomem;
+                doubled++;
                 k += 2;
                 continue;
             }
             break;
         }
-        if ((unsigned char)c < 0x20) {
-            rs_vec_free(&buf);
+        if ((unsigned char)c < 0x20)
             return DECLINE;
-        }
-        if (rs_vec_push(&buf, &c) != 0)
-            goto nomem;
         k++;
     }
-    char nul = '\0';
-    if (rs_vec_push(&buf, &nul) != 0)
-        goto nomem;
-    *out = cJSON_CreateString(buf.items);
-    rs_vec_free(&buf);
     *used = k + 1;
-    return *out ? 0 : NOMEM;
-nomem:
-    rs_vec_free(&buf);
-    return NOMEM;
+    if (!doubled) {
+        *out = rs_jt_string(&f->jb, s + 1, k - 1);
+        return *out ? 0 : NOMEM;
+    }
+    /* 'it''s': one quote for each pair */
+    *out = rs_jt_string(&f->jb, s + 1, k - 1 - doubled);
+    if (!*out)
+        return NOMEM;
+    char *w = (*out)->valuestring;
+    for (size_t i = 1; i < k; i++) {
+        *w++ = s[i];
+        if (s[i] == '\'')
+            i++;
+    }
+    return 0;
 }
 
 /* A plain scalar (s, n), already trimmed, as a typed value. */
-static int plain(cJSON **out, const char *s, size_t n)
+static int plain(fast *f, cJSON **out, const char *s, size_t n)
 {
-    char small[256];
-    char *copy = n < sizeof(small) ? small : rs_malloc(n + 1);
-    if (!copy)
-        return NOMEM;
-    memcpy(copy, s, n);
-    copy[n] = '\0';
-    *out = rs_yaml_plain_value(copy, n);
-    if (copy != small)
-        rs_free(copy);
+    *out = rs_yaml_plain_build(&f->jb, s, n);
     return *out ? 0 : NOMEM;
+}
+
+/*
+ * The JavaScript property name of the plain key (s, n) in key[256] or, when longer, in *heap
+ * (rs_malloc; the caller frees it). Most keys are words whose name is their text; others (1.0,
+ * null, true) are typed first, as libyaml's path does.
+ */
+static int key_name(fast *f, const char *s, size_t n, char key[256], char **heap, const char **out)
+{
+    *heap = NULL;
+    if (n < 256 && rs_yaml_plain_is_string(s, n)) {
+        memcpy(key, s, n);
+        key[n] = '\0';
+        *out = key;
+        return 0;
+    }
+    rs_jt tmp = {NULL};
+    cJSON *kv = rs_yaml_plain_build(&tmp, s, n);
+    char kind;
+    *heap = kv ? rs_yaml_key_string(kv, &kind) : NULL;
+    cJSON_Delete(kv);
+    *out = *heap;
+    (void)f;
+    return *heap ? 0 : NOMEM;
 }
 
 static int flow_value(fast *f, cJSON **out, const fline *l, size_t *pos, const fline *kl,
@@ -192,7 +209,7 @@ static int flow_collection(fast *f, cJSON **out, const fline *l, size_t *pos)
 {
     char open = l->s[*pos], close = open == '[' ? ']' : '}';
     int is_map = open == '{';
-    cJSON *c = is_map ? cJSON_CreateObject() : cJSON_CreateArray();
+    cJSON *c = rs_jt_node(&f->jb, is_map ? cJSON_Object : cJSON_Array);
     int rc = 0;
     if (!c)
         return NOMEM;
@@ -229,40 +246,32 @@ static int flow_collection(fast *f, cJSON **out, const fline *l, size_t *pos)
             size_t ke = k;
             while (ke > ks && l->s[ke - 1] == ' ')
                 ke--;
-            cJSON *kv = NULL;
-            if ((rc = plain(&kv, l->s + ks, ke - ks)) != 0)
+            char small[256], *heap = NULL;
+            const char *key = NULL;
+            if ((rc = key_name(f, l->s + ks, ke - ks, small, &heap, &key)) != 0)
                 goto done;
-            char kind;
-            char *key = rs_yaml_key_string(kv, &kind);
-            cJSON_Delete(kv);
-            if (!key) {
-                rc = NOMEM;
-                goto done;
-            }
             if (cJSON_GetObjectItemCaseSensitive(c, key)) {
-                rs_free(key);
+                rs_free(heap);
                 rc = DECLINE;
                 goto done;
             }
             *pos = k + 2;
             skip_spaces(l, pos);
             if (*pos >= l->n) {
-                rs_free(key);
+                rs_free(heap);
                 rc = DECLINE;
                 goto done;
             }
             rc = flow_value(f, &v, l, pos, l, ks);
-            if (rc == 0 && !cJSON_AddItemToObject(c, key, v)) {
-                cJSON_Delete(v);
+            if (rc == 0 && rs_jt_add(&f->jb, c, key, v) != 0)
                 rc = NOMEM;
-            }
-            rs_free(key);
+            rs_free(heap);
             if (rc)
                 goto done;
         } else {
             if ((rc = flow_value(f, &v, l, pos, NULL, 0)) != 0)
                 goto done;
-            cJSON_AddItemToArray(c, v);
+            rs_jt_push(c, v);
         }
         skip_spaces(l, pos);
         if (*pos < l->n && l->s[*pos] == ',') {
@@ -284,7 +293,7 @@ static int flow_collection(fast *f, cJSON **out, const fline *l, size_t *pos)
 done:
     f->depth--;
     if (rc) {
-        cJSON_Delete(c);
+        rs_jt_drop(&f->jb, c);
         return rc;
     }
     if (is_map)
@@ -306,17 +315,17 @@ static int flow_value(fast *f, cJSON **out, const fline *l, size_t *pos, const f
         rc = flow_collection(f, out, l, pos);
     } else if (c == '"' || c == '\'') {
         size_t used;
-        rc = quoted(out, l->s + *pos, l->n - *pos, &used);
+        rc = quoted(f, out, l->s + *pos, l->n - *pos, &used);
         if (rc == 0)
             *pos += used;
     } else {
         size_t s, e;
         if ((rc = flow_plain(l, pos, &s, &e)) != 0)
             return rc;
-        rc = plain(out, l->s + s, e - s);
+        rc = plain(f, out, l->s + s, e - s);
     }
     if (rc == 0 && (rc = add_loc(f, *out, l, start, kl, koff)) != 0) {
-        cJSON_Delete(*out);
+        rs_jt_drop(&f->jb, *out);
         *out = NULL;
     }
     return rc;
@@ -348,12 +357,12 @@ static int value_at(fast *f, cJSON **out, fline *l, size_t at, size_t empty_at,
         }
         if ((rc = count(f)) != 0)
             return rc;
-        *out = cJSON_CreateNull();
+        *out = rs_jt_node(&f->jb, cJSON_NULL);
         if (!*out)
             return NOMEM;
         /* libyaml places an empty value right after its indicator (":" or "-") */
         if ((rc = add_loc(f, *out, l, empty_at, kl, koff)) != 0) {
-            cJSON_Delete(*out);
+            rs_jt_drop(&f->jb, *out);
             *out = NULL;
         }
         return rc;
@@ -365,7 +374,7 @@ static int value_at(fast *f, cJSON **out, fline *l, size_t at, size_t empty_at,
             return rc;
         skip_spaces(l, &pos);
         if (pos != e) {
-            cJSON_Delete(*out);
+            rs_jt_drop(&f->jb, *out);
             *out = NULL;
             return DECLINE; /* text after the closing bracket or quote */
         }
@@ -378,10 +387,10 @@ static int value_at(fast *f, cJSON **out, fline *l, size_t at, size_t empty_at,
         }
         if ((rc = count(f)) != 0)
             return rc;
-        if ((rc = plain(out, l->s + at, e - at)) != 0)
+        if ((rc = plain(f, out, l->s + at, e - at)) != 0)
             return rc;
         if ((rc = add_loc(f, *out, l, at, kl, koff)) != 0) {
-            cJSON_Delete(*out);
+            rs_jt_drop(&f->jb, *out);
             *out = NULL;
             return rc;
         }
@@ -389,7 +398,7 @@ static int value_at(fast *f, cJSON **out, fline *l, size_t at, size_t empty_at,
     f->i++;
     /* a more indented line after a one-line value would continue it (or be an error) */
     if (f->i < f->nlines && f->lines[f->i].indent > parent_indent) {
-        cJSON_Delete(*out);
+        rs_jt_drop(&f->jb, *out);
         *out = NULL;
         return DECLINE;
     }
@@ -433,7 +442,7 @@ static int map_key(const fline *l, size_t indent, size_t *ke, size_t *vstart, si
 
 static int mapping(fast *f, cJSON **out, size_t indent, const fline *kl, size_t koff)
 {
-    cJSON *obj = cJSON_CreateObject();
+    cJSON *obj = rs_jt_node(&f->jb, cJSON_Object);
     int rc = 0;
     if (!obj)
         return NOMEM;
@@ -449,28 +458,20 @@ static int mapping(fast *f, cJSON **out, size_t indent, const fline *kl, size_t 
             rc = DECLINE;
             goto fail;
         }
-        cJSON *kv = NULL;
-        if ((rc = plain(&kv, l->s + indent, ke - indent)) != 0)
+        char small[256], *heap = NULL;
+        const char *key = NULL;
+        if ((rc = key_name(f, l->s + indent, ke - indent, small, &heap, &key)) != 0)
             goto fail;
-        char kind;
-        char *key = rs_yaml_key_string(kv, &kind);
-        cJSON_Delete(kv);
-        if (!key) {
-            rc = NOMEM;
-            goto fail;
-        }
         if (cJSON_GetObjectItemCaseSensitive(obj, key)) {
-            rs_free(key);
+            rs_free(heap);
             rc = DECLINE; /* repeated: libyaml's path says so, with both places */
             goto fail;
         }
         cJSON *v = NULL;
         rc = value_at(f, &v, l, vs, colon + 1, indent, 1, l, indent);
-        if (rc == 0 && !cJSON_AddItemToObject(obj, key, v)) {
-            cJSON_Delete(v);
+        if (rc == 0 && rs_jt_add(&f->jb, obj, key, v) != 0)
             rc = NOMEM;
-        }
-        rs_free(key);
+        rs_free(heap);
         if (rc)
             goto fail;
         /* nested block values are located where their key is when the block starts later */
@@ -483,13 +484,13 @@ static int mapping(fast *f, cJSON **out, size_t indent, const fline *kl, size_t 
     *out = obj;
     return 0;
 fail:
-    cJSON_Delete(obj);
+    rs_jt_drop(&f->jb, obj);
     return rc;
 }
 
 static int sequence(fast *f, cJSON **out, size_t indent, const fline *kl, size_t koff)
 {
-    cJSON *arr = cJSON_CreateArray();
+    cJSON *arr = rs_jt_node(&f->jb, cJSON_Array);
     int rc = 0;
     if (!arr)
         return NOMEM;
@@ -520,10 +521,10 @@ static int sequence(fast *f, cJSON **out, size_t indent, const fline *kl, size_t
             rc = value_at(f, &v, l, at, indent + 1, indent, 0, NULL, 0);
         }
         if (rc) {
-            cJSON_Delete(v);
+            rs_jt_drop(&f->jb, v);
             goto fail;
         }
-        cJSON_AddItemToArray(arr, v);
+        rs_jt_push(arr, v);
     }
     if (f->i < f->nlines && f->lines[f->i].indent > indent) {
         rc = DECLINE;
@@ -532,7 +533,7 @@ static int sequence(fast *f, cJSON **out, size_t indent, const fline *kl, size_t
     *out = arr;
     return 0;
 fail:
-    cJSON_Delete(arr);
+    rs_jt_drop(&f->jb, arr);
     return rc;
 }
 
@@ -586,6 +587,22 @@ int rs_yaml_parse_fast(rs_yaml_doc *doc, const char *text, size_t len, const rs_
     f.max_nodes = opts && opts->max_nodes ? opts->max_nodes : 1000000;
     if (!printable(text, len) || (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0))
         return 0;
+    /* the values go to the caller's arena, else the document's own; a declined text's values
+     * stay in the caller's arena until it is freed (they are at most a few per input byte) */
+    if (opts && opts->arena) {
+        f.jb.arena = opts->arena;
+    } else {
+        rs_arena_init(&doc->own, len < 1024 ? 4096 : len * 4);
+        f.jb.arena = &doc->own;
+    }
+    /* one allocation each for the lines and the locations (about one per line) */
+    size_t nl_count = 1;
+    for (const char *q = text; (q = memchr(q, '\n', len - (size_t)(q - text))) != NULL; q++)
+        nl_count++;
+    if (rs_vec_reserve(&lines, nl_count) != 0 || rs_vec_reserve(&f.locs, nl_count + 8) != 0) {
+        rc = NOMEM;
+        goto done;
+    }
     /* content lines: not blank, not only a comment */
     unsigned no = 0;
     for (size_t p = 0; p < len; no++) {
@@ -627,8 +644,10 @@ int rs_yaml_parse_fast(rs_yaml_doc *doc, const char *text, size_t len, const rs_
     rs_vec_init(&f.locs, sizeof(rs_yaml_loc));
     if (opts)
         doc->opts = *opts;
+    doc->in_arena = 1;
 done:
-    cJSON_Delete(root);
+    if (rc)
+        rs_arena_free(&doc->own); /* declined: the document stays empty */
     rs_vec_free(&f.locs);
     rs_vec_free(&lines);
     if (rc == NOMEM)

@@ -7,6 +7,7 @@
 
 #include "util/alloc.h"
 #include "util/jsnum.h"
+#include "util/json_build.h"
 #include "util/vec.h"
 
 #include <math.h>
@@ -166,24 +167,39 @@ static double parse_number(const char *s, size_t n, int radix_prefix_oct)
     return strtod(buf, NULL);
 }
 
-/* Build the JSON value of a plain scalar. */
-cJSON *rs_yaml_plain_value(const char *s, size_t n)
+/* Build the JSON value of a plain scalar (s, n), with b's allocator. */
+cJSON *rs_yaml_plain_build(const rs_jt *b, const char *s, size_t n)
 {
-    int b;
+    int v;
     double d;
     if (is_null_text(s, n))
-        return cJSON_CreateNull();
-    if (bool_text(s, n, &b))
-        return cJSON_CreateBool(b);
+        return rs_jt_node(b, cJSON_NULL);
+    if (bool_text(s, n, &v))
+        return rs_jt_bool(b, v);
     if (is_oct_text(s, n))
-        return cJSON_CreateNumber(parse_number(s, n, 1));
+        return rs_jt_number(b, parse_number(s, n, 1));
     if (is_int_text(s, n) || is_hex_text(s, n))
-        return cJSON_CreateNumber(parse_number(s, n, 0));
+        return rs_jt_number(b, parse_number(s, n, 0));
     if (nan_inf_text(s, n, &d))
-        return cJSON_CreateNumber(d);
+        return rs_jt_number(b, d);
     if (is_float_text(s, n, 1) || is_float_text(s, n, 0))
-        return cJSON_CreateNumber(parse_number(s, n, 0));
-    return cJSON_CreateString(s);
+        return rs_jt_number(b, parse_number(s, n, 0));
+    return rs_jt_string(b, s, n);
+}
+
+cJSON *rs_yaml_plain_value(const char *s, size_t n)
+{
+    rs_jt heap = {NULL};
+    return rs_yaml_plain_build(&heap, s, n);
+}
+
+int rs_yaml_plain_is_string(const char *s, size_t n)
+{
+    int v;
+    /* the core schema's other types start with a digit, a sign, '.', '~' or are null/bool words */
+    unsigned char c = n ? (unsigned char)s[0] : 0;
+    int letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+    return letter && !is_null_text(s, n) && !bool_text(s, n, &v);
 }
 
 /* An explicitly tagged scalar: the tag's own tests, else a string (the reference warns). */
@@ -287,30 +303,8 @@ void rs_js_order_keys(cJSON *obj)
 
 int rs_js_set(cJSON *target, const char *key, cJSON *v)
 {
-    if (!v)
-        return RS_ENOMEM;
-    cJSON *old = cJSON_GetObjectItemCaseSensitive(target, key);
-    if (old) {
-        /* by hand: cJSON_ReplaceItemInObject ignores a failed copy of the key */
-        size_t n = strlen(key) + 1;
-        char *k = cJSON_malloc(n);
-        if (!k) {
-            cJSON_Delete(v);
-            return RS_ENOMEM;
-        }
-        memcpy(k, key, n);
-        if (v->string && !(v->type & cJSON_StringIsConst))
-            cJSON_free(v->string);
-        v->string = k;
-        v->type &= ~cJSON_StringIsConst;
-        cJSON_ReplaceItemViaPointer(target, old, v);
-        return 0;
-    }
-    if (!cJSON_AddItemToObject(target, key, v)) {
-        cJSON_Delete(v);
-        return RS_ENOMEM;
-    }
-    return 0;
+    rs_jt heap = {NULL};
+    return rs_jt_set(&heap, target, key, v);
 }
 
 /* ---- errors ---- */
@@ -693,7 +687,9 @@ void rs_yaml_doc_free(rs_yaml_doc *doc)
 {
     if (!doc)
         return;
-    cJSON_Delete(doc->root);
+    if (!doc->in_arena)
+        cJSON_Delete(doc->root);
+    rs_arena_free(&doc->own);
     rs_free(doc->locs);
     memset(doc, 0, sizeof(*doc));
 }
@@ -811,7 +807,11 @@ int rs_yaml_to_json(cJSON **out, const char *text, size_t len, const rs_yaml_opt
     rs_yaml_doc doc;
     *out = NULL;
     int rc = rs_yaml_parse(&doc, text, len, opts, err);
-    if (rc == 0) {
+    if (rc == 0 && doc.in_arena) {
+        /* the fast path's nodes live in the document's arena: the caller gets a heap copy */
+        if (!(*out = cJSON_Duplicate(doc.root, 1)))
+            rc = rs_error_set(err, RS_ENOMEM, "out of memory while reading the frontmatter");
+    } else if (rc == 0) {
         *out = doc.root;
         doc.root = NULL;
     }

@@ -18,6 +18,7 @@
 #ifndef RS_TEMPLATES_YAML_JSON_H
 #define RS_TEMPLATES_YAML_JSON_H
 
+#include "util/arena.h"
 #include "util/error.h"
 
 #include <cjson/cJSON.h>
@@ -29,11 +30,12 @@ typedef struct rs_yaml_opts {
     size_t file_len;
     int line_offset;  /* lines before the YAML text in the file */
     size_t max_nodes; /* limit on values built (aliases count each copy); 0 = 1,000,000 */
+    rs_arena *arena;  /* where the fast path builds the values (see rs_yaml_doc); may be NULL */
 } rs_yaml_opts;
 
 #define RS_YAML_OPTS_INIT                                                                          \
     {                                                                                              \
-        NULL, NULL, 0, 0, 0                                                                        \
+        NULL, NULL, 0, 0, 0, NULL                                                                  \
     }
 
 /* Collections nested deeper than this are an error (RS_ELIMIT), as in cJSON's own parser. */
@@ -48,12 +50,19 @@ typedef struct rs_yaml_loc {
     int has_key;
 } rs_yaml_loc;
 
-/* A parsed document: the value and where each of its values came from. */
+/*
+ * A parsed document: the value and where each of its values came from. The value is a heap tree
+ * (in_arena 0: libyaml's path) or lives in an arena (in_arena 1: the fast path, in opts->arena
+ * when one was given, else in `own`); either way rs_yaml_doc_free frees what the document owns,
+ * and the tree must not be passed to cJSON_Delete or changed (see util/json_build.h).
+ */
 typedef struct rs_yaml_doc {
     cJSON *root;
     rs_yaml_loc *locs;
     size_t nlocs;
     rs_yaml_opts opts; /* copied: the file and offsets the marks are relative to */
+    int in_arena;
+    rs_arena own;
 } rs_yaml_doc;
 
 /*
