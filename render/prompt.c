@@ -26,6 +26,7 @@
 #include "util/vec.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -630,6 +631,22 @@ static void compute_hash(rs_prompt *p)
     rs_sha256_final_hex(&h, p->hash);
 }
 
+/* 1 when (s, n) is all ASCII, 8 bytes at a time: most prompts are, and then need no UTF-8
+ * check (a byte-by-byte one cost more than splitting the frontmatter). */
+static int all_ascii(const char *s, size_t n)
+{
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        acc |= w;
+    }
+    for (; i < n; i++)
+        acc |= (unsigned char)s[i];
+    return (acc & 0x8080808080808080ull) == 0;
+}
+
 int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,
                       const rs_prompt_compile_opts *opts, rs_error *err)
 {
@@ -648,7 +665,7 @@ int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,
     rs_arena_init(&p->arena, 8192 + (src ? len : 0) * 8);
     p->jb.arena = &p->arena;
     /* read as the reference reads files: ill-formed UTF-8 becomes U+FFFD */
-    if (src && !rs_utf8_valid(src, len)) {
+    if (src && !all_ascii(src, len) && !rs_utf8_valid(src, len)) {
         size_t n = 0;
         char *fixed = rs_utf8_sanitize(src, len, &n);
         p->src = fixed ? rs_arena_strndup(&p->arena, fixed, n) : NULL;

@@ -64,7 +64,9 @@ size_t hbs_js_space_before(const char *start, const char *end)
 
 static int starts_n(const hbs_lexer *lx, size_t at, const char *lit, size_t n)
 {
-    return at <= lx->len && lx->len - at >= n && memcmp(lx->src + at, lit, n) == 0;
+    /* the first byte decides most calls: the lexer tries several literals at every token */
+    return at <= lx->len && lx->len - at >= n &&
+           (n == 0 || (lx->src[at] == lit[0] && memcmp(lx->src + at, lit, n) == 0));
 }
 
 /* Does the source at `at` start with the string literal lit? */

@@ -161,7 +161,8 @@ static int extract_description(ctx *c, const char *in, char **type, char **desc)
     *type = NULL;
     *desc = NULL;
     size_t line = 0;
-    for (size_t i = 0; i < n; i++) {
+    /* most descriptions are one line of ASCII: look for a terminator's bytes first */
+    for (size_t i = strcspn(in, "\n\r\xE2"); i < n; i++) {
         size_t w = line_term(in, n, i);
         if (w) {
             line = i + w;

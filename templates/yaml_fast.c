@@ -37,14 +37,17 @@ typedef struct fast {
     rs_vec locs; /* rs_yaml_loc */
     size_t nodes, max_nodes;
     int depth;
-    rs_jt jb; /* the document's arena */
+    int ascii; /* the text is all ASCII: a column in characters is its byte offset */
+    rs_jt jb;  /* the document's arena */
 } fast;
 
 enum { DECLINE = 1, NOMEM = 2 };
 
 /* Column in characters of byte offset `off` in line l. */
-static unsigned char_col(const fline *l, size_t off)
+static unsigned char_col(const fast *f, const fline *l, size_t off)
 {
+    if (f->ascii)
+        return (unsigned)(off < l->n ? off : l->n);
     unsigned c = 0;
     for (size_t k = 0; k < off && k < l->n; k++)
         c += ((unsigned char)l->s[k] & 0xC0) != 0x80;
@@ -58,11 +61,11 @@ static int add_loc(fast *f, const cJSON *v, const fline *l, size_t off, const fl
     memset(&loc, 0, sizeof(loc));
     loc.node = v;
     loc.line = l->no;
-    loc.col = char_col(l, off);
+    loc.col = char_col(f, l, off);
     if (kl) {
         loc.has_key = 1;
         loc.key_line = kl->no;
-        loc.key_col = char_col(kl, koff);
+        loc.key_col = char_col(f, kl, koff);
     }
     return rs_vec_push(&f->locs, &loc) == 0 ? 0 : NOMEM;
 }
@@ -70,6 +73,12 @@ static int add_loc(fast *f, const cJSON *v, const fline *l, size_t off, const fl
 static int count(fast *f)
 {
     return ++f->nodes > f->max_nodes ? DECLINE : 0;
+}
+
+/* , [ ] { }: what ends a scalar inside a flow collection (the text holds no NUL: printable) */
+static int is_flow_indicator(char c)
+{
+    return c == ',' || c == '[' || c == ']' || c == '{' || c == '}';
 }
 
 /* Characters that cannot start a plain scalar (or that we leave to libyaml). */
@@ -190,7 +199,7 @@ static int flow_plain(const fline *l, size_t *pos, size_t *start, size_t *end)
     if (strchr("?-:", l->s[k]))
         return DECLINE; /* "?a" in a flow is a key; leave these to libyaml */
     *start = k;
-    while (k < l->n && !strchr(",[]{}", l->s[k])) {
+    while (k < l->n && !is_flow_indicator(l->s[k])) {
         if (l->s[k] == ':' || l->s[k] == '#' || l->s[k] == '\t')
             return DECLINE;
         k++;
@@ -237,7 +246,8 @@ static int flow_collection(fast *f, cJSON **out, const fline *l, size_t *pos)
                 rc = DECLINE;
                 goto done;
             }
-            while (k < l->n && !strchr(",[]{}:#\t", l->s[k]))
+            while (k < l->n && !is_flow_indicator(l->s[k]) && l->s[k] != ':' && l->s[k] != '#' &&
+                   l->s[k] != '\t')
                 k++;
             if (k + 1 >= l->n || l->s[k] != ':' || l->s[k + 1] != ' ') {
                 rc = DECLINE;
@@ -552,27 +562,31 @@ static int block(fast *f, cJSON **out, size_t indent, const fline *kl, size_t ko
 }
 
 /* Only what libyaml reads without complaint and this path handles: well-formed UTF-8, no
- * control characters (tabs and CRs included), no C1 controls, no U+FFFE/U+FFFF. */
-static int printable(const char *text, size_t len)
+ * control characters (tabs and CRs included), no C1 controls, no U+FFFE/U+FFFF. *ascii says
+ * whether every byte is ASCII. Printable ASCII, most of any frontmatter, is checked first. */
+static int printable(const char *text, size_t len, int *ascii)
 {
     const unsigned char *u = (const unsigned char *)text;
-    if (!rs_utf8_valid(text, len))
-        return 0;
+    *ascii = 1;
     for (size_t i = 0; i < len; i++) {
-        if ((u[i] < 0x20 && u[i] != '\n') || u[i] == 0x7F)
+        if ((u[i] >= 0x20 && u[i] < 0x7F) || u[i] == '\n')
+            continue;
+        if (u[i] < 0x80)
             return 0;
+        *ascii = 0;
         if (u[i] == 0xC2 && i + 1 < len && u[i + 1] < 0xA0 && u[i + 1] != 0x85)
             return 0;
         if (u[i] == 0xC2 && i + 1 < len && u[i + 1] == 0x85)
             return 0; /* NEL is a line break to libyaml */
-        if (u[i] == 0xE2 && i + 2 < len && u[i + 1] == 0x80 && (u[i + 2] == 0xA8 || u[i + 2] == 0xA9))
+        if (u[i] == 0xE2 && i + 2 < len && u[i + 1] == 0x80 &&
+            (u[i + 2] == 0xA8 || u[i + 2] == 0xA9))
             return 0; /* LS, PS: line breaks too */
         if (u[i] == 0xEF && i + 2 < len && u[i + 1] == 0xBF && u[i + 2] >= 0xBE)
             return 0;
         if (u[i] == 0xEF && i + 2 < len && u[i + 1] == 0xBB && u[i + 2] == 0xBF)
             return 0; /* a byte order mark */
     }
-    return 1;
+    return *ascii || rs_utf8_valid(text, len);
 }
 
 int rs_yaml_parse_fast(rs_yaml_doc *doc, const char *text, size_t len, const rs_yaml_opts *opts)
@@ -585,7 +599,7 @@ int rs_yaml_parse_fast(rs_yaml_doc *doc, const char *text, size_t len, const rs_
     memset(doc, 0, sizeof(*doc));
     rs_vec_init(&f.locs, sizeof(rs_yaml_loc));
     f.max_nodes = opts && opts->max_nodes ? opts->max_nodes : 1000000;
-    if (!printable(text, len) || (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0))
+    if (!printable(text, len, &f.ascii) || (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0))
         return 0;
     /* the values go to the caller's arena, else the document's own; a declined text's values
      * stay in the caller's arena until it is freed (they are at most a few per input byte) */
