@@ -96,7 +96,9 @@ static int is_reserved(const char *k)
 }
 
 /* Compile builds in the prompt's arena (p->jb), render and render_metadata with options on
- * the heap (HEAP): the same helpers serve both. */
+ * the heap (HEAP): the same helpers serve both. Keys are kept, not copied, in the arena
+ * (rs_jt_*_kept) when they are literals or keys of trees the prompt frees with its arena (the
+ * frontmatter's, parsed's); heap trees copy them as always. */
 static const rs_jt HEAP = {NULL};
 
 /* target[key] = v (JavaScript assignment: in place when present). Takes v over; 0 or ENOMEM. */
@@ -116,7 +118,7 @@ static int b_assign(const rs_jt *b, cJSON *target, const cJSON *src)
         cJSON *m = cJSON_DetachItemViaPointer(spread, spread->child);
         char *key = m->string;
         m->string = NULL;
-        rc = rs_jt_set(b, target, key, m);
+        rc = rs_jt_set_kept(b, target, key, m);
         if (!b->arena)
             cJSON_free(key);
     }
@@ -144,7 +146,7 @@ static cJSON *make_ref(const cJSON *item)
 
 static int add_ref(const rs_jt *b, cJSON *object, const char *key, const cJSON *item)
 {
-    return rs_jt_add(b, object, key, rs_jt_ref(b, item));
+    return rs_jt_add_kept(b, object, key, rs_jt_ref(b, item));
 }
 
 /* add_ref without copying the key either: for objects that do not outlive the key (a literal,
@@ -185,12 +187,12 @@ static int add_ext(const rs_jt *b, cJSON *ext, const char *key, const cJSON *val
         return RS_ENOMEM;
     cJSON *obj = cJSON_GetObjectItemCaseSensitive(ext, ns);
     if (!obj) {
-        if (rs_jt_add(b, ext, ns, rs_jt_node(b, cJSON_Object)) != 0)
+        if (rs_jt_add_kept(b, ext, ns, rs_jt_node(b, cJSON_Object)) != 0)
             return RS_ENOMEM;
         obj = cJSON_GetObjectItemCaseSensitive(ext, ns);
     }
-    return rs_jt_set(b, obj, dot + 1,
-                     rs_jt_ref(b, value)); /* parsed holds raw, which holds value */
+    return rs_jt_set_kept(b, obj, dot + 1,
+                          rs_jt_ref(b, value)); /* parsed holds raw, which holds value */
 }
 
 /* parseDocument(source) into p->parsed, in the prompt's arena. */
@@ -200,9 +202,9 @@ static int parse_document(rs_prompt *p, rs_error *err)
     cJSON *parsed = rs_jt_node(b, cJSON_Object);
     int rc = 0;
     p->parsed = parsed;
-    if (!parsed || rs_jt_add(b, parsed, "ext", rs_jt_node(b, cJSON_Object)) != 0 ||
-        rs_jt_add(b, parsed, "metadata", rs_jt_node(b, cJSON_Object)) != 0 ||
-        rs_jt_add(b, parsed, "config", rs_jt_node(b, cJSON_Object)) != 0)
+    if (!parsed || rs_jt_add_kept(b, parsed, "ext", rs_jt_node(b, cJSON_Object)) != 0 ||
+        rs_jt_add_kept(b, parsed, "metadata", rs_jt_node(b, cJSON_Object)) != 0 ||
+        rs_jt_add_kept(b, parsed, "config", rs_jt_node(b, cJSON_Object)) != 0)
         return oom(err);
     if (!p->fm.has_frontmatter)
         return 0;
@@ -239,14 +241,15 @@ static int parse_document(rs_prompt *p, rs_error *err)
         return oom(err);
     for (const cJSON *m = raw->child; m && rc == 0; m = m->next) {
         if (is_reserved(m->string))
-            rc = rs_jt_set(b, parsed, m->string, rs_jt_ref(b, m)); /* raw ends up in parsed too */
+            rc = rs_jt_set_kept(b, parsed, m->string,
+                                rs_jt_ref(b, m)); /* raw ends up in parsed too */
         else if (strchr(m->string, '.'))
             rc = add_ext(b, ext, m->string, m);
     }
     if (rc == 0)
-        rc = rs_jt_set(b, parsed, "raw", raw);
+        rc = rs_jt_set_kept(b, parsed, "raw", raw);
     if (rc == 0)
-        rc = rs_jt_set(b, parsed, "ext", ext);
+        rc = rs_jt_set_kept(b, parsed, "ext", ext);
     return rc ? oom(err) : 0;
 }
 
@@ -264,7 +267,7 @@ static int resolve_tools(const rs_jt *b, cJSON *out, rs_error *err)
                             kind_with_article(tools));
     cJSON *defs = cJSON_GetObjectItemCaseSensitive(out, "toolDefs");
     if (!rs_js_truthy(defs)) {
-        if (rs_jt_set(b, out, "toolDefs", rs_jt_node(b, cJSON_Array)) != 0)
+        if (rs_jt_set_kept(b, out, "toolDefs", rs_jt_node(b, cJSON_Array)) != 0)
             return oom(err);
         defs = cJSON_GetObjectItemCaseSensitive(out, "toolDefs");
     }
@@ -290,7 +293,7 @@ static int resolve_tools(const rs_jt *b, cJSON *out, rs_error *err)
         }
         if (def && (defs->type & cJSON_IsReference) && cJSON_IsArray(defs)) {
             /* shared with the parsed frontmatter: copy before adding to it */
-            if (rs_jt_set(b, out, "toolDefs", rs_jt_dup(b, defs)) != 0) {
+            if (rs_jt_set_kept(b, out, "toolDefs", rs_jt_dup(b, defs)) != 0) {
                 rs_jt_drop(b, def);
                 rs_jt_drop(b, unregistered);
                 return oom(err);
@@ -314,7 +317,7 @@ static int resolve_tools(const rs_jt *b, cJSON *out, rs_error *err)
         }
         rs_jt_push(unregistered, d);
     }
-    return rs_jt_set(b, out, "tools", unregistered) ? oom(err) : 0;
+    return rs_jt_set_kept(b, out, "tools", unregistered) ? oom(err) : 0;
 }
 
 /* renderPicoschema for one of input/output. `located` is the frontmatter's own value of
@@ -337,7 +340,7 @@ static int convert_schema(const rs_jt *b, cJSON *meta, const char *key, const rs
                 own = NULL;
             }
         }
-        if (!own || rs_jt_set(b, meta, key, own) != 0)
+        if (!own || rs_jt_set_kept(b, meta, key, own) != 0)
             return oom(err);
         holder = cJSON_GetObjectItemCaseSensitive(meta, key);
         schema = cJSON_GetObjectItemCaseSensitive(holder, "schema");
@@ -352,7 +355,7 @@ static int convert_schema(const rs_jt *b, cJSON *meta, const char *key, const rs
     int rc = rs_picoschema_build(&converted, b, located ? located : schema, &po, err);
     if (rc)
         return rc;
-    if (converted && rs_jt_set(b, holder, "schema", converted) != 0)
+    if (converted && rs_jt_set_kept(b, holder, "schema", converted) != 0)
         return oom(err);
     return 0;
 }
@@ -370,7 +373,7 @@ static const cJSON *frontmatter_schema(const rs_prompt *p, const char *key)
 static int js_assign_shared(const rs_jt *b, cJSON *target, const cJSON *src)
 {
     for (const cJSON *m = src->child; m; m = m->next) {
-        if (rs_jt_set(b, target, m->string, rs_jt_ref(b, m)) != 0)
+        if (rs_jt_set_kept(b, target, m->string, rs_jt_ref(b, m)) != 0)
             return RS_ENOMEM;
     }
     return 0;
@@ -410,7 +413,7 @@ static int resolve_metadata(cJSON **out, const rs_prompt *p, const cJSON *option
             rc = oom(err);
             goto done;
         }
-        if (rs_jt_set(b, meta, "config", config) != 0) {
+        if (rs_jt_set_kept(b, meta, "config", config) != 0) {
             rc = oom(err);
             goto done;
         }

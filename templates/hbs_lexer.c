@@ -327,6 +327,18 @@ static int lex_open(hbs_lexer *lx, hbs_token *t)
 }
 
 /* Inside a tag. */
+/* An identifier at s: *type TK_ID and *end after it, or unchanged when there is none. */
+static void lex_name(const hbs_lexer *lx, size_t s, hbs_tok_type *type, size_t *end)
+{
+    size_t r = s;
+    while (r < lx->len && id_char(lx, r))
+        r++;
+    if (r > s && id_follow(lx, r)) {
+        *type = TK_ID;
+        *end = r;
+    }
+}
+
 static int lex_mu(hbs_lexer *lx, hbs_token *t)
 {
     size_t s = skip_space(lx, lx->pos);
@@ -339,7 +351,14 @@ static int lex_mu(hbs_lexer *lx, hbs_token *t)
     char c = *p;
     size_t end = s + 1;
     hbs_tok_type type = TK_INVALID;
-    if (c == '(') {
+    /* most tokens are names: a letter that starts no keyword (true false undefined null, "as |")
+     * or '_' can only begin an identifier, so skip the other rules' tests */
+    int plain_name =
+        (c >= 'A' && c <= 'Z') || c == '_' ||
+        (c >= 'a' && c <= 'z' && c != 't' && c != 'f' && c != 'u' && c != 'n' && c != 'a');
+    if (plain_name) {
+        lex_name(lx, s, &type, &end);
+    } else if (c == '(') {
         type = TK_OPEN_SEXPR;
     } else if (c == ')') {
         type = TK_CLOSE_SEXPR;
@@ -457,13 +476,7 @@ static int lex_mu(hbs_lexer *lx, hbs_token *t)
                 return 0;
             }
         } else {
-            size_t r = s;
-            while (r < lx->len && id_char(lx, r))
-                r++;
-            if (r > s && id_follow(lx, r)) {
-                type = TK_ID;
-                end = r;
-            }
+            lex_name(lx, s, &type, &end);
         }
     }
     if (type == TK_INVALID) {

@@ -24,7 +24,8 @@ typedef struct ctx {
     rs_error *err;
     int depth;
     const rs_jt *jb;  /* where the result is built */
-    rs_arena *tmp;    /* names and types cut from keys: the result's arena, or own_tmp */
+    rs_arena *tmp;    /* names and types cut from keys: the result's arena (so that its keys may
+                         point there: rs_jt_*_kept), or own_tmp for heap results */
     rs_arena own_tmp; /* for heap results: freed when the conversion ends */
 } ctx;
 
@@ -219,7 +220,7 @@ static int resolve_named(cJSON **out, ctx *c, const cJSON *at, const char *name,
     cJSON *r = desc ? rs_js_spread_build(c->jb, v) : rs_jt_dup(c->jb, v);
     if (!r)
         return oom(c);
-    if (desc && rs_jt_set(c->jb, r, "description", str(c, desc)) != 0) {
+    if (desc && rs_jt_set_kept(c->jb, r, "description", str(c, desc)) != 0) {
         rs_jt_drop(c->jb, r);
         return oom(c);
     }
@@ -233,9 +234,10 @@ static int type_schema(cJSON **out, ctx *c, const char *type, const char *desc, 
     *out = NULL;
     if (!o)
         return oom(c);
-    if ((keep_any || strcmp(type, "any") != 0) && rs_jt_add(c->jb, o, "type", str(c, type)) != 0)
+    if ((keep_any || strcmp(type, "any") != 0) &&
+        rs_jt_add_kept(c->jb, o, "type", str(c, type)) != 0)
         goto nomem;
-    if (desc && rs_jt_add(c->jb, o, "description", str(c, desc)) != 0)
+    if (desc && rs_jt_add_kept(c->jb, o, "description", str(c, desc)) != 0)
         goto nomem;
     *out = o;
     return 0;
@@ -258,7 +260,7 @@ static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *v
     if (strcmp(key, "(*)") == 0) {
         rc = parse_pico(&prop, c, value);
         if (rc == 0) {
-            rc = rs_jt_set(c->jb, schema, "additionalProperties", prop) ? oom(c) : 0;
+            rc = rs_jt_set_kept(c->jb, schema, "additionalProperties", prop) ? oom(c) : 0;
             prop = NULL;
         }
         goto done;
@@ -304,11 +306,11 @@ static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *v
         }
         cJSON *t = cJSON_GetObjectItemCaseSensitive(prop, "type");
         if (optional && cJSON_IsString(t) &&
-            rs_jt_set(c->jb, prop, "type", or_null(c, str(c, t->valuestring))) != 0) {
+            rs_jt_set_kept(c->jb, prop, "type", or_null(c, str(c, t->valuestring))) != 0) {
             rc = oom(c);
             goto done;
         }
-        rc = rs_jt_set(c->jb, props, name, prop) ? oom(c) : 0;
+        rc = rs_jt_set_kept(c->jb, props, name, prop) ? oom(c) : 0;
         prop = NULL;
         goto done;
     }
@@ -329,14 +331,14 @@ static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *v
             goto done;
         prop = rs_jt_node(c->jb, cJSON_Object);
         cJSON *t = optional ? or_null(c, str(c, "array")) : str(c, "array");
-        if (!prop || rs_jt_add(c->jb, prop, "type", t) != 0) {
+        if (!prop || rs_jt_add_kept(c->jb, prop, "type", t) != 0) {
             if (!prop)
                 rs_jt_drop(c->jb, t);
             rs_jt_drop(c->jb, items);
             rc = oom(c);
             goto done;
         }
-        if (rs_jt_add(c->jb, prop, "items", items) != 0) {
+        if (rs_jt_add_kept(c->jb, prop, "items", items) != 0) {
             rc = oom(c);
             goto done;
         }
@@ -348,7 +350,7 @@ static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *v
             /* prop.type = [prop.type, "null"]; an absent type is undefined -> null in JSON */
             cJSON *t = cJSON_GetObjectItemCaseSensitive(prop, "type");
             cJSON *first = t ? rs_jt_dup(c->jb, t) : rs_jt_node(c->jb, cJSON_NULL);
-            if (rs_jt_set(c->jb, prop, "type", or_null(c, first)) != 0) {
+            if (rs_jt_set_kept(c->jb, prop, "type", or_null(c, first)) != 0) {
                 rc = oom(c);
                 goto done;
             }
@@ -380,7 +382,7 @@ static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *v
             if (null)
                 rs_jt_push(values, null);
         }
-        if (rs_jt_add(c->jb, prop, "enum", values) != 0) {
+        if (rs_jt_add_kept(c->jb, prop, "enum", values) != 0) {
             rc = oom(c);
             goto done;
         }
@@ -389,11 +391,11 @@ static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *v
                   type);
         goto done;
     }
-    if (desc && rs_jt_set(c->jb, prop, "description", str(c, desc)) != 0) {
+    if (desc && rs_jt_set_kept(c->jb, prop, "description", str(c, desc)) != 0) {
         rc = oom(c);
         goto done;
     }
-    rc = rs_jt_set(c->jb, props, name, prop) ? oom(c) : 0;
+    rc = rs_jt_set_kept(c->jb, props, name, prop) ? oom(c) : 0;
     prop = NULL;
 
 done:
@@ -434,10 +436,11 @@ static int parse_pico(cJSON **out, ctx *c, const cJSON *obj)
         goto done;
     }
     schema = rs_jt_node(c->jb, cJSON_Object);
-    if (!schema || rs_jt_add(c->jb, schema, "type", str(c, "object")) != 0 ||
-        rs_jt_add(c->jb, schema, "properties", rs_jt_node(c->jb, cJSON_Object)) != 0 ||
-        rs_jt_add(c->jb, schema, "required", rs_jt_node(c->jb, cJSON_Array)) != 0 ||
-        rs_jt_add(c->jb, schema, "additionalProperties", rs_jt_node(c->jb, cJSON_False)) != 0) {
+    if (!schema || rs_jt_add_kept(c->jb, schema, "type", str(c, "object")) != 0 ||
+        rs_jt_add_kept(c->jb, schema, "properties", rs_jt_node(c->jb, cJSON_Object)) != 0 ||
+        rs_jt_add_kept(c->jb, schema, "required", rs_jt_node(c->jb, cJSON_Array)) != 0 ||
+        rs_jt_add_kept(c->jb, schema, "additionalProperties", rs_jt_node(c->jb, cJSON_False)) !=
+            0) {
         rc = oom(c);
         goto done;
     }
@@ -530,7 +533,7 @@ int rs_picoschema_build(cJSON **out, const rs_jt *jb, const cJSON *schema, const
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(schema, "properties");
         if (cJSON_IsObject(p) || cJSON_IsArray(p) || cJSON_IsNull(p)) {
             cJSON *o = rs_jt_dup(jb, schema);
-            if (!o || rs_jt_set(jb, o, "type", str(&c, "object")) != 0) {
+            if (!o || rs_jt_set_kept(jb, o, "type", str(&c, "object")) != 0) {
                 rs_jt_drop(jb, o);
                 rc = oom(&c);
                 goto done;

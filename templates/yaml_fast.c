@@ -20,6 +20,7 @@
 #include "util/utf8.h"
 #include "util/vec.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #define FAST_MAX_DEPTH 64
@@ -561,6 +562,18 @@ static int block(fast *f, cJSON **out, size_t indent, const fline *kl, size_t ko
     return rc;
 }
 
+/* 1 when the 8 bytes at u are all printable ASCII (0x20..0x7E), a word at a time: a byte below
+ * 0x20 borrows into its high bit when 0x20 is subtracted, 0x7F carries into it when 1 is added,
+ * and bytes from 0x80 have it already. (A borrow or carry only spreads from a byte that is
+ * already caught, so the answer is exact.) */
+static int printable8(const unsigned char *u)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t w;
+    memcpy(&w, u, 8);
+    return (((w - ones * 0x20) | (w + ones) | w) & highs) == 0;
+}
+
 /* Only what libyaml reads without complaint and this path handles: well-formed UTF-8, no
  * control characters (tabs and CRs included), no C1 controls, no U+FFFE/U+FFFF. *ascii says
  * whether every byte is ASCII. Printable ASCII, most of any frontmatter, is checked first. */
@@ -568,7 +581,15 @@ static int printable(const char *text, size_t len, int *ascii)
 {
     const unsigned char *u = (const unsigned char *)text;
     *ascii = 1;
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0, stop = 0; i < len; i++) {
+        /* whole words of printable ASCII at once; a word with anything else, byte by byte */
+        if (i >= stop) {
+            while (i + 8 <= len && printable8(u + i))
+                i += 8;
+            if (i >= len)
+                break;
+            stop = i + 8;
+        }
         if ((u[i] >= 0x20 && u[i] < 0x7F) || u[i] == '\n')
             continue;
         if (u[i] < 0x80)

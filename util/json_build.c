@@ -51,9 +51,12 @@ cJSON *rs_jt_number(const rs_jt *b, double d)
         return cJSON_CreateNumber(d);
     cJSON *n = arena_node(b->arena, cJSON_Number);
     if (n) {
-        /* as cJSON_SetNumberHelper: valueint saturated */
+        /* as cJSON_SetNumberHelper: valueint saturated; NaN gets what that helper's (int)NaN
+         * gives on x86-64 (INT_MIN), without the undefined conversion */
         n->valuedouble = d;
-        n->valueint = d >= (double)INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
+        n->valueint = d >= (double)INT_MAX             ? INT_MAX
+                      : d <= (double)INT_MIN || d != d ? INT_MIN
+                                                       : (int)d;
     }
     return n;
 }
@@ -152,7 +155,7 @@ void rs_jt_push(cJSON *array, cJSON *item)
     head->prev = item;
 }
 
-int rs_jt_add(const rs_jt *b, cJSON *obj, const char *key, cJSON *item)
+static int add(const rs_jt *b, cJSON *obj, const char *key, cJSON *item, int copy)
 {
     if (!item)
         return RS_ENOMEM;
@@ -163,11 +166,23 @@ int rs_jt_add(const rs_jt *b, cJSON *obj, const char *key, cJSON *item)
         }
         return 0;
     }
-    if (!(item->string = rs_arena_strndup(b->arena, key, strlen(key))))
+    /* never cJSON_StringIsConst: cJSON_Duplicate then copies the key into heap copies */
+    item->string = copy ? rs_arena_strndup(b->arena, key, strlen(key)) : (char *)key;
+    if (!item->string)
         return RS_ENOMEM;
     item->type &= ~cJSON_StringIsConst;
     rs_jt_push(obj, item);
     return 0;
+}
+
+int rs_jt_add(const rs_jt *b, cJSON *obj, const char *key, cJSON *item)
+{
+    return add(b, obj, key, item, 1);
+}
+
+int rs_jt_add_kept(const rs_jt *b, cJSON *obj, const char *key, cJSON *item)
+{
+    return add(b, obj, key, item, 0);
 }
 
 void rs_jt_drop(const rs_jt *b, cJSON *v)
@@ -193,13 +208,13 @@ static void relink(cJSON *obj, cJSON *old, cJSON *n)
     old->next = old->prev = NULL;
 }
 
-int rs_jt_set(const rs_jt *b, cJSON *obj, const char *key, cJSON *v)
+static int set(const rs_jt *b, cJSON *obj, const char *key, cJSON *v, int copy)
 {
     if (!v)
         return RS_ENOMEM;
     cJSON *old = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!old)
-        return rs_jt_add(b, obj, key, v);
+        return add(b, obj, key, v, copy);
     if (b->arena) {
         v->string = old->string; /* the same key, in the same arena */
         v->type &= ~cJSON_StringIsConst;
@@ -220,6 +235,16 @@ int rs_jt_set(const rs_jt *b, cJSON *obj, const char *key, cJSON *v)
     v->type &= ~cJSON_StringIsConst;
     cJSON_ReplaceItemViaPointer(obj, old, v);
     return 0;
+}
+
+int rs_jt_set(const rs_jt *b, cJSON *obj, const char *key, cJSON *v)
+{
+    return set(b, obj, key, v, 1);
+}
+
+int rs_jt_set_kept(const rs_jt *b, cJSON *obj, const char *key, cJSON *v)
+{
+    return set(b, obj, key, v, 0);
 }
 
 void rs_jt_remove(const rs_jt *b, cJSON *obj, const char *key)

@@ -47,6 +47,11 @@ int rs_jt_add(const rs_jt *b, cJSON *obj, const char *key, cJSON *item);
 /* obj[key] = v as a JavaScript assignment: in place of the present member (which is dropped),
  * else appended. Takes v over as rs_jt_add does. */
 int rs_jt_set(const rs_jt *b, cJSON *obj, const char *key, cJSON *v);
+/* rs_jt_add and rs_jt_set for a key that outlives the tree (a literal, or a key of a tree that
+ * is freed with it): an arena tree points at the key instead of copying it; a heap tree copies
+ * it as always. */
+int rs_jt_add_kept(const rs_jt *b, cJSON *obj, const char *key, cJSON *item);
+int rs_jt_set_kept(const rs_jt *b, cJSON *obj, const char *key, cJSON *v);
 /* Unlink obj[key] and drop it; nothing when absent. */
 void rs_jt_remove(const rs_jt *b, cJSON *obj, const char *key);
 /* Free a detached heap node; nothing for arena nodes (the arena frees them). NULL-safe. */
