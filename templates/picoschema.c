@@ -133,7 +133,7 @@ static int fail(ctx *c, const cJSON *node, int key, const char *fmt, const char 
 static int is_scalar_type(const char *t)
 {
     for (size_t i = 0; i < sizeof(scalar_types) / sizeof(*scalar_types); i++) {
-        if (strcmp(t, scalar_types[i]) == 0)
+        if (t[0] == scalar_types[i][0] && strcmp(t, scalar_types[i]) == 0)
             return 1;
     }
     return 0;
@@ -248,14 +248,14 @@ nomem:
 
 static int parse_pico(cJSON **out, ctx *c, const cJSON *obj);
 
-/* One `key: value` of a Picoschema object into schema. */
-static int parse_property(ctx *c, cJSON *schema, const char *key, const cJSON *value)
+/* One `key: value` of a Picoschema object into schema (whose properties and required members
+ * the caller passes: it made them). */
+static int parse_property(ctx *c, cJSON *schema, cJSON *props, cJSON *required, const char *key,
+                          const cJSON *value)
 {
     int rc = 0;
     char *name = NULL, *type_info = NULL, *type = NULL, *desc = NULL;
     cJSON *prop = NULL;
-    cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
-    cJSON *required = cJSON_GetObjectItemCaseSensitive(schema, "required");
 
     if (strcmp(key, "(*)") == 0) {
         rc = parse_pico(&prop, c, value);
@@ -436,9 +436,10 @@ static int parse_pico(cJSON **out, ctx *c, const cJSON *obj)
         goto done;
     }
     schema = rs_jt_node(c->jb, cJSON_Object);
+    cJSON *props = NULL, *required = NULL; /* made as they are added (dropped if that fails) */
     if (!schema || rs_jt_add_kept(c->jb, schema, "type", str(c, "object")) != 0 ||
-        rs_jt_add_kept(c->jb, schema, "properties", rs_jt_node(c->jb, cJSON_Object)) != 0 ||
-        rs_jt_add_kept(c->jb, schema, "required", rs_jt_node(c->jb, cJSON_Array)) != 0 ||
+        rs_jt_add_kept(c->jb, schema, "properties", props = rs_jt_node(c->jb, cJSON_Object)) != 0 ||
+        rs_jt_add_kept(c->jb, schema, "required", required = rs_jt_node(c->jb, cJSON_Array)) != 0 ||
         rs_jt_add_kept(c->jb, schema, "additionalProperties", rs_jt_node(c->jb, cJSON_False)) !=
             0) {
         rc = oom(c);
@@ -450,7 +451,7 @@ static int parse_pico(cJSON **out, ctx *c, const cJSON *obj)
         for (const cJSON *m = obj->child; m; m = m->next, i++) {
             char key[32];
             snprintf(key, sizeof(key), "%zu", i);
-            rc = parse_property(c, schema, key, m);
+            rc = parse_property(c, schema, props, required, key, m);
             if (rc)
                 goto done;
         }
@@ -471,7 +472,7 @@ static int parse_pico(cJSON **out, ctx *c, const cJSON *obj)
             }
             if (!next)
                 break;
-            if ((rc = parse_property(c, schema, next->string, next)) != 0)
+            if ((rc = parse_property(c, schema, props, required, next->string, next)) != 0)
                 goto done;
             last = best;
             have_last = 1;
@@ -480,11 +481,11 @@ static int parse_pico(cJSON **out, ctx *c, const cJSON *obj)
             unsigned long idx;
             if (rs_js_array_index(m->string, &idx))
                 continue;
-            if ((rc = parse_property(c, schema, m->string, m)) != 0)
+            if ((rc = parse_property(c, schema, props, required, m->string, m)) != 0)
                 goto done;
         }
     }
-    if (!cJSON_GetObjectItemCaseSensitive(schema, "required")->child)
+    if (!required->child)
         rs_jt_remove(c->jb, schema, "required");
     *out = schema;
     schema = NULL;

@@ -172,6 +172,8 @@ cJSON *rs_yaml_plain_build(const rs_jt *b, const char *s, size_t n)
 {
     int v;
     double d;
+    if (rs_yaml_plain_is_string(s, n)) /* most values: no other test can match */
+        return rs_jt_string(b, s, n);
     if (is_null_text(s, n))
         return rs_jt_node(b, cJSON_NULL);
     if (bool_text(s, n, &v))
@@ -199,7 +201,11 @@ int rs_yaml_plain_is_string(const char *s, size_t n)
     /* the core schema's other types start with a digit, a sign, '.', '~' or are null/bool words */
     unsigned char c = n ? (unsigned char)s[0] : 0;
     int letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
-    return letter && !is_null_text(s, n) && !bool_text(s, n, &v);
+    if (!letter)
+        return 0;
+    if (c != 'n' && c != 'N' && c != 't' && c != 'T' && c != 'f' && c != 'F')
+        return 1; /* no null or boolean word starts otherwise */
+    return !is_null_text(s, n) && !bool_text(s, n, &v);
 }
 
 /* An explicitly tagged scalar: the tag's own tests, else a string (the reference warns). */
@@ -230,6 +236,8 @@ static cJSON *tagged_value(const char *tag, const char *s, size_t n)
 
 int rs_js_array_index(const char *key, unsigned long *idx)
 {
+    if (key[0] < '0' || key[0] > '9')
+        return 0; /* most keys: decided without measuring them */
     size_t n = strlen(key);
     if (n == 0 || n > 10 || !all_in(key, n, DIGITS) || (n > 1 && key[0] == '0'))
         return 0;
