@@ -170,6 +170,38 @@ static void *arena_dup(parser *P, const void *p, size_t n)
     return q;
 }
 
+/*
+ * A list built straight in the template's arena, doubling as it grows (an outgrown copy stays in
+ * the arena until the template is freed). The parser's lists (a program's nodes, a call's
+ * arguments, a path's segments) are short and all kept: this spares each a heap buffer, its
+ * reallocations and the final copy into the arena. Items move only when alist_push grows the
+ * list, as with rs_vec.
+ */
+typedef struct alist {
+    void *items; /* NULL while empty */
+    size_t len, cap;
+} alist;
+
+/* A new zeroed item at the end of l, or NULL when out of memory. */
+static void *alist_push(parser *P, alist *l, size_t size)
+{
+    if (l->len == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4;
+        if (cap > SIZE_MAX / size)
+            return NULL;
+        void *grown = rs_arena_alloc(&P->tpl->arena, cap * size);
+        if (!grown)
+            return NULL;
+        if (l->len)
+            memcpy(grown, l->items, l->len * size);
+        l->items = grown;
+        l->cap = cap;
+    }
+    void *slot = (char *)l->items + l->len++ * size;
+    memset(slot, 0, size);
+    return slot;
+}
+
 static hbs_strip strip_flags(const parser *P, const hbs_token *open, const hbs_token *close)
 {
     hbs_strip s;
@@ -204,10 +236,9 @@ static int bp_find(const parser *P, const char *s, size_t n, int16_t *up, int16_
  * A path: segments and its original text (Handlebars' `original`, for messages and helpers).
  * Nearly every path is plain names and separators written without gaps, so its original is a
  * span of the source: it is copied once at the end, and built piece by piece (orig) only from
- * the first token that differs from its source bytes ([literal] segments). Up to LOCAL_SEGS
- * segments are kept on the stack. Compiling pays this for every {{...}}.
+ * the first token that differs from its source bytes ([literal] segments). Compiling pays this
+ * for every {{...}}.
  */
-#define LOCAL_SEGS 16
 
 /* Switch to building the original in orig: the source span so far goes in first. */
 static void orig_begin(rs_str *orig, int *spanning, const char *src, size_t start, size_t pos)
@@ -220,9 +251,7 @@ static void orig_begin(rs_str *orig, int *spanning, const char *src, size_t star
 
 static int parse_path(parser *P, int data, size_t start, hbs_path *path)
 {
-    hbs_seg local[LOCAL_SEGS];
-    size_t nseg = 0;
-    rs_vec more = RS_VEC_INIT(hbs_seg); /* all segments once past LOCAL_SEGS */
+    alist segs = {0};
     rs_str orig = RS_STR_INIT;
     const char *src = P->unit->src;
     int spanning = !data || src[start] == '@';
@@ -235,7 +264,7 @@ static int parse_path(parser *P, int data, size_t start, hbs_path *path)
         rs_str_putc(&orig, '@');
     for (;;) {
         char first = spanning ? src[start] : orig.len ? orig.ptr[0] : 0; /* the original's first */
-        if (P->tok.type == TK_NUMBER && nseg + path->depth > 0 &&
+        if (P->tok.type == TK_NUMBER && segs.len + path->depth > 0 &&
             ((first >= '0' && first <= '9') || first == '-')) {
             /* 1.2.3 lexes as the name 1, a separator and the number 2.3 */
             rc = perr(P, RS_ESYNTAX, start, "invalid number literal '%.*s'",
@@ -256,7 +285,7 @@ static int parse_path(parser *P, int data, size_t start, hbs_path *path)
                                       (t->len == 1 && t->text[0] == '.') ||
                                       (t->len == 4 && memcmp(t->text, "this", 4) == 0));
         if (special) {
-            if (nseg > 0) {
+            if (segs.len > 0) {
                 orig_begin(&orig, &spanning, src, start, pos);
                 rc = perr(P, RS_ESYNTAX, start, "invalid path '%s': '%.*s' may only start a path",
                           rs_str_cstr(&orig), (int)t->len, t->text);
@@ -266,19 +295,12 @@ static int parse_path(parser *P, int data, size_t start, hbs_path *path)
                 path->depth++;
         } else {
             hbs_seg seg = {t->text, (uint32_t)t->len};
-            for (size_t i = 0; nseg == LOCAL_SEGS && i < LOCAL_SEGS; i++) {
-                if (rs_vec_push(&more, &local[i])) {
-                    rc = oom(P);
-                    goto done;
-                }
-            }
-            if (nseg < LOCAL_SEGS) {
-                local[nseg] = seg;
-            } else if (rs_vec_push(&more, &seg)) {
+            hbs_seg *slot = alist_push(P, &segs, sizeof seg);
+            if (!slot) {
                 rc = oom(P);
                 goto done;
             }
-            nseg++;
+            *slot = seg;
         }
         if ((rc = advance(P)))
             goto done;
@@ -292,12 +314,12 @@ static int parse_path(parser *P, int data, size_t start, hbs_path *path)
         if ((rc = advance(P)))
             goto done;
     }
-    if (rs_str_error(&orig) || nseg > UINT16_MAX) {
+    if (rs_str_error(&orig) || segs.len > UINT16_MAX) {
         rc = oom(P);
         goto done;
     }
-    path->nparts = (uint16_t)nseg;
-    path->parts = arena_dup(P, nseg > LOCAL_SEGS ? more.items : local, nseg * sizeof(hbs_seg));
+    path->nparts = (uint16_t)segs.len;
+    path->parts = segs.items;
     const char *o = spanning ? src + start : rs_str_cstr(&orig);
     size_t olen = spanning ? pos - start : orig.len;
     char *copy = rs_arena_alloc(&P->tpl->arena, olen + 1);
@@ -307,7 +329,7 @@ static int parse_path(parser *P, int data, size_t start, hbs_path *path)
     }
     path->orig = copy;
     path->orig_len = (uint32_t)olen;
-    if (!path->parts || !path->orig) {
+    if (!path->orig) {
         rc = oom(P);
         goto done;
     }
@@ -316,7 +338,6 @@ static int parse_path(parser *P, int data, size_t start, hbs_path *path)
     if (!data && !scoped && path->depth == 0 && path->nparts >= 1)
         bp_find(P, path->parts[0].s, path->parts[0].len, &path->bp_up, &path->bp_index);
 done:
-    rs_vec_free(&more);
     rs_str_free(&orig);
     return rc;
 }
@@ -434,8 +455,7 @@ static int is_param_start(hbs_tok_type t)
 /* param* hash? after the head; fills call->params/hash (in the arena). */
 static int parse_args(parser *P, hbs_call *call, int *has_hash)
 {
-    rs_vec params = RS_VEC_INIT(hbs_expr), keys = RS_VEC_INIT(hbs_seg),
-           vals = RS_VEC_INIT(hbs_expr);
+    alist params = {0}, keys = {0}, vals = {0};
     int rc = 0;
     *has_hash = 0;
     while (is_param_start(P->tok.type)) {
@@ -454,10 +474,14 @@ static int parse_args(parser *P, hbs_call *call, int *has_hash)
                 }
                 if ((rc = parse_param(P, &v)))
                     goto done;
-                if (rs_vec_push(&keys, &key) || rs_vec_push(&vals, &v)) {
+                hbs_seg *ks = alist_push(P, &keys, sizeof key);
+                hbs_expr *vs = ks ? alist_push(P, &vals, sizeof v) : NULL;
+                if (!vs) {
                     rc = oom(P);
                     goto done;
                 }
+                *ks = key;
+                *vs = v;
                 *has_hash = 1;
                 continue;
             }
@@ -467,22 +491,19 @@ static int parse_args(parser *P, hbs_call *call, int *has_hash)
         hbs_expr e;
         if ((rc = parse_param(P, &e)))
             goto done;
-        if (rs_vec_push(&params, &e)) {
+        hbs_expr *slot = alist_push(P, &params, sizeof e);
+        if (!slot) {
             rc = oom(P);
             goto done;
         }
+        *slot = e;
     }
     call->nparams = (uint32_t)params.len;
-    call->params = arena_dup(P, params.items, params.len * sizeof(hbs_expr));
+    call->params = params.items;
     call->nhash = (uint32_t)keys.len;
-    call->hash_keys = arena_dup(P, keys.items, keys.len * sizeof(hbs_seg));
-    call->hash_vals = arena_dup(P, vals.items, vals.len * sizeof(hbs_expr));
-    if (!call->params || !call->hash_keys || !call->hash_vals)
-        rc = oom(P);
+    call->hash_keys = keys.items;
+    call->hash_vals = vals.items;
 done:
-    rs_vec_free(&params);
-    rs_vec_free(&keys);
-    rs_vec_free(&vals);
     return rc;
 }
 
@@ -674,9 +695,9 @@ static int check_exprs(parser *P, hbs_expr *es, uint32_t n)
 
 static int parse_program(parser *P, hbs_program **out);
 
-static int push_node(parser *P, rs_vec *nodes, hbs_node **out)
+static int push_node(parser *P, alist *nodes, hbs_node **out)
 {
-    hbs_node *n = rs_vec_push_zero(nodes);
+    hbs_node *n = alist_push(P, nodes, sizeof *n);
     if (!n)
         return oom(P);
     n->partial = -1;
@@ -1105,7 +1126,7 @@ done:
 
 static int parse_program(parser *P, hbs_program **out)
 {
-    rs_vec nodes = RS_VEC_INIT(hbs_node);
+    alist nodes = {0};
     int rc = 0;
     hbs_node *n = NULL;
     for (;;) {
@@ -1162,17 +1183,10 @@ static int parse_program(parser *P, hbs_program **out)
         rc = oom(P);
         goto done;
     }
-    if (nodes.len) {
-        p->nodes = arena_dup(P, nodes.items, nodes.len * sizeof(hbs_node));
-        if (!p->nodes) {
-            rc = oom(P);
-            goto done;
-        }
-    }
+    p->nodes = nodes.items;
     p->n = (uint32_t)nodes.len;
     *out = p;
 done:
-    rs_vec_free(&nodes);
     return rc;
 }
 

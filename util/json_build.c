@@ -66,10 +66,18 @@ cJSON *rs_jt_string(const rs_jt *b, const char *s, size_t n)
     cJSON *node;
     char *copy;
     if (b->arena) {
-        node = arena_node(b->arena, cJSON_String);
-        copy = node ? rs_arena_strndup(b->arena, s, n) : NULL;
-        if (!copy)
+        /* the node and its text in one allocation */
+        if (n > (size_t)-1 - sizeof(*node) - 1)
             return NULL;
+        node = rs_arena_alloc(b->arena, sizeof(*node) + n + 1);
+        if (!node)
+            return NULL;
+        memset(node, 0, sizeof(*node));
+        node->type = cJSON_String;
+        copy = (char *)(node + 1);
+        if (n)
+            memcpy(copy, s, n);
+        copy[n] = '\0';
     } else {
         if (n == (size_t)-1)
             return NULL;
