@@ -372,7 +372,15 @@ static const cJSON *frontmatter_schema(const rs_prompt *p, const char *key)
  * stay unchanged; target's users copy before changing a shared member). */
 static int js_assign_shared(const rs_jt *b, cJSON *target, const cJSON *src)
 {
+    /* into an empty target, src's keys need no lookup: src is p->parsed, built by assignments,
+     * so its keys are unique */
+    int fresh = target->child == NULL;
     for (const cJSON *m = src->child; m; m = m->next) {
+        if (fresh) {
+            if (rs_jt_add_kept(b, target, m->string, rs_jt_ref(b, m)) != 0)
+                return RS_ENOMEM;
+            continue;
+        }
         if (rs_jt_set_kept(b, target, m->string, rs_jt_ref(b, m)) != 0)
             return RS_ENOMEM;
     }

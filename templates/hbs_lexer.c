@@ -75,8 +75,14 @@ static int starts_n(const hbs_lexer *lx, size_t at, const char *lit, size_t n)
 static size_t skip_space(const hbs_lexer *lx, size_t at)
 {
     size_t k;
-    while (at < lx->len && (k = hbs_js_space(lx->src + at, lx->src + lx->len)) > 0)
+    while (at < lx->len) {
+        unsigned char c = (unsigned char)lx->src[at];
+        if (c > ' ' && c < 0x80)
+            break; /* printable ASCII, the usual next byte: no white space */
+        if ((k = hbs_js_space(lx->src + at, lx->src + lx->len)) == 0)
+            break;
         at += k;
+    }
     return at;
 }
 
@@ -410,15 +416,16 @@ static int lex_mu(hbs_lexer *lx, hbs_token *t)
     } else {
         static const struct {
             const char *word;
+            size_t len;
             hbs_tok_type type;
-        } words[] = {{"true", TK_BOOLEAN},
-                     {"false", TK_BOOLEAN},
-                     {"undefined", TK_UNDEFINED},
-                     {"null", TK_NULL}};
+        } words[] = {{"true", 4, TK_BOOLEAN},
+                     {"false", 5, TK_BOOLEAN},
+                     {"undefined", 9, TK_UNDEFINED},
+                     {"null", 4, TK_NULL}};
         for (size_t i = 0;
              (c == 't' || c == 'f' || c == 'u' || c == 'n') && i < sizeof words / sizeof words[0];
              i++) {
-            size_t n = strlen(words[i].word);
+            size_t n = words[i].len;
             if (starts_n(lx, s, words[i].word, n) && literal_follow(lx, s + n)) {
                 set(t, words[i].type, lx, s, s + n);
                 lx->pos = s + n;

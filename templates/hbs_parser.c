@@ -572,17 +572,28 @@ static const struct {
                 {"with", BI_WITH}, {"lookup", BI_LOOKUP}, {"log", BI_LOG}};
 
 /* Is `name` a known helper? Sets call->builtin/helper. Registered helpers shadow built-ins. */
+/* 1 when the NUL-terminated s is (name, n) (which may hold any byte): compared byte by byte,
+ * most names differ at the first, without measuring s. */
+static int same_name(const char *s, const char *name, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\0' || s[i] != name[i])
+            return 0;
+    }
+    return s[n] == '\0';
+}
+
 static int find_helper(const rs_hbs_template *tpl, const char *name, size_t n, hbs_call *call)
 {
     for (size_t i = 0; i < tpl->nhelpers; i++) {
-        if (strlen(tpl->helpers[i].name) == n && memcmp(tpl->helpers[i].name, name, n) == 0) {
+        if (same_name(tpl->helpers[i].name, name, n)) {
             call->helper = &tpl->helpers[i];
             call->builtin = BI_NONE;
             return 1;
         }
     }
     for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
-        if (strlen(builtins[i].name) == n && memcmp(builtins[i].name, name, n) == 0) {
+        if (same_name(builtins[i].name, name, n)) {
             call->builtin = (uint8_t)builtins[i].id;
             call->helper = NULL;
             return 1;
