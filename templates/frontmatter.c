@@ -109,22 +109,29 @@ static int closing_at(const char *s, size_t len, size_t p, size_t *body)
 }
 
 /*
- * The next \r or \n at or after p (len when none). Delimiters can only start at one, and the
- * text between them is most of a file: memchr skips it (a byte loop over the whole file was a
- * noticeable part of compiling a prompt). *cr and *lf cache the next of each ((size_t)-1 until
- * searched) so that every byte is searched once.
+ * The first position p >= from where a closing delimiter starts (closing_at, *body set), or
+ * (size_t)-1. A delimiter is a newline followed by "---": memchr skips to dashes, which are
+ * far fewer than the bytes (or the newlines) of a file. A byte loop over the whole file was a
+ * noticeable part of compiling a prompt.
  */
-static size_t next_nl(const char *s, size_t len, size_t p, size_t *cr, size_t *lf)
+static size_t next_close(const char *s, size_t len, size_t from, size_t *body)
 {
-    if (*cr == (size_t)-1 || *cr < p) {
-        const char *q = p < len ? memchr(s + p, '\r', len - p) : NULL;
-        *cr = q ? (size_t)(q - s) : len;
+    for (size_t q = from + 1; q + 3 <= len;) {
+        const char *d = memchr(s + q, '-', len - q);
+        if (!d)
+            break;
+        size_t at = (size_t)(d - s);
+        if (at + 3 <= len && s[at + 1] == '-' && s[at + 2] == '-') {
+            /* the newline before the dashes: \r\n starts a byte earlier than \n or \r alone */
+            if (at >= from + 2 && s[at - 2] == '\r' && s[at - 1] == '\n' &&
+                closing_at(s, len, at - 2, body))
+                return at - 2;
+            if (is_nl(s[at - 1]) && closing_at(s, len, at - 1, body))
+                return at - 1;
+        }
+        q = at + 1;
     }
-    if (*lf == (size_t)-1 || *lf < p) {
-        const char *q = p < len ? memchr(s + p, '\n', len - p) : NULL;
-        *lf = q ? (size_t)(q - s) : len;
-    }
-    return *cr < *lf ? *cr : *lf;
+    return (size_t)-1;
 }
 
 void rs_frontmatter_split(rs_frontmatter *out, const char *src, size_t len)
@@ -136,14 +143,10 @@ void rs_frontmatter_split(rs_frontmatter *out, const char *src, size_t len)
         return;
 
     /* The last closing delimiter: any group start at or before it can match. */
-    size_t last_close = (size_t)-1, first_close_from = 0, body = 0;
-    size_t cr = (size_t)-1, lf = (size_t)-1;
-    for (size_t p = next_nl(src, len, 3, &cr, &lf); p < len;
-         p = next_nl(src, len, p + 1, &cr, &lf)) {
-        size_t b;
-        if (closing_at(src, len, p, &b))
-            last_close = p;
-    }
+    size_t last_close = (size_t)-1, first_close_from = 0, body = 0, b;
+    for (size_t p = next_close(src, len, 3, &b); p != (size_t)-1;
+         p = next_close(src, len, p + 1, &b))
+        last_close = p;
     if (last_close == (size_t)-1)
         return;
 
@@ -175,13 +178,9 @@ void rs_frontmatter_split(rs_frontmatter *out, const char *src, size_t len)
     }
     if (g == (size_t)-1)
         return;
-    /* The lazy group ends at the first closing delimiter at or after g. */
-    cr = lf = (size_t)-1;
-    for (first_close_from = next_nl(src, len, g, &cr, &lf); first_close_from <= last_close;
-         first_close_from = next_nl(src, len, first_close_from + 1, &cr, &lf)) {
-        if (closing_at(src, len, first_close_from, &body))
-            break;
-    }
+    /* The lazy group ends at the first closing delimiter at or after g (there is one: the last
+     * is at or after g). */
+    first_close_from = next_close(src, len, g, &body);
     if (first_close_from == g)
         return; /* empty frontmatter: the reference treats the file as having none */
     out->has_frontmatter = 1;
