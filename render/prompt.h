@@ -75,7 +75,8 @@ size_t rs_prompt_partials_used(const rs_prompt *p);
 /* The resolved metadata (what the reference's renderMetadata prints). Borrowed from p. */
 const cJSON *rs_prompt_metadata(const rs_prompt *p);
 
-/* The cache key: SHA-256 hex of the source and of every partial it uses. Borrowed from p. */
+/* The cache key: SHA-256 hex of the source and of every partial it uses. Borrowed from p.
+ * Computed on the first call (compiling does not pay for it); safe from any number of threads. */
 const char *rs_prompt_hash(const rs_prompt *p);
 
 /*
