@@ -55,6 +55,9 @@ size_t hbs_js_space(const char *p, const char *end)
 
 size_t hbs_js_space_before(const char *start, const char *end)
 {
+    /* an ASCII last byte decides alone: every longer white-space character ends in 0x80.. */
+    if (end > start && (unsigned char)end[-1] < 0x80)
+        return hbs_js_space(end - 1, end);
     for (size_t k = 1; k <= 3 && (size_t)(end - start) >= k; k++) {
         if (hbs_js_space(end - k, end) == k)
             return k;
