@@ -95,15 +95,38 @@ static int bad_start(const char *s, size_t n)
 }
 
 /* End (exclusive) of the text before a comment (" #") or the end; trailing spaces dropped. */
+/* The first '#' after a space in s[from, to) (from >= 1), or to. The scans of this file look for
+ * a few bytes in short lines: memchr finds them without testing every byte. */
+static size_t comment_at(const char *s, size_t from, size_t to)
+{
+    for (size_t k = from; k < to; k++) {
+        const char *h = memchr(s + k, '#', to - k);
+        if (!h)
+            break;
+        k = (size_t)(h - s);
+        if (s[k - 1] == ' ')
+            return k;
+    }
+    return to;
+}
+
+/* The first ':' in s[from, to) that is followed by a space or is last, or to. */
+static size_t indicator_colon(const char *s, size_t from, size_t to)
+{
+    for (size_t k = from; k < to; k++) {
+        const char *c = memchr(s + k, ':', to - k);
+        if (!c)
+            break;
+        k = (size_t)(c - s);
+        if (k + 1 == to || s[k + 1] == ' ')
+            return k;
+    }
+    return to;
+}
+
 static size_t content_end(const char *s, size_t n)
 {
-    size_t e = n;
-    for (size_t k = 1; k < n; k++) {
-        if (s[k] == '#' && s[k - 1] == ' ') {
-            e = k;
-            break;
-        }
-    }
+    size_t e = n > 1 ? comment_at(s, 1, n) : n;
     while (e > 0 && s[e - 1] == ' ')
         e--;
     return e;
@@ -392,10 +415,8 @@ static int value_at(fast *f, cJSON **out, fline *l, size_t at, size_t empty_at,
     } else {
         if (bad_start(l->s + at, e - at))
             return DECLINE;
-        for (size_t k = at; k < e; k++) {
-            if ((l->s[k] == ':' && (k + 1 == e || l->s[k + 1] == ' ')) || l->s[k] == '\t')
-                return DECLINE; /* "a: b: c" is an error; leave it to libyaml */
-        }
+        if (indicator_colon(l->s, at, e) < e || memchr(l->s + at, '\t', e - at))
+            return DECLINE; /* "a: b: c" is an error; leave it to libyaml */
         if ((rc = count(f)) != 0)
             return rc;
         if ((rc = plain(f, out, l->s + at, e - at)) != 0)
@@ -428,15 +449,11 @@ static int map_key(const fline *l, size_t indent, size_t *ke, size_t *vstart, si
     size_t k = indent;
     if (bad_start(s + k, l->n - k))
         return DECLINE;
-    for (; k < l->n; k++) {
-        if (s[k] == '#' && s[k - 1] == ' ')
-            return DECLINE;
-        if (s[k] == ':' && (k + 1 == l->n || s[k + 1] == ' '))
-            break;
-        if (s[k] == '\t')
-            return DECLINE;
-    }
-    if (k >= l->n || k - indent > 1000)
+    /* the key ends at the first ": " (or final ':'); a comment or a tab before it declines (a
+     * '#' cannot start the key: bad_start) */
+    k = indicator_colon(s, indent, l->n);
+    if (k >= l->n || comment_at(s, indent + 1, k) < k || memchr(s + indent, '\t', k - indent) ||
+        k - indent > 1000)
         return DECLINE;
     size_t e = k;
     while (e > indent && s[e - 1] == ' ')
