@@ -9,6 +9,8 @@
 
 #include <stdio.h>
 
+struct cJSON;
+
 /* Exit codes: stable, documented in `rosetta --help`. */
 enum {
     RS_EXIT_OK = 0,
@@ -44,6 +46,13 @@ int cli_is_help(const char *arg);
  */
 int cli_registry_option(int argc, char **argv, int *i, const char *verb, const char *usage,
                         const char **dir, int *json, int *exit_code);
+
+/*
+ * The answer of a registry call, which is JSON text (out): with --json it is printed as it is and
+ * *human stays NULL (the command is done); otherwise it is parsed into *human for the command's
+ * own lines. Returns 0, or the exit code after printing the error when out does not parse.
+ */
+int cli_registry_answer(const char *out, int json, struct cJSON **human, rs_error *err);
 
 #define X(verb, fn, summary) int fn(int argc, char **argv);
 #include "cli/commands.def"

@@ -1,5 +1,9 @@
 #include "cli/cli.h"
 
+#include "util/json.h"
+
+#include <cjson/cJSON.h>
+
 #include <stdarg.h>
 #include <string.h>
 
@@ -84,4 +88,16 @@ int cli_registry_option(int argc, char **argv, int *i, const char *verb, const c
         return 1;
     }
     return 0;
+}
+
+int cli_registry_answer(const char *out, int json, cJSON **human, rs_error *err)
+{
+    *human = NULL;
+    if (json) {
+        printf("%s\n", out);
+        return RS_EXIT_OK;
+    }
+    if (rs_json_parse(human, out, strlen(out), NULL, err) != 0)
+        return cli_fail(err);
+    return RS_EXIT_OK;
 }

@@ -63,14 +63,8 @@ int cmd_list(int argc, char **argv)
         rc = cli_fail(&err);
         goto done;
     }
-    if (json) {
-        printf("%s\n", out);
+    if ((rc = cli_registry_answer(out, json, &arr, &err)) != 0 || !arr)
         goto done;
-    }
-    if (rs_json_parse(&arr, out, strlen(out), NULL, &err) != 0) {
-        rc = cli_fail(&err);
-        goto done;
-    }
     if (cJSON_GetArraySize(arr) == 0) {
         fprintf(stderr, "no prompts yet: add prompts/NAME.prompt and run 'rosetta save -m ...'\n");
         goto done;

@@ -53,14 +53,8 @@ int cmd_log(int argc, char **argv)
         rc = cli_fail(&err);
         goto done;
     }
-    if (json) {
-        printf("%s\n", out);
+    if ((rc = cli_registry_answer(out, json, &arr, &err)) != 0 || !arr)
         goto done;
-    }
-    if (rs_json_parse(&arr, out, strlen(out), NULL, &err) != 0) {
-        rc = cli_fail(&err);
-        goto done;
-    }
     const cJSON *v;
     cJSON_ArrayForEach(v, arr)
     {

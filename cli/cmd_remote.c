@@ -77,14 +77,8 @@ static int run_remote(const char *verb, const char *usage, remote_op op, remote_
         rc = cli_fail(&err);
         goto done;
     }
-    if (json) {
-        printf("%s\n", out);
+    if ((rc = cli_registry_answer(out, json, &o, &err)) != 0 || !o)
         goto done;
-    }
-    if (rs_json_parse(&o, out, strlen(out), NULL, &err) != 0) {
-        rc = cli_fail(&err);
-        goto done;
-    }
     say(o);
 done:
     cJSON_Delete(o);

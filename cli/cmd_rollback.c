@@ -52,14 +52,8 @@ int cmd_rollback(int argc, char **argv)
         rc = cli_fail(&err);
         goto done;
     }
-    if (json) {
-        printf("%s\n", out);
+    if ((rc = cli_registry_answer(out, json, &o, &err)) != 0 || !o)
         goto done;
-    }
-    if (rs_json_parse(&o, out, strlen(out), NULL, &err) != 0) {
-        rc = cli_fail(&err);
-        goto done;
-    }
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");
     const cJSON *fv = cJSON_GetObjectItemCaseSensitive(o, "from_version");
     printf("%s %s rolled back to v%d (%.7s), was v%d (%.7s)\n", name, label,

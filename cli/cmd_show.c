@@ -67,14 +67,8 @@ int cmd_show(int argc, char **argv)
         rc = cli_fail(&err);
         goto done;
     }
-    if (json) {
-        printf("%s\n", out);
+    if ((rc = cli_registry_answer(out, json, &o, &err)) != 0 || !o)
         goto done;
-    }
-    if (rs_json_parse(&o, out, strlen(out), NULL, &err) != 0) {
-        rc = cli_fail(&err);
-        goto done;
-    }
     const char *content = rs_json_string(o, "content");
     if (!raw) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "version");

@@ -4,6 +4,7 @@
 #include "registry/internal.h"
 
 #include "util/alloc.h"
+#include "util/edit_distance.h"
 
 #include <string.h>
 
@@ -148,23 +149,7 @@ size_t reg_edit_distance(const char *a, const char *b)
     if (la > 255 || lb > 255)
         return (size_t)-1;
     size_t row[256];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
+    return rs_edit_distance(a, la, b, lb, row);
 }
 
 void reg_suggest(rs_str *out, const char *want, const char *const *cands, size_t n)

@@ -5,6 +5,7 @@
 
 #include "templates/jsonschema_validate.h"
 #include "util/alloc.h"
+#include "util/edit_distance.h"
 #include "util/file.h"
 #include "util/json.h"
 #include "util/regex_guard.h"
@@ -452,23 +453,7 @@ int rs_similarity_edit(double *out, const char *a, const char *b)
     size_t *row = rs_malloc((m + 1) * sizeof *row);
     if (!row)
         return RS_ENOMEM;
-    for (size_t j = 0; j <= m; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= n; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= m; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    size_t d = row[m];
+    size_t d = rs_edit_distance(a, n, b, m, row);
     rs_free(row);
     *out = 1.0 - (double)d / (double)(n > m ? n : m);
     return 0;
