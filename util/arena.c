@@ -9,15 +9,22 @@
 struct rs_arena_block {
     rs_arena_block *next;
     size_t size;
-    size_t used;
     alignas(max_align_t) unsigned char data[];
 };
 
-#define ALIGN ((size_t)alignof(max_align_t))
+#define ALIGN RS_ARENA_ALIGN
+
+/* Make b the block allocations bump in. */
+static void use_block(rs_arena *a, rs_arena_block *b, size_t used)
+{
+    a->cur = b->data + used;
+    a->end = b->data + (b->size & ~(ALIGN - 1));
+}
 
 void rs_arena_init(rs_arena *a, size_t block_size)
 {
     a->head = NULL;
+    a->cur = a->end = NULL;
     a->block_size = block_size ? block_size : 8192;
     a->total = 0;
 }
@@ -33,6 +40,7 @@ void rs_arena_free(rs_arena *a)
         b = next;
     }
     a->head = NULL;
+    a->cur = a->end = NULL;
     a->total = 0;
 }
 
@@ -50,12 +58,13 @@ void rs_arena_reset(rs_arena *a)
             rs_free(b);
         b = next;
     }
-    keep->used = 0;
+    keep->next = NULL;
     a->head = keep;
+    use_block(a, keep, 0);
     a->total = 0;
 }
 
-void *rs_arena_alloc(rs_arena *a, size_t size)
+void *rs_arena_alloc_slow(rs_arena *a, size_t size)
 {
     if (size > SIZE_MAX - ALIGN)
         return NULL;
@@ -63,29 +72,30 @@ void *rs_arena_alloc(rs_arena *a, size_t size)
     if (rounded == 0)
         rounded = ALIGN;
     rs_arena_block *b = a->head;
-    if (!b || b->size - b->used < rounded) {
-        size_t bsize = rounded > a->block_size ? rounded : a->block_size;
-        if (bsize > SIZE_MAX - sizeof(rs_arena_block))
-            return NULL;
-        rs_arena_block *nb = rs_malloc(sizeof(rs_arena_block) + bsize);
-        if (!nb)
-            return NULL;
-        nb->size = bsize;
-        nb->used = 0;
-        /* An oversized block goes behind the head so the head's free space is not wasted. */
-        if (b && rounded > a->block_size) {
-            nb->next = b->next;
-            b->next = nb;
-        } else {
-            nb->next = b;
-            a->head = nb;
-        }
-        b = nb;
+    if (b && (size_t)(a->end - a->cur) >= rounded) {
+        void *p = a->cur; /* size 0 with room left */
+        a->cur += rounded;
+        a->total += rounded;
+        return p;
     }
-    void *p = b->data + b->used;
-    b->used += rounded;
+    size_t bsize = rounded > a->block_size ? rounded : a->block_size;
+    if (bsize > SIZE_MAX - sizeof(rs_arena_block))
+        return NULL;
+    rs_arena_block *nb = rs_malloc(sizeof(rs_arena_block) + bsize);
+    if (!nb)
+        return NULL;
+    nb->size = bsize;
     a->total += rounded;
-    return p;
+    /* An oversized block goes behind the head so the head's free space is not wasted. */
+    if (b && rounded > a->block_size) {
+        nb->next = b->next;
+        b->next = nb;
+        return nb->data;
+    }
+    nb->next = b;
+    a->head = nb;
+    use_block(a, nb, rounded);
+    return nb->data;
 }
 
 void *rs_arena_calloc(rs_arena *a, size_t count, size_t size)
