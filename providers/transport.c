@@ -4,7 +4,17 @@
  * Shape: one CURLM per rs_transport; each exchange gets an easy handle from a small pool (reset
  * and reused, so a batch of thousands does not allocate thousands of handles); connections live
  * in the multi handle's connection cache and are reused across exchanges to the same host.
- * Everything runs on the caller's thread inside rs_transport_step.
+ * Everything runs on the caller's thread inside rs_transport_step (and rs_transport_add).
+ *
+ * The engine is driven by events (curl_multi_socket_action), not by curl_multi_perform: curl
+ * tells us which sockets to watch (socket_cb) and when its next timer is due (timer_cb); we
+ * poll() exactly those sockets and hand curl only the ones that are ready. Two reasons:
+ *   - a new exchange is started at once in rs_transport_add (its timer is due immediately), so
+ *     a request added from a `done` callback leaves before the other answers of the same wave
+ *     are decoded; with curl_multi_perform it waited until every completion had been handled;
+ *   - each wake-up costs the ready sockets, not every transfer in flight (perform walks all).
+ * poll() rather than epoll: POSIX, no system call to change what a socket waits for, and the
+ * sets are small (one socket per connection in use).
  */
 #include "providers/transport.h"
 
@@ -15,10 +25,14 @@
 
 #include <curl/curl.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BODY_MAX ((size_t)64 * 1024 * 1024) /* a provider answer larger than this is refused */
 #define TRACE_BODY_MAX 4096                 /* bytes of a body shown by --verbose */
@@ -29,6 +43,13 @@ struct rs_transport {
     rs_transport_opts o;
     size_t pending;
     rs_vec pool; /* of CURL *: idle easy handles */
+    /* What poll() waits for: [0] is the wake-up pipe's read end, then curl's sockets. */
+    struct pollfd *fds;
+    size_t nfds, capfds;
+    int wake[2];      /* self-pipe: rs_transport_wakeup writes, step drains */
+    double timer_at;  /* when curl wants CURL_SOCKET_TIMEOUT (ms, monotonic); < 0 none */
+    int in_curl;      /* inside curl_multi_socket_action: curl must not be re-entered */
+    int watch_failed; /* socket_cb could not grow fds */
 };
 
 typedef struct secret {
@@ -69,6 +90,113 @@ const char *rs_transport_describe(void)
     return (v->features & CURL_VERSION_HTTP2) ? "libcurl (HTTP/1.1, HTTP/2)" : "libcurl (HTTP/1.1)";
 }
 
+/* ---------- events: the sockets curl asks for, its timer, the wake-up pipe ---------- */
+
+static int set_nonblock_cloexec(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    int fd_fl = fcntl(fd, F_GETFD);
+    if (fl < 0 || fd_fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+        fcntl(fd, F_SETFD, fd_fl | FD_CLOEXEC) < 0)
+        return -1;
+    return 0;
+}
+
+/* curl: watch socket s for `what` (CURL_POLL_IN/OUT/INOUT), or stop watching it (REMOVE). */
+static int socket_cb(CURL *easy, curl_socket_t s, int what, void *ud, void *socketp)
+{
+    (void)easy;
+    (void)socketp;
+    rs_transport *t = ud;
+    size_t i = 1;
+    while (i < t->nfds && t->fds[i].fd != s)
+        i++;
+    if (what == CURL_POLL_REMOVE) {
+        if (i < t->nfds)
+            t->fds[i] = t->fds[--t->nfds]; /* order does not matter */
+        return 0;
+    }
+    if (i == t->nfds) {
+        if (t->nfds == t->capfds) {
+            size_t cap = t->capfds * 2;
+            struct pollfd *fds = rs_realloc(t->fds, cap * sizeof *fds);
+            if (!fds) {
+                t->watch_failed = 1;
+                return -1; /* curl aborts the call: step reports it */
+            }
+            t->fds = fds;
+            t->capfds = cap;
+        }
+        t->nfds++;
+        t->fds[i].fd = s;
+    }
+    t->fds[i].events =
+        (short)((what & CURL_POLL_IN ? POLLIN : 0) | (what & CURL_POLL_OUT ? POLLOUT : 0));
+    t->fds[i].revents = 0;
+    return 0;
+}
+
+/* curl: call me back with CURL_SOCKET_TIMEOUT in timeout_ms (0: as soon as possible; -1: no
+ * timer). */
+static int timer_cb(CURLM *multi, long timeout_ms, void *ud)
+{
+    (void)multi;
+    rs_transport *t = ud;
+    t->timer_at = timeout_ms < 0 ? -1 : now_ms() + (double)timeout_ms;
+    return 0;
+}
+
+static int events_init(rs_transport *t, rs_error *err)
+{
+    t->capfds = 16;
+    t->fds = rs_calloc(t->capfds, sizeof *t->fds);
+    if (!t->fds)
+        return rs_error_set(err, RS_ENOMEM, "out of memory creating the HTTP transport");
+    if (pipe(t->wake) != 0 || set_nonblock_cloexec(t->wake[0]) != 0 ||
+        set_nonblock_cloexec(t->wake[1]) != 0)
+        return rs_error_set(err, RS_EHTTP, "cannot create the HTTP transport's wake-up pipe: %s",
+                            strerror(errno));
+    t->fds[0].fd = t->wake[0];
+    t->fds[0].events = POLLIN;
+    t->nfds = 1;
+    CURLMcode mc = curl_multi_setopt(t->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(t->multi, CURLMOPT_SOCKETDATA, t);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(t->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+    if (mc == CURLM_OK)
+        mc = curl_multi_setopt(t->multi, CURLMOPT_TIMERDATA, t);
+    if (mc != CURLM_OK) {
+        int rc = rs_error_set(err, RS_EHTTP, "configuring the HTTP transport: %s",
+                              curl_multi_strerror(mc));
+        rs_error_set_cause(err, (int)mc);
+        return rc;
+    }
+    return 0;
+}
+
+/* Hand curl one ready socket (or CURL_SOCKET_TIMEOUT: its due timers, new exchanges among
+ * them). Never re-entered: a callback that adds an exchange leaves it to the timer. */
+static CURLMcode drive(rs_transport *t, curl_socket_t s, int ev_bitmask)
+{
+    int running = 0;
+    t->in_curl++;
+    CURLMcode mc = curl_multi_socket_action(t->multi, s, ev_bitmask, &running);
+    t->in_curl--;
+    if (mc == CURLM_OK && t->watch_failed)
+        mc = CURLM_OUT_OF_MEMORY;
+    return mc;
+}
+
+/* Run curl's timer when it is due. */
+static CURLMcode drive_timer(rs_transport *t)
+{
+    if (t->timer_at < 0 || now_ms() < t->timer_at)
+        return CURLM_OK;
+    t->timer_at = -1; /* curl sets the next one from inside the call */
+    return drive(t, CURL_SOCKET_TIMEOUT, 0);
+}
+
 /* ---------- set-up ---------- */
 
 int rs_transport_new(rs_transport **out, const rs_transport_opts *opts, rs_error *err)
@@ -88,6 +216,8 @@ int rs_transport_new(rs_transport **out, const rs_transport_opts *opts, rs_error
     if (t->o.max_cached_conns <= 0)
         t->o.max_cached_conns = 256;
     rs_vec_init(&t->pool, sizeof(CURL *));
+    t->wake[0] = t->wake[1] = -1;
+    t->timer_at = -1;
     t->multi = curl_multi_init();
     if (!t->multi) {
         rc = rs_error_set(err, RS_EHTTP, "curl_multi_init failed (was rs_global_init called?)");
@@ -104,6 +234,8 @@ int rs_transport_new(rs_transport **out, const rs_transport_opts *opts, rs_error
         rs_error_set_cause(err, (int)mc);
         goto done;
     }
+    if ((rc = events_init(t, err)) != 0)
+        goto done;
     *out = t;
     t = NULL;
 done:
@@ -122,7 +254,12 @@ void rs_transport_free(rs_transport *t)
     rs_vec_free(&t->pool);
     /* The owner removed or completed every exchange first (transport.h). */
     if (t->multi)
-        curl_multi_cleanup(t->multi);
+        curl_multi_cleanup(t->multi); /* may still call socket_cb: fds stays until after */
+    rs_free(t->fds);
+    if (t->wake[0] >= 0)
+        close(t->wake[0]);
+    if (t->wake[1] >= 0)
+        close(t->wake[1]);
     rs_free(t);
 }
 
@@ -453,6 +590,11 @@ int rs_transport_add(rs_transport *t, rs_exchange *x, rs_error *err)
     x->priv = xf;
     xf = NULL;
     t->pending++;
+    /* Send it now (its timer is due): a request added while a wave of answers is being
+     * handled leaves before the rest are decoded. Inside curl (a write callback) the next
+     * step runs the timer instead. A failure here is the multi handle's and step reports it. */
+    if (!t->in_curl)
+        (void)drive_timer(t);
 done:
     xfer_free(xf);
     return rc;
@@ -562,16 +704,66 @@ static int reap(rs_transport *t)
     return n;
 }
 
+/* Hand every socket poll() found ready to curl. fds changes while curl runs (socket_cb), so the
+ * ready ones are copied out first. */
+static CURLMcode drive_ready(rs_transport *t, int nready)
+{
+    enum { BATCH = 64 };
+    struct pollfd ready[BATCH];
+    CURLMcode mc = CURLM_OK;
+    if (t->fds[0].revents & POLLIN) {
+        char drain[64];
+        while (read(t->wake[0], drain, sizeof drain) > 0)
+            ;
+        nready--;
+    }
+    size_t i = 1;
+    while (nready > 0 && i < t->nfds && mc == CURLM_OK) {
+        size_t n = 0;
+        for (; i < t->nfds && n < BATCH; i++)
+            if (t->fds[i].revents)
+                ready[n++] = t->fds[i];
+        nready -= (int)n;
+        for (size_t k = 0; k < n && mc == CURLM_OK; k++) {
+            short re = ready[k].revents;
+            int mask = (re & (POLLIN | POLLHUP) ? CURL_CSELECT_IN : 0) |
+                       (re & POLLOUT ? CURL_CSELECT_OUT : 0) |
+                       (re & (POLLERR | POLLNVAL) ? CURL_CSELECT_ERR : 0);
+            mc = drive(t, ready[k].fd, mask);
+        }
+        if (n < BATCH)
+            break;
+    }
+    return mc;
+}
+
 int rs_transport_step(rs_transport *t, long wait_ms, rs_error *err)
 {
-    int running = 0;
-    CURLMcode mc = curl_multi_perform(t->multi, &running);
+    CURLMcode mc = drive_timer(t);
     /* Completions first: never sleep in poll while finished work waits to be handed back. */
-    /* With nothing in flight the poll still sleeps until wait_ms or rs_transport_wakeup. */
-    if (mc == CURLM_OK && reap(t) == 0 && wait_ms > 0) {
-        mc = curl_multi_poll(t->multi, NULL, 0, (int)(wait_ms > 60000 ? 60000 : wait_ms), NULL);
+    if (mc == CURLM_OK && reap(t) > 0)
+        wait_ms = 0;
+    if (mc == CURLM_OK) {
+        /* With nothing in flight the poll still sleeps until wait_ms or rs_transport_wakeup. */
+        long timeout = wait_ms > 60000 ? 60000 : wait_ms < 0 ? 0 : wait_ms;
+        if (t->timer_at >= 0) {
+            double due = t->timer_at - now_ms();
+            long due_ms = due <= 0 ? 0 : (long)(due + 0.999);
+            if (due_ms < timeout)
+                timeout = due_ms;
+        }
+        for (size_t i = 0; i < t->nfds; i++)
+            t->fds[i].revents = 0;
+        int nready = poll(t->fds, (nfds_t)t->nfds, (int)timeout);
+        if (nready < 0 && errno != EINTR) {
+            int rc = rs_error_set(err, RS_EHTTP, "HTTP engine: poll: %s", strerror(errno));
+            rs_error_set_cause(err, errno);
+            return rc;
+        }
+        if (nready > 0)
+            mc = drive_ready(t, nready);
         if (mc == CURLM_OK)
-            mc = curl_multi_perform(t->multi, &running);
+            mc = drive_timer(t);
         if (mc == CURLM_OK)
             reap(t);
     }
@@ -590,7 +782,9 @@ size_t rs_transport_pending(const rs_transport *t)
 
 void rs_transport_wakeup(rs_transport *t)
 {
-    curl_multi_wakeup(t->multi);
+    char one = 1;
+    ssize_t n = write(t->wake[1], &one, 1); /* full pipe (EAGAIN): a wake-up is pending anyway */
+    (void)n;
 }
 
 int rs_transport_perform(rs_transport *t, rs_exchange *x, volatile const sig_atomic_t *cancel)

@@ -96,7 +96,9 @@ void rs_exchange_init(rs_exchange *x);
 /* Free the outputs; the exchange can be set up again. Never call it while x is in flight. */
 void rs_exchange_reset(rs_exchange *x);
 
-/* Start x (non-blocking). 0, or RS_ENOMEM / RS_EHTTP with err set (x is not started then). */
+/* Start x (non-blocking): over an idle kept-alive connection the request is written before this
+ * returns (also from a `done` callback), else it leaves as soon as its connection is ready. 0, or
+ * RS_ENOMEM / RS_EHTTP with err set (x is not started then). */
 int rs_transport_add(rs_transport *t, rs_exchange *x, rs_error *err);
 
 /* Abandon x if it is in flight: no callback; x->rc becomes RS_EINTERRUPTED. */

@@ -14,6 +14,8 @@
 #include "util/json.h"
 #include "util/str.h"
 
+#include <pthread.h>
+
 static const char *fake_binary;
 static fake_server fake;
 static const char *const SECRET = "sk-test-SECRET-0123456789abcdef";
@@ -309,6 +311,128 @@ static void many_in_flight(void **state)
     rs_transport_free(t);
 }
 
+/* rs_transport_add sends at once over a kept-alive connection: the fake has the request before
+ * anyone stepped the engine (a request started from a `done` callback must not wait for the
+ * rest of a wave of answers to be handled). */
+static void added_request_leaves_at_once(void **state)
+{
+    (void)state;
+    rs_error err = RS_ERROR_INIT;
+    rs_transport *t = NULL;
+    assert_rs_ok(rs_transport_new(&t, NULL, &err), &err);
+    rs_exchange x;
+    rs_request req;
+    assert_int_equal(one(t, &x, &req, "openai", "m", 0, NULL, 5000, NULL), 0);
+    rs_exchange_reset(&x);
+    rs_request_free(&req);
+    assert_int_equal(fake_control(&fake, "POST", "/_fake/reset", "", NULL, 0), 0);
+    build(&req, "openai", "m", 0);
+    x.req = &req;
+    x.dialect = dialect_of("openai");
+    x.timeout_ms = 5000;
+    assert_rs_ok(rs_transport_add(t, &x, &err), &err);
+    assert_int_equal(fake_requests(&fake), 1); /* no step yet */
+    while (rs_transport_pending(t) > 0)
+        assert_true(rs_transport_step(t, 100, &err) >= 0);
+    assert_int_equal(x.rc, 0);
+    assert_int_equal(x.reused_conn, 1);
+    rs_exchange_reset(&x);
+    rs_request_free(&req);
+    rs_transport_free(t);
+}
+
+typedef struct chain {
+    rs_transport *t;
+    rs_request *req;
+    const rs_dialect *d;
+    int left, done, ok, add_failed;
+} chain;
+
+static void chain_done(rs_exchange *x, void *ud)
+{
+    chain *c = ud;
+    c->done++;
+    c->ok += x->rc == 0;
+    if (c->left == 0)
+        return;
+    c->left--;
+    rs_exchange_reset(x);
+    x->req = c->req;
+    x->dialect = c->d;
+    x->timeout_ms = 10000;
+    x->done = chain_done;
+    x->done_ud = c;
+    rs_error err = RS_ERROR_INIT;
+    if (rs_transport_add(c->t, x, &err) != 0)
+        c->add_failed++;
+}
+
+/* `done` callbacks start the next exchange on their own slot (as a batch does): 8 slots, 40
+ * exchanges, each answered after 5 ms; every one completes once, none is lost or doubled. */
+static void done_callbacks_start_the_next(void **state)
+{
+    (void)state;
+    enum { SLOTS = 8, TOTAL = 40 };
+    rs_error err = RS_ERROR_INIT;
+    chain c = {0};
+    rs_request req;
+    rs_exchange xs[SLOTS];
+    assert_rs_ok(rs_transport_new(&c.t, NULL, &err), &err);
+    assert_int_equal(fake_control(&fake, "POST", "/_fake/reset", "", NULL, 0), 0);
+    for (int i = 0; i < TOTAL; i++)
+        assert_int_equal(fake_script(&fake, "latency:5"), 0);
+    build(&req, "openai", "m", 0);
+    c.req = &req;
+    c.d = dialect_of("openai");
+    c.left = TOTAL - SLOTS;
+    for (int i = 0; i < SLOTS; i++) {
+        rs_exchange_init(&xs[i]);
+        xs[i].req = &req;
+        xs[i].dialect = c.d;
+        xs[i].timeout_ms = 10000;
+        xs[i].done = chain_done;
+        xs[i].done_ud = &c;
+        assert_rs_ok(rs_transport_add(c.t, &xs[i], &err), &err);
+    }
+    while (rs_transport_pending(c.t) > 0)
+        assert_true(rs_transport_step(c.t, 100, &err) >= 0);
+    assert_int_equal(c.add_failed, 0);
+    assert_int_equal(c.done, TOTAL);
+    assert_int_equal(c.ok, TOTAL);
+    assert_int_equal(fake_requests(&fake), TOTAL);
+    for (int i = 0; i < SLOTS; i++)
+        rs_exchange_reset(&xs[i]);
+    rs_request_free(&req);
+    rs_transport_free(c.t);
+}
+
+static void *wake_later(void *arg)
+{
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    rs_transport_wakeup(arg);
+    return NULL;
+}
+
+/* rs_transport_wakeup from another thread ends a step waiting with nothing in flight (the
+ * runner's logger wakes the network loop this way). */
+static void wakeup_ends_a_wait(void **state)
+{
+    (void)state;
+    rs_error err = RS_ERROR_INIT;
+    rs_transport *t = NULL;
+    assert_rs_ok(rs_transport_new(&t, NULL, &err), &err);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, wake_later, t), 0);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(rs_transport_step(t, 60000, &err), 0);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    pthread_join(th, NULL);
+    assert_true(b.tv_sec - a.tv_sec < 30); /* woken, not timed out after 60 s */
+    rs_transport_free(t);
+}
+
 static void trace_redacts_keys(void **state)
 {
     (void)state;
@@ -350,9 +474,15 @@ int main(int argc, char **argv)
         return 1;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(every_dialect_answers),   cmocka_unit_test(faults_are_classified),
-        cmocka_unit_test(header_scripts_the_fake), cmocka_unit_test(connections_are_reused),
-        cmocka_unit_test(many_in_flight),          cmocka_unit_test(trace_redacts_keys),
+        cmocka_unit_test(every_dialect_answers),
+        cmocka_unit_test(faults_are_classified),
+        cmocka_unit_test(header_scripts_the_fake),
+        cmocka_unit_test(connections_are_reused),
+        cmocka_unit_test(many_in_flight),
+        cmocka_unit_test(trace_redacts_keys),
+        cmocka_unit_test(added_request_leaves_at_once),
+        cmocka_unit_test(done_callbacks_start_the_next),
+        cmocka_unit_test(wakeup_ends_a_wait),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
