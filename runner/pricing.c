@@ -15,6 +15,7 @@
 typedef struct entry {
     char *key; /* "provider/model" or "provider" */
     rs_price price;
+    size_t seq; /* order of arrival: of two entries with one key the later wins */
 } entry;
 
 struct rs_pricing {
@@ -25,6 +26,14 @@ struct rs_pricing {
 static int cmp_entry(const void *a, const void *b)
 {
     return strcmp(((const entry *)a)->key, ((const entry *)b)->key);
+}
+
+/* By key, then arrival: equal keys end up together, the latest last. */
+static int cmp_entry_seq(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 void rs_pricing_free(rs_pricing *p)
@@ -44,19 +53,15 @@ size_t rs_pricing_count(const rs_pricing *p)
 
 static entry *find(const rs_pricing *p, const char *key)
 {
-    entry probe = {(char *)key, {0, 0, 0}};
+    entry probe = {(char *)key, {0, 0, 0}, 0};
     return p->len ? bsearch(&probe, p->items, p->len, sizeof *p->items, cmp_entry) : NULL;
 }
 
-/* Add or replace key; the array is re-sorted by the caller once all keys are in. */
+/* Append key; a key given again (an override of the table, or twice in one map) is resolved by
+ * sort_unique once all keys are in: appending and sorting once is O(n log n), where replacing in
+ * place needed a scan per key (O(n^2): 670 table keys cost ~7.6M instructions per open). */
 static int put(rs_pricing *p, const char *key, const rs_price *price, rs_error *err)
 {
-    for (size_t i = 0; i < p->len; i++) { /* overrides are few: a linear scan is fine */
-        if (strcmp(p->items[i].key, key) == 0) {
-            p->items[i].price = *price;
-            return 0;
-        }
-    }
     if (p->len == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 1024;
         entry *n = rs_realloc(p->items, cap * sizeof *n);
@@ -70,8 +75,24 @@ static int put(rs_pricing *p, const char *key, const rs_price *price, rs_error *
         return rs_error_set(err, RS_ENOMEM, "out of memory loading prices");
     p->items[p->len].key = k;
     p->items[p->len].price = *price;
+    p->items[p->len].seq = p->len;
     p->len++;
     return 0;
+}
+
+/* Sort by key for bsearch and keep only the latest entry of each key. */
+static void sort_unique(rs_pricing *p)
+{
+    qsort(p->items, p->len, sizeof *p->items, cmp_entry_seq);
+    size_t kept = 0;
+    for (size_t i = 0; i < p->len; i++) {
+        if (i + 1 < p->len && strcmp(p->items[i].key, p->items[i + 1].key) == 0) {
+            rs_free(p->items[i].key); /* a later entry replaces it */
+            continue;
+        }
+        p->items[kept++] = p->items[i];
+    }
+    p->len = kept;
 }
 
 /* A price field: a finite number >= 0, scaled; -1 when absent; -2 when present but bad. */
@@ -162,7 +183,7 @@ int rs_pricing_load_text(rs_pricing **out, const char *json, size_t len, const c
                 goto done;
         }
     }
-    qsort(p->items, p->len, sizeof *p->items, cmp_entry);
+    sort_unique(p);
     *out = p;
     p = NULL;
 done:

@@ -128,6 +128,23 @@ static void test_overrides(void **state)
     assert_close(cost, 3.0);
     /* untouched entries keep the table's price */
     assert_close(rs_pricing_find(p, "anthropic", "claude-sonnet-4-5")->input, 3e-6);
+    /* an override of a table entry replaces it: only the two new keys are added */
+    rs_pricing *base = NULL;
+    assert_rs_ok(rs_pricing_load(&base, NULL, &err), &err);
+    assert_int_equal(rs_pricing_count(p), rs_pricing_count(base) + 2);
+    rs_pricing_free(base);
+    rs_pricing_free(p);
+    cJSON_Delete(o);
+
+    /* a key given twice in one map: the later one wins, and it is one entry */
+    o = parse("{\"x/y\": {\"input\": 1, \"output\": 1}, \"x/z\": {\"input\": 3, \"output\": 3},"
+              " \"x/y\": {\"input\": 2, \"output\": 2}}");
+    assert_rs_ok(rs_pricing_load(&p, o, &err), &err);
+    assert_close(rs_pricing_find(p, "x", "y")->input, 2e-6);
+    assert_close(rs_pricing_find(p, "x", "z")->input, 3e-6);
+    assert_rs_ok(rs_pricing_load(&base, NULL, &err), &err);
+    assert_int_equal(rs_pricing_count(p), rs_pricing_count(base) + 2);
+    rs_pricing_free(base);
     rs_pricing_free(p);
     cJSON_Delete(o);
 
