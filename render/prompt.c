@@ -666,14 +666,20 @@ int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,
     *out = NULL;
     if (!opts)
         opts = &defaults;
-    rs_prompt *p = rs_calloc(1, sizeof(*p));
-    if (!p)
+    /* the prompt, its source, frontmatter values, metadata, schemas and Handlebars program in
+     * one arena, whose first block holds a typical prompt's (a block is one large malloc: these
+     * cost more than the bump allocations filling them) */
+    rs_arena arena;
+    rs_arena_init(&arena, 16384 + (src ? len : 0) * 32);
+    rs_prompt *p = rs_arena_calloc(&arena, 1, sizeof(*p));
+    if (!p) {
+        rs_arena_free(&arena);
         return oom(err);
+    }
+    p->arena = arena;
     atomic_init(&p->refs, 1);
     rs_lazy_init(&p->hash_once);
     rs_vec_init(&p->deps, sizeof(prompt_dep));
-    /* one block holds a typical prompt's source, frontmatter values, metadata and schemas */
-    rs_arena_init(&p->arena, 8192 + (src ? len : 0) * 8);
     p->jb.arena = &p->arena;
     /* read as the reference reads files: ill-formed UTF-8 becomes U+FFFD */
     if (src && !all_ascii(src, len) && !rs_utf8_valid(src, len)) {
@@ -734,6 +740,7 @@ int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,
     ho.resolve = resolve_partial;
     ho.resolve_userdata = p;
     ho.filename = opts->filename;
+    ho.arena = &p->arena;
     p->opts = opts;
     rc = rs_hbs_compile(&p->tpl, p->src + p->fm.body_off, p->fm.body_len, &ho, err);
     p->opts = NULL;
@@ -762,8 +769,8 @@ void rs_prompt_free(rs_prompt *p)
     rs_vec_free(&p->deps);
     rs_hbs_free(p->tpl);
     rs_yaml_doc_free(&p->doc); /* libyaml's values; the fast path's are in the arena */
-    rs_arena_free(&p->arena);
-    rs_free(p);
+    rs_arena arena = p->arena; /* p is in it */
+    rs_arena_free(&arena);
 }
 
 const cJSON *rs_prompt_metadata(const rs_prompt *p)

@@ -69,9 +69,13 @@ typedef struct rs_hbs_options {
     const char *filename;            /* for error locations; may be NULL */
     int max_depth;                   /* nesting limit for blocks, subexpressions, partials; 0 = 64 */
     size_t max_output;               /* output size limit in bytes; 0 = 16 MiB */
+    /* NULL, or an arena to build the compiled template in, which must outlive it (rs_hbs_free
+     * then leaves the arena alone): a caller that keeps more per template, as a compiled prompt
+     * does, then allocates one arena block where there were two or three */
+    struct rs_arena *arena;
 } rs_hbs_options;
 
-#define RS_HBS_OPTIONS_INIT {0, NULL, 0, NULL, NULL, NULL, 0, 0}
+#define RS_HBS_OPTIONS_INIT {0, NULL, 0, NULL, NULL, NULL, 0, 0, NULL}
 
 /*
  * Compile (src, len). Unknown helpers (a name used with arguments, or as a block, that is neither

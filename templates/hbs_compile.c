@@ -27,17 +27,19 @@ void rs_hbs_free(rs_hbs_template *tpl)
 {
     if (!tpl)
         return;
-    free_unit(&tpl->main);
     for (size_t i = 0; i < tpl->partials.len; i++)
         free_unit(&RS_VEC_AT(&tpl->partials, hbs_unit, i));
     rs_vec_free(&tpl->partials);
     rs_vec_free(&tpl->used);
-    for (size_t i = 0; i < tpl->nhelpers; i++)
-        rs_free((char *)tpl->helpers[i].name);
-    rs_free(tpl->helpers);
-    rs_free(tpl->filename);
-    rs_arena_free(&tpl->arena);
-    rs_free(tpl);
+    /* the template lives in the arena it owns (or in the caller's, left alone) */
+    rs_arena own = tpl->own_arena;
+    rs_arena_free(&own);
+}
+
+/* (s, n) as a NUL-terminated string in the template's arena. */
+static char *arena_strndup(rs_hbs_template *tpl, const char *s, size_t n)
+{
+    return rs_arena_strndup(tpl->arena, s, n);
 }
 
 static int copy_options(rs_hbs_template *tpl, const rs_hbs_options *opts, rs_error *err)
@@ -45,10 +47,10 @@ static int copy_options(rs_hbs_template *tpl, const rs_hbs_options *opts, rs_err
     tpl->escape_html = opts->escape_html;
     tpl->max_depth = opts->max_depth > 0 ? opts->max_depth : DEFAULT_MAX_DEPTH;
     tpl->max_output = opts->max_output ? opts->max_output : DEFAULT_MAX_OUTPUT;
-    if (opts->filename && !(tpl->filename = rs_strdup(opts->filename)))
+    if (opts->filename && !(tpl->filename = arena_strndup(tpl, opts->filename, strlen(opts->filename))))
         return rs_error_set(err, RS_ENOMEM, "out of memory compiling a template");
     if (opts->nhelpers && opts->helpers) {
-        tpl->helpers = rs_calloc(opts->nhelpers, sizeof *tpl->helpers);
+        tpl->helpers = rs_arena_calloc(tpl->arena, opts->nhelpers, sizeof *tpl->helpers);
         if (!tpl->helpers)
             return rs_error_set(err, RS_ENOMEM, "out of memory compiling a template");
         for (size_t i = 0; i < opts->nhelpers; i++) {
@@ -57,7 +59,7 @@ static int copy_options(rs_hbs_template *tpl, const rs_hbs_options *opts, rs_err
                 return rs_error_set(err, RS_EINVAL, "helper %zu has no name or no function", i);
             tpl->helpers[i].fn = h->fn;
             tpl->helpers[i].userdata = h->userdata;
-            if (!(tpl->helpers[i].name = rs_strdup(h->name)))
+            if (!(tpl->helpers[i].name = arena_strndup(tpl, h->name, strlen(h->name))))
                 return rs_error_set(err, RS_ENOMEM, "out of memory compiling a template");
             tpl->nhelpers = i + 1;
         }
@@ -168,16 +170,23 @@ int rs_hbs_compile(rs_hbs_template **out, const char *src, size_t len, const rs_
         opts = &defaults;
     if (len > UINT32_MAX)
         return rs_error_set(err, RS_ELIMIT, "a template of %zu bytes is over the 4 GiB limit", len);
-    tpl = rs_calloc(1, sizeof *tpl);
-    if (!tpl)
+    /* the template in its arena: its own, moved in once the template exists, or the caller's */
+    rs_arena own;
+    rs_arena_init(&own, len < 4096 ? 8192 : len * 2);
+    rs_arena *arena = opts->arena ? opts->arena : &own;
+    tpl = rs_arena_calloc(arena, 1, sizeof *tpl);
+    if (!tpl) {
+        rs_arena_free(&own);
         return rs_error_set(err, RS_ENOMEM, "out of memory compiling a template");
-    rs_arena_init(&tpl->arena, len < 4096 ? 8192 : len * 2);
+    }
+    tpl->own_arena = own;
+    tpl->arena = opts->arena ? opts->arena : &tpl->own_arena;
     rs_lazy_init(&tpl->hash_once);
     rs_vec_init(&tpl->partials, sizeof(hbs_unit));
     rs_vec_init(&tpl->used, sizeof(const char *));
     if ((rc = copy_options(tpl, opts, err)))
         goto done;
-    if (!(tpl->main.src = rs_strndup(src ? src : "", len))) {
+    if (!(tpl->main.src = arena_strndup(tpl, src ? src : "", len))) {
         rc = rs_error_set(err, RS_ENOMEM, "out of memory compiling a template");
         goto done;
     }

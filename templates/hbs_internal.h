@@ -194,7 +194,7 @@ typedef struct hbs_program {
 /* One source: the main template or a partial. */
 typedef struct hbs_unit {
     char *name; /* partial name; NULL for the main template */
-    char *src;  /* owned copy */
+    char *src;  /* owned copy (the main template's is in the template's arena) */
     size_t len;
     hbs_program *program; /* NULL for a partial the resolver did not find */
     int found;
@@ -202,7 +202,10 @@ typedef struct hbs_unit {
 } hbs_unit;
 
 struct rs_hbs_template {
-    rs_arena arena;
+    /* everything compile builds, the template itself included: own_arena, or the caller's
+     * (rs_hbs_options.arena) */
+    rs_arena *arena;
+    rs_arena own_arena;
     int escape_html;
     int max_depth;
     size_t max_output;

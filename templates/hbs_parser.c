@@ -23,6 +23,8 @@ typedef struct bp_scope {
     const struct bp_scope *up;
 } bp_scope;
 
+#define SCRATCH_LOCAL 32
+
 typedef struct parser {
     hbs_lexer lx;
     hbs_token tok;
@@ -37,6 +39,11 @@ typedef struct parser {
     int32_t unit_index; /* -1 main template, else the partial's index */
     int in_tag;         /* between a tag's opener and its close, for "unclosed '{{'" */
     size_t tag_start;
+    /* The nodes of the programs being parsed, innermost last: a program's nodes are copied to
+     * the arena once, at its exact size, when it ends (lists doubling in the arena left most
+     * of a template's arena as outgrown copies). The first SCRATCH_LOCAL are on the C stack. */
+    hbs_node *scratch, *scratch_local;
+    size_t scratch_len, scratch_cap;
 } parser;
 
 int hbs_error_at(rs_error *err, int code, const rs_hbs_template *tpl, const hbs_unit *unit,
@@ -164,7 +171,7 @@ static int unexpected(parser *P, const char *expected)
 
 static void *arena_dup(parser *P, const void *p, size_t n)
 {
-    void *q = rs_arena_alloc(&P->tpl->arena, n ? n : 1);
+    void *q = rs_arena_alloc(P->tpl->arena, n ? n : 1);
     if (q && n)
         memcpy(q, p, n);
     return q;
@@ -189,7 +196,7 @@ static void *alist_push(parser *P, alist *l, size_t size)
         size_t cap = l->cap ? l->cap * 2 : 4;
         if (cap > SIZE_MAX / size)
             return NULL;
-        void *grown = rs_arena_alloc(&P->tpl->arena, cap * size);
+        void *grown = rs_arena_alloc(P->tpl->arena, cap * size);
         if (!grown)
             return NULL;
         if (l->len)
@@ -322,7 +329,7 @@ static int parse_path(parser *P, int data, size_t start, hbs_path *path)
     path->parts = segs.items;
     const char *o = spanning ? src + start : rs_str_cstr(&orig);
     size_t olen = spanning ? pos - start : orig.len;
-    char *copy = rs_arena_alloc(&P->tpl->arena, olen + 1);
+    char *copy = rs_arena_alloc(P->tpl->arena, olen + 1);
     if (copy) {
         memcpy(copy, o, olen);
         copy[olen] = '\0';
@@ -345,7 +352,7 @@ done:
 static int make_literal(parser *P, hbs_expr *e)
 {
     const hbs_token *t = &P->tok;
-    rs_arena *a = &P->tpl->arena;
+    rs_arena *a = P->tpl->arena;
     e->kind = EX_LITERAL;
     e->u.lit = NULL;
     switch (t->type) {
@@ -417,7 +424,7 @@ static int parse_sexpr(parser *P, hbs_expr *out)
     }
     if ((rc = advance(P)))
         goto done;
-    hbs_call *call = rs_arena_calloc(&P->tpl->arena, 1, sizeof *call);
+    hbs_call *call = rs_arena_calloc(P->tpl->arena, 1, sizeof *call);
     if (!call) {
         rc = oom(P);
         goto done;
@@ -532,7 +539,7 @@ static int literal_to_path(parser *P, hbs_expr *e, const char *text, size_t len)
     }
     (void)text;
     (void)len;
-    hbs_seg *seg = rs_arena_alloc(&P->tpl->arena, sizeof *seg);
+    hbs_seg *seg = rs_arena_alloc(P->tpl->arena, sizeof *seg);
     char *copy = arena_dup(P, s, n + 1);
     if (!seg || !copy)
         return oom(P);
@@ -706,14 +713,21 @@ static int check_exprs(parser *P, hbs_expr *es, uint32_t n)
 
 static int parse_program(parser *P, hbs_program **out);
 
-static int push_node(parser *P, alist *nodes, hbs_node **out)
+/* Append a finished node to the scratch stack. */
+static int push_node(parser *P, const hbs_node *n)
 {
-    hbs_node *n = alist_push(P, nodes, sizeof *n);
-    if (!n)
-        return oom(P);
-    n->partial = -1;
-    n->call.builtin = BI_NONE;
-    *out = n;
+    if (P->scratch_len == P->scratch_cap) {
+        size_t cap = P->scratch_cap * 2;
+        hbs_node *grown = cap <= SIZE_MAX / sizeof *grown ? rs_malloc(cap * sizeof *grown) : NULL;
+        if (!grown)
+            return oom(P);
+        memcpy(grown, P->scratch, P->scratch_len * sizeof *grown);
+        if (P->scratch != P->scratch_local)
+            rs_free(P->scratch);
+        P->scratch = grown;
+        P->scratch_cap = cap;
+    }
+    P->scratch[P->scratch_len++] = *n;
     return 0;
 }
 
@@ -970,8 +984,8 @@ static int parse_inverse_chain(parser *P, hbs_node *owner, hbs_program **inv, hb
         return parse_program(P, inv);
     }
     /* {{else helper args}} */
-    hbs_program *prog = rs_arena_calloc(&P->tpl->arena, 1, sizeof *prog);
-    hbs_node *link = rs_arena_calloc(&P->tpl->arena, 1, sizeof *link);
+    hbs_program *prog = rs_arena_calloc(P->tpl->arena, 1, sizeof *prog);
+    hbs_node *link = rs_arena_calloc(P->tpl->arena, 1, sizeof *link);
     if (!prog || !link)
         return oom(P);
     link->partial = -1;
@@ -1137,15 +1151,17 @@ done:
 
 static int parse_program(parser *P, hbs_program **out)
 {
-    alist nodes = {0};
+    size_t base = P->scratch_len; /* this program's nodes are scratch[base..] */
     int rc = 0;
-    hbs_node *n = NULL;
     for (;;) {
         hbs_tok_type t = P->tok.type;
         if (t == TK_EOF || t == TK_INVERSE || t == TK_OPEN_INVERSE_CHAIN || t == TK_OPEN_ENDBLOCK)
             break;
-        if ((rc = push_node(P, &nodes, &n)))
-            goto done;
+        /* built here, pushed when done: the nested programs it holds push nodes meanwhile */
+        hbs_node node, *n = &node;
+        memset(n, 0, sizeof *n);
+        n->partial = -1;
+        n->call.builtin = BI_NONE;
         switch (t) {
         case TK_CONTENT:
             n->kind = ND_CONTENT;
@@ -1186,18 +1202,24 @@ static int parse_program(parser *P, hbs_program **out)
             rc = unexpected(P, "text or a tag");
             break;
         }
-        if (rc)
+        if (rc || (rc = push_node(P, n)))
             goto done;
     }
-    hbs_program *p = rs_arena_calloc(&P->tpl->arena, 1, sizeof *p);
-    if (!p) {
+    size_t count = P->scratch_len - base;
+    hbs_program *p = rs_arena_alloc(P->tpl->arena, sizeof *p);
+    hbs_node *nodes = count ? rs_arena_alloc(P->tpl->arena, count * sizeof *nodes) : NULL;
+    if (!p || (count && !nodes)) {
         rc = oom(P);
         goto done;
     }
-    p->nodes = nodes.items;
-    p->n = (uint32_t)nodes.len;
+    memset(p, 0, sizeof *p);
+    if (count)
+        memcpy(nodes, P->scratch + base, count * sizeof *nodes);
+    p->nodes = nodes;
+    p->n = (uint32_t)count;
     *out = p;
 done:
+    P->scratch_len = base;
     return rc;
 }
 
@@ -1210,7 +1232,7 @@ static int compact(parser *P, hbs_program *p)
     for (uint32_t i = 0; i < p->n; i++)
         ninl += p->nodes[i].kind == ND_INLINE;
     hbs_inline *inl = NULL;
-    if (ninl && !(inl = rs_arena_calloc(&P->tpl->arena, ninl, sizeof *inl)))
+    if (ninl && !(inl = rs_arena_calloc(P->tpl->arena, ninl, sizeof *inl)))
         return oom(P);
     p->inlines = inl;
     for (uint32_t i = 0; i < p->n; i++) {
@@ -1261,12 +1283,17 @@ int hbs_parse_unit(rs_hbs_template *tpl, hbs_unit *unit, int32_t unit_index,
     P.err = err;
     P.max_depth = tpl->max_depth;
     (void)opts;
-    hbs_lexer_init(&P.lx, unit->src, unit->len, &tpl->arena);
+    hbs_node local[SCRATCH_LOCAL];
+    P.scratch = P.scratch_local = local;
+    P.scratch_cap = SCRATCH_LOCAL;
+    hbs_lexer_init(&P.lx, unit->src, unit->len, tpl->arena);
     int rc = advance(&P);
-    if (rc)
-        return rc;
     hbs_program *prog = NULL;
-    if ((rc = parse_program(&P, &prog)))
+    if (!rc)
+        rc = parse_program(&P, &prog);
+    if (P.scratch != P.scratch_local)
+        rs_free(P.scratch);
+    if (rc)
         return rc;
     if (P.tok.type != TK_EOF) {
         if (P.tok.type == TK_INVERSE || P.tok.type == TK_OPEN_INVERSE_CHAIN)
