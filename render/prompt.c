@@ -185,11 +185,11 @@ static int add_ext(const rs_jt *b, cJSON *ext, const char *key, const cJSON *val
     char *ns = rs_arena_strndup(b->arena, key, (size_t)(dot - key));
     if (!ns)
         return RS_ENOMEM;
-    cJSON *obj = cJSON_GetObjectItemCaseSensitive(ext, ns);
+    cJSON *obj = rs_jt_get(ext, ns);
     if (!obj) {
         if (rs_jt_add_kept(b, ext, ns, rs_jt_node(b, cJSON_Object)) != 0)
             return RS_ENOMEM;
-        obj = cJSON_GetObjectItemCaseSensitive(ext, ns);
+        obj = rs_jt_get(ext, ns);
     }
     return rs_jt_set_kept(b, obj, dot + 1,
                           rs_jt_ref(b, value)); /* parsed holds raw, which holds value */
@@ -259,17 +259,17 @@ static int parse_document(rs_prompt *p, rs_error *err)
  * an empty JavaScript object already answers to), the rest stay in tools. */
 static int resolve_tools(const rs_jt *b, cJSON *out, rs_error *err)
 {
-    cJSON *tools = cJSON_GetObjectItemCaseSensitive(out, "tools");
+    cJSON *tools = rs_jt_get(out, "tools");
     if (!rs_js_truthy(tools))
         return 0;
     if (!cJSON_IsArray(tools))
         return rs_error_set(err, RS_EINVAL, "tools must be a list of tool names, got %s",
                             kind_with_article(tools));
-    cJSON *defs = cJSON_GetObjectItemCaseSensitive(out, "toolDefs");
+    cJSON *defs = rs_jt_get(out, "toolDefs");
     if (!rs_js_truthy(defs)) {
         if (rs_jt_set_kept(b, out, "toolDefs", rs_jt_node(b, cJSON_Array)) != 0)
             return oom(err);
-        defs = cJSON_GetObjectItemCaseSensitive(out, "toolDefs");
+        defs = rs_jt_get(out, "toolDefs");
     }
     cJSON *unregistered = rs_jt_node(b, cJSON_Array);
     if (!unregistered)
@@ -298,7 +298,7 @@ static int resolve_tools(const rs_jt *b, cJSON *out, rs_error *err)
                 rs_jt_drop(b, unregistered);
                 return oom(err);
             }
-            defs = cJSON_GetObjectItemCaseSensitive(out, "toolDefs");
+            defs = rs_jt_get(out, "toolDefs");
         }
         if (def) {
             if (!cJSON_IsArray(defs)) {
@@ -322,13 +322,13 @@ static int resolve_tools(const rs_jt *b, cJSON *out, rs_error *err)
 
 /* renderPicoschema for one of input/output. `located` is the frontmatter's own value of
  * meta[key].schema when the metadata still holds it unchanged (errors then get a location). */
-static int convert_schema(const rs_jt *b, cJSON *meta, const char *key, const rs_prompt *p,
-                          const cJSON *located, rs_error *err)
+static int convert_schema(const rs_jt *b, cJSON *meta, const char *key, const char *where,
+                          const rs_prompt *p, const cJSON *located, rs_error *err)
 {
-    cJSON *holder = cJSON_GetObjectItemCaseSensitive(meta, key);
+    cJSON *holder = rs_jt_get(meta, key);
     if (!cJSON_IsObject(holder))
         return 0;
-    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(holder, "schema");
+    const cJSON *schema = rs_jt_get(holder, "schema");
     if (!rs_js_truthy(schema))
         return 0;
     if (holder->type & cJSON_IsReference) {
@@ -342,11 +342,9 @@ static int convert_schema(const rs_jt *b, cJSON *meta, const char *key, const rs
         }
         if (!own || rs_jt_set_kept(b, meta, key, own) != 0)
             return oom(err);
-        holder = cJSON_GetObjectItemCaseSensitive(meta, key);
-        schema = cJSON_GetObjectItemCaseSensitive(holder, "schema");
+        holder = rs_jt_get(meta, key);
+        schema = rs_jt_get(holder, "schema");
     }
-    char where[32];
-    snprintf(where, sizeof(where), "%s.schema", key);
     rs_pico_opts po = RS_PICO_OPTS_INIT;
     po.named = p->schemas;
     po.where = where;
@@ -363,9 +361,9 @@ static int convert_schema(const rs_jt *b, cJSON *meta, const char *key, const rs
 /* The frontmatter's node for root[key].schema, or NULL. */
 static const cJSON *frontmatter_schema(const rs_prompt *p, const char *key)
 {
-    const cJSON *raw = cJSON_GetObjectItemCaseSensitive(p->parsed, "raw");
-    const cJSON *holder = raw ? cJSON_GetObjectItemCaseSensitive(raw, key) : NULL;
-    return cJSON_IsObject(holder) ? cJSON_GetObjectItemCaseSensitive(holder, "schema") : NULL;
+    const cJSON *raw = rs_jt_get(p->parsed, "raw");
+    const cJSON *holder = raw ? rs_jt_get(raw, key) : NULL;
+    return cJSON_IsObject(holder) ? rs_jt_get(holder, "schema") : NULL;
 }
 
 /* Object.assign(target, {...src}) with references to src's members (src must outlive target and
@@ -406,16 +404,14 @@ static int resolve_metadata(cJSON **out, const rs_prompt *p, const cJSON *option
         if (!rs_js_truthy(merges[i]))
             continue;
         int shared = !options && merges[i] == p->parsed;
-        cJSON *config = rs_js_spread_build(b, cJSON_GetObjectItemCaseSensitive(meta, "config"));
+        cJSON *config = rs_js_spread_build(b, rs_jt_get(meta, "config"));
         if (!config ||
             (shared ? js_assign_shared(b, meta, merges[i]) : b_assign(b, meta, merges[i])) != 0) {
             rs_jt_drop(b, config);
             rc = oom(err);
             goto done;
         }
-        const cJSON *mc = cJSON_IsObject(merges[i])
-                              ? cJSON_GetObjectItemCaseSensitive(merges[i], "config")
-                              : NULL;
+        const cJSON *mc = cJSON_IsObject(merges[i]) ? rs_jt_get(merges[i], "config") : NULL;
         if (rs_js_truthy(mc) && b_assign(b, config, mc) != 0) {
             rs_jt_drop(b, config);
             rc = oom(err);
@@ -430,11 +426,11 @@ static int resolve_metadata(cJSON **out, const rs_prompt *p, const cJSON *option
         goto done;
     /* without options the schemas are the frontmatter's own values: convert those, so that a
      * mistake is reported where it was written */
-    int own_input = !options || !cJSON_GetObjectItemCaseSensitive(options, "input");
-    int own_output = !options || !cJSON_GetObjectItemCaseSensitive(options, "output");
-    if ((rc = convert_schema(b, meta, "input", p, own_input ? frontmatter_schema(p, "input") : NULL,
-                             err)) != 0 ||
-        (rc = convert_schema(b, meta, "output", p,
+    int own_input = !options || !rs_jt_get(options, "input");
+    int own_output = !options || !rs_jt_get(options, "output");
+    if ((rc = convert_schema(b, meta, "input", "input.schema", p,
+                             own_input ? frontmatter_schema(p, "input") : NULL, err)) != 0 ||
+        (rc = convert_schema(b, meta, "output", "output.schema", p,
                              own_output ? frontmatter_schema(p, "output") : NULL, err)) != 0)
         goto done;
     *out = meta;
@@ -518,7 +514,7 @@ static int resolve_partial(char **src, size_t *len, void *ud, const char *name, 
         rs_sha256_update(&h, *src ? *src : "", *src ? *len : 0);
         rs_sha256_final(&h, d->hash);
     }
-    if (rc == 0 && path && !cJSON_GetObjectItemCaseSensitive(p->partial_files, name) &&
+    if (rc == 0 && path && !rs_jt_get(p->partial_files, name) &&
         rs_jt_add(&p->jb, p->partial_files, name, rs_jt_cstring(&p->jb, path)) != 0)
         goto nomem;
     goto done;
@@ -725,11 +721,11 @@ int rs_prompt_compile(rs_prompt **out, const char *src, size_t len,
         rc = oom(err);
         goto done;
     }
-    const cJSON *in = cJSON_GetObjectItemCaseSensitive(p->parsed, "input");
-    const cJSON *def = cJSON_IsObject(in) ? cJSON_GetObjectItemCaseSensitive(in, "default") : NULL;
+    const cJSON *in = rs_jt_get(p->parsed, "input");
+    const cJSON *def = cJSON_IsObject(in) ? rs_jt_get(in, "default") : NULL;
     p->fm_default = rs_js_truthy(def) ? def : NULL;
-    const cJSON *min = cJSON_GetObjectItemCaseSensitive(p->metadata, "input");
-    const cJSON *sch = cJSON_IsObject(min) ? cJSON_GetObjectItemCaseSensitive(min, "schema") : NULL;
+    const cJSON *min = rs_jt_get(p->metadata, "input");
+    const cJSON *sch = cJSON_IsObject(min) ? rs_jt_get(min, "schema") : NULL;
     p->input_schema = cJSON_IsObject(sch) ? sch : NULL;
 
     size_t nhelpers;

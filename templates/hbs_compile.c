@@ -47,7 +47,8 @@ static int copy_options(rs_hbs_template *tpl, const rs_hbs_options *opts, rs_err
     tpl->escape_html = opts->escape_html;
     tpl->max_depth = opts->max_depth > 0 ? opts->max_depth : DEFAULT_MAX_DEPTH;
     tpl->max_output = opts->max_output ? opts->max_output : DEFAULT_MAX_OUTPUT;
-    if (opts->filename && !(tpl->filename = arena_strndup(tpl, opts->filename, strlen(opts->filename))))
+    if (opts->filename &&
+        !(tpl->filename = arena_strndup(tpl, opts->filename, strlen(opts->filename))))
         return rs_error_set(err, RS_ENOMEM, "out of memory compiling a template");
     if (opts->nhelpers && opts->helpers) {
         tpl->helpers = rs_arena_calloc(tpl->arena, opts->nhelpers, sizeof *tpl->helpers);

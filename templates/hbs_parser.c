@@ -258,7 +258,9 @@ static void orig_begin(rs_str *orig, int *spanning, const char *src, size_t star
 
 static int parse_path(parser *P, int data, size_t start, hbs_path *path)
 {
-    alist segs = {0};
+    /* the segments in local until there are more: most paths have one or two */
+    hbs_seg local[8];
+    alist segs = {local, 0, sizeof local / sizeof local[0]};
     rs_str orig = RS_STR_INIT;
     const char *src = P->unit->src;
     int spanning = !data || src[start] == '@';
@@ -302,7 +304,8 @@ static int parse_path(parser *P, int data, size_t start, hbs_path *path)
                 path->depth++;
         } else {
             hbs_seg seg = {t->text, (uint32_t)t->len};
-            hbs_seg *slot = alist_push(P, &segs, sizeof seg);
+            hbs_seg *slot = segs.len < segs.cap ? (hbs_seg *)segs.items + segs.len++
+                                                : alist_push(P, &segs, sizeof seg);
             if (!slot) {
                 rc = oom(P);
                 goto done;
@@ -326,7 +329,12 @@ static int parse_path(parser *P, int data, size_t start, hbs_path *path)
         goto done;
     }
     path->nparts = (uint16_t)segs.len;
-    path->parts = segs.items;
+    path->parts = segs.len ? segs.items : NULL;
+    if (segs.items == local && segs.len &&
+        !(path->parts = arena_dup(P, local, segs.len * sizeof local[0]))) {
+        rc = oom(P);
+        goto done;
+    }
     const char *o = spanning ? src + start : rs_str_cstr(&orig);
     size_t olen = spanning ? pos - start : orig.len;
     char *copy = rs_arena_alloc(P->tpl->arena, olen + 1);

@@ -184,10 +184,11 @@ static int extract_description(ctx *c, const char *in, char **type, char **desc)
     return !*type || (*d && !*desc) ? RS_ENOMEM : 0;
 }
 
-/* A string node of s in the result. */
+/* A string node of s in the result. Every s here is a literal or text cut into c->tmp, which
+ * is the result's arena when there is one: an arena result points at it. */
 static cJSON *str(ctx *c, const char *s)
 {
-    return rs_jt_cstring(c->jb, s);
+    return rs_jt_cstring_kept(c->jb, s);
 }
 
 /* [first, "null"]: takes first over (NULL when out of memory). */
@@ -209,7 +210,7 @@ static cJSON *or_null(ctx *c, cJSON *first)
  * naming it, for errors. */
 static int resolve_named(cJSON **out, ctx *c, const cJSON *at, const char *name, const char *desc)
 {
-    const cJSON *v = c->named ? cJSON_GetObjectItemCaseSensitive(c->named, name) : NULL;
+    const cJSON *v = c->named ? rs_jt_get(c->named, name) : NULL;
     *out = NULL;
     if (!rs_js_truthy(v)) {
         /* Capitalised names read as schema names (Person), others as mistyped types (strng) */
@@ -304,7 +305,7 @@ static int parse_property(ctx *c, cJSON *schema, cJSON *props, cJSON *required, 
             rc = oom(c);
             goto done;
         }
-        cJSON *t = cJSON_GetObjectItemCaseSensitive(prop, "type");
+        cJSON *t = rs_jt_get(prop, "type");
         if (optional && cJSON_IsString(t) &&
             rs_jt_set_kept(c->jb, prop, "type", or_null(c, str(c, t->valuestring))) != 0) {
             rc = oom(c);
@@ -348,7 +349,7 @@ static int parse_property(ctx *c, cJSON *schema, cJSON *props, cJSON *required, 
             goto done;
         if (optional) {
             /* prop.type = [prop.type, "null"]; an absent type is undefined -> null in JSON */
-            cJSON *t = cJSON_GetObjectItemCaseSensitive(prop, "type");
+            cJSON *t = rs_jt_get(prop, "type");
             cJSON *first = t ? rs_jt_dup(c->jb, t) : rs_jt_node(c->jb, cJSON_NULL);
             if (rs_jt_set_kept(c->jb, prop, "type", or_null(c, first)) != 0) {
                 rc = oom(c);
@@ -523,7 +524,7 @@ int rs_picoschema_build(cJSON **out, const rs_jt *jb, const cJSON *schema, const
         goto done;
     }
     if (cJSON_IsObject(schema)) {
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(schema, "type");
+        const cJSON *t = rs_jt_get(schema, "type");
         if (cJSON_IsString(t) &&
             (is_scalar_type(t->valuestring) || strcmp(t->valuestring, "object") == 0 ||
              strcmp(t->valuestring, "array") == 0)) {
@@ -531,7 +532,7 @@ int rs_picoschema_build(cJSON **out, const rs_jt *jb, const cJSON *schema, const
             rc = *out ? 0 : oom(&c);
             goto done;
         }
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(schema, "properties");
+        const cJSON *p = rs_jt_get(schema, "properties");
         if (cJSON_IsObject(p) || cJSON_IsArray(p) || cJSON_IsNull(p)) {
             cJSON *o = rs_jt_dup(jb, schema);
             if (!o || rs_jt_set_kept(jb, o, "type", str(&c, "object")) != 0) {

@@ -18,7 +18,6 @@
 #include "util/alloc.h"
 #include "util/json_build.h"
 #include "util/utf8.h"
-#include "util/vec.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -35,7 +34,8 @@ typedef struct fline {
 typedef struct fast {
     fline *lines;
     size_t nlines, i;
-    rs_vec locs; /* rs_yaml_loc */
+    rs_yaml_loc *locs; /* in the arena, about one per line: grown by doubling (rarely) */
+    size_t nlocs, locs_cap;
     size_t nodes, max_nodes;
     int depth;
     int ascii; /* the text is all ASCII: a column in characters is its byte offset */
@@ -58,17 +58,28 @@ static unsigned char_col(const fast *f, const fline *l, size_t off)
 static int add_loc(fast *f, const cJSON *v, const fline *l, size_t off, const fline *kl,
                    size_t koff)
 {
-    rs_yaml_loc loc;
-    memset(&loc, 0, sizeof(loc));
-    loc.node = v;
-    loc.line = l->no;
-    loc.col = char_col(f, l, off);
-    if (kl) {
-        loc.has_key = 1;
-        loc.key_line = kl->no;
-        loc.key_col = char_col(f, kl, koff);
+    if (f->nlocs == f->locs_cap) {
+        size_t cap = f->locs_cap * 2;
+        rs_yaml_loc *grown = cap <= SIZE_MAX / sizeof *grown
+                                 ? rs_arena_alloc(f->jb.arena, cap * sizeof *grown)
+                                 : NULL;
+        if (!grown)
+            return NOMEM;
+        memcpy(grown, f->locs, f->nlocs * sizeof *grown);
+        f->locs = grown;
+        f->locs_cap = cap;
     }
-    return rs_vec_push(&f->locs, &loc) == 0 ? 0 : NOMEM;
+    rs_yaml_loc *loc = &f->locs[f->nlocs++];
+    memset(loc, 0, sizeof(*loc));
+    loc->node = v;
+    loc->line = l->no;
+    loc->col = char_col(f, l, off);
+    if (kl) {
+        loc->has_key = 1;
+        loc->key_line = kl->no;
+        loc->key_col = char_col(f, kl, koff);
+    }
+    return 0;
 }
 
 static int count(fast *f)
@@ -87,8 +98,28 @@ static int bad_start(const char *s, size_t n)
 {
     if (n == 0)
         return 1;
-    if (strchr("&*!|>%@`'\"#,[]{}", s[0]))
+    switch (s[0]) {
+    case '\0': /* as strchr on the list would match (the text holds none: printable) */
+    case '&':
+    case '*':
+    case '!':
+    case '|':
+    case '>':
+    case '%':
+    case '@':
+    case '`':
+    case '\'':
+    case '"':
+    case '#':
+    case ',':
+    case '[':
+    case ']':
+    case '{':
+    case '}':
         return 1;
+    default:
+        break;
+    }
     if ((s[0] == '-' || s[0] == '?' || s[0] == ':') && (n == 1 || s[1] == ' '))
         return 1;
     return 0;
@@ -284,7 +315,7 @@ static int flow_collection(fast *f, cJSON **out, const fline *l, size_t *pos)
             const char *key = NULL;
             if ((rc = key_name(f, l->s + ks, ke - ks, small, &heap, &key)) != 0)
                 goto done;
-            if (cJSON_GetObjectItemCaseSensitive(c, key)) {
+            if (rs_jt_get(c, key)) {
                 rs_free(heap);
                 rc = DECLINE;
                 goto done;
@@ -490,7 +521,7 @@ static int mapping(fast *f, cJSON **out, size_t indent, const fline *kl, size_t 
         const char *key = NULL;
         if ((rc = key_name(f, l->s + indent, ke - indent, small, &heap, &key)) != 0)
             goto fail;
-        if (cJSON_GetObjectItemCaseSensitive(obj, key)) {
+        if (rs_jt_get(obj, key)) {
             rs_free(heap);
             rc = DECLINE; /* repeated: libyaml's path says so, with both places */
             goto fail;
@@ -630,12 +661,12 @@ static int printable(const char *text, size_t len, int *ascii)
 int rs_yaml_parse_fast(rs_yaml_doc *doc, const char *text, size_t len, const rs_yaml_opts *opts)
 {
     fast f;
-    rs_vec lines = RS_VEC_INIT(fline);
+    fline local_lines[64], *lines = local_lines; /* on the heap for longer texts */
+    size_t nlines = 0;
     cJSON *root = NULL;
     int rc = 0;
     memset(&f, 0, sizeof(f));
     memset(doc, 0, sizeof(*doc));
-    rs_vec_init(&f.locs, sizeof(rs_yaml_loc));
     f.max_nodes = opts && opts->max_nodes ? opts->max_nodes : 1000000;
     if (!printable(text, len, &f.ascii) || (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0))
         return 0;
@@ -647,11 +678,18 @@ int rs_yaml_parse_fast(rs_yaml_doc *doc, const char *text, size_t len, const rs_
         rs_arena_init(&doc->own, len < 1024 ? 4096 : len * 4);
         f.jb.arena = &doc->own;
     }
-    /* one allocation each for the lines and the locations (about one per line) */
+    /* the lines and the locations (about one per line) allocated once */
     size_t nl_count = 1;
     for (const char *q = text; (q = memchr(q, '\n', len - (size_t)(q - text))) != NULL; q++)
         nl_count++;
-    if (rs_vec_reserve(&lines, nl_count) != 0 || rs_vec_reserve(&f.locs, nl_count + 8) != 0) {
+    if (nl_count > sizeof local_lines / sizeof local_lines[0] &&
+        !(lines =
+              nl_count <= SIZE_MAX / sizeof *lines ? rs_malloc(nl_count * sizeof *lines) : NULL)) {
+        rc = NOMEM;
+        goto done;
+    }
+    f.locs_cap = nl_count + 8;
+    if (!(f.locs = rs_arena_alloc(f.jb.arena, f.locs_cap * sizeof *f.locs))) {
         rc = NOMEM;
         goto done;
     }
@@ -671,14 +709,12 @@ int rs_yaml_parse_fast(rs_yaml_doc *doc, const char *text, size_t len, const rs_
             rc = DECLINE;
             goto done;
         }
-        if (l.indent < n && l.s[l.indent] != '#' && rs_vec_push(&lines, &l) != 0) {
-            rc = NOMEM;
-            goto done;
-        }
+        if (l.indent < n && l.s[l.indent] != '#')
+            lines[nlines++] = l; /* at most one per line break, plus one */
         p += n + (nl ? 1 : 0);
     }
-    f.lines = lines.items;
-    f.nlines = lines.len;
+    f.lines = lines;
+    f.nlines = nlines;
     if (f.nlines == 0 || f.lines[0].indent != 0 || is_seq_line(&f.lines[0], 0)) {
         rc = DECLINE;
         goto done;
@@ -691,17 +727,16 @@ int rs_yaml_parse_fast(rs_yaml_doc *doc, const char *text, size_t len, const rs_
     }
     doc->root = root;
     root = NULL;
-    doc->locs = f.locs.items;
-    doc->nlocs = f.locs.len;
-    rs_vec_init(&f.locs, sizeof(rs_yaml_loc));
+    doc->locs = f.locs;
+    doc->nlocs = f.nlocs;
     if (opts)
         doc->opts = *opts;
     doc->in_arena = 1;
 done:
     if (rc)
         rs_arena_free(&doc->own); /* declined: the document stays empty */
-    rs_vec_free(&f.locs);
-    rs_vec_free(&lines);
+    if (lines != local_lines)
+        rs_free(lines);
     if (rc == NOMEM)
         return RS_ENOMEM;
     return rc == 0 ? 1 : 0;

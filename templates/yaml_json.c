@@ -697,8 +697,9 @@ void rs_yaml_doc_free(rs_yaml_doc *doc)
         return;
     if (!doc->in_arena)
         cJSON_Delete(doc->root);
+    if (!doc->in_arena)
+        rs_free(doc->locs);
     rs_arena_free(&doc->own);
-    rs_free(doc->locs);
     memset(doc, 0, sizeof(*doc));
 }
 
@@ -713,8 +714,8 @@ int rs_yaml_parse(rs_yaml_doc *doc, const char *text, size_t len, const rs_yaml_
     return rs_yaml_parse_libyaml(doc, text, len, opts, err);
 }
 
-int rs_yaml_parse_libyaml(rs_yaml_doc *doc, const char *text, size_t len,
-                          const rs_yaml_opts *opts, rs_error *err)
+int rs_yaml_parse_libyaml(rs_yaml_doc *doc, const char *text, size_t len, const rs_yaml_opts *opts,
+                          rs_error *err)
 {
     rs_yaml_opts defaults = RS_YAML_OPTS_INIT;
     builder b;

@@ -51,9 +51,10 @@ typedef struct rs_yaml_loc {
 } rs_yaml_loc;
 
 /*
- * A parsed document: the value and where each of its values came from. The value is a heap tree
- * (in_arena 0: libyaml's path) or lives in an arena (in_arena 1: the fast path, in opts->arena
- * when one was given, else in `own`); either way rs_yaml_doc_free frees what the document owns,
+ * A parsed document: the value and where each of its values came from. The value and locs are
+ * on the heap (in_arena 0: libyaml's path) or live in an arena (in_arena 1: the fast path, in
+ * opts->arena when one was given, else in `own`); either way rs_yaml_doc_free frees what the
+ * document owns,
  * and the tree must not be passed to cJSON_Delete or changed (see util/json_build.h).
  */
 typedef struct rs_yaml_doc {

@@ -16,7 +16,8 @@ typedef struct rs_arena_block rs_arena_block;
 
 typedef struct rs_arena {
     rs_arena_block *head;
-    unsigned char *cur, *end; /* the head block's free space; end - cur is a multiple of RS_ARENA_ALIGN */
+    /* the head block's free space; end - cur is a multiple of RS_ARENA_ALIGN */
+    unsigned char *cur, *end;
     size_t block_size;
     size_t total; /* bytes handed out, for limits and benchmarks */
 } rs_arena;

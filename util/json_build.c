@@ -101,6 +101,16 @@ cJSON *rs_jt_cstring(const rs_jt *b, const char *s)
     return rs_jt_string(b, s, strlen(s));
 }
 
+cJSON *rs_jt_cstring_kept(const rs_jt *b, const char *s)
+{
+    if (!b->arena)
+        return rs_jt_cstring(b, s);
+    cJSON *n = arena_node(b->arena, cJSON_String);
+    if (n)
+        n->valuestring = (char *)s; /* arena trees are never changed or freed node by node */
+    return n;
+}
+
 cJSON *rs_jt_ref(const rs_jt *b, const cJSON *item)
 {
     if (!b->arena) {
@@ -220,7 +230,7 @@ static int set(const rs_jt *b, cJSON *obj, const char *key, cJSON *v, int copy)
 {
     if (!v)
         return RS_ENOMEM;
-    cJSON *old = cJSON_GetObjectItemCaseSensitive(obj, key);
+    cJSON *old = rs_jt_get(obj, key);
     if (!old)
         return add(b, obj, key, v, copy);
     if (b->arena) {
@@ -257,7 +267,7 @@ int rs_jt_set_kept(const rs_jt *b, cJSON *obj, const char *key, cJSON *v)
 
 void rs_jt_remove(const rs_jt *b, cJSON *obj, const char *key)
 {
-    cJSON *old = cJSON_GetObjectItemCaseSensitive(obj, key);
+    cJSON *old = rs_jt_get(obj, key);
     if (old)
         rs_jt_drop(b, cJSON_DetachItemViaPointer(obj, old));
 }

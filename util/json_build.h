@@ -21,6 +21,7 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct rs_jt {
     rs_arena *arena; /* NULL: heap nodes */
@@ -34,10 +35,27 @@ cJSON *rs_jt_number(const rs_jt *b, double d);
 /* A string node holding a copy of (s, n) (need not be NUL-terminated). */
 cJSON *rs_jt_string(const rs_jt *b, const char *s, size_t n);
 cJSON *rs_jt_cstring(const rs_jt *b, const char *s);
+/* A string node of the NUL-terminated s, which outlives the tree (a literal, or text in the
+ * tree's arena): an arena tree points at s instead of copying it, a heap tree copies it. */
+cJSON *rs_jt_cstring_kept(const rs_jt *b, const char *s);
 /* A node sharing item's members (objects, arrays) or text (strings); other scalars copied. */
 cJSON *rs_jt_ref(const rs_jt *b, const cJSON *item);
 /* A deep copy of item (no key). */
 cJSON *rs_jt_dup(const rs_jt *b, const cJSON *item);
+
+/* obj[key]: cJSON_GetObjectItemCaseSensitive (the first member so named; NULL for NULL, a
+ * non-object or an absent key), inline and testing first bytes before strcmp: compiling a
+ * prompt looks keys up some hundred times, in objects of a few members. */
+static inline cJSON *rs_jt_get(const cJSON *obj, const char *key)
+{
+    if (!obj || !key)
+        return NULL;
+    for (cJSON *c = obj->child; c && c->string; c = c->next) {
+        if (c->string[0] == key[0] && strcmp(c->string, key) == 0)
+            return c;
+    }
+    return NULL;
+}
 
 /* Append item to an array. item must be non-NULL and have no key. */
 void rs_jt_push(cJSON *array, cJSON *item);
