@@ -89,7 +89,7 @@ static int oom(rs_error *err)
 static int is_reserved(const char *k)
 {
     for (size_t i = 0; i < sizeof(reserved_keys) / sizeof(*reserved_keys); i++) {
-        if (strcmp(k, reserved_keys[i]) == 0)
+        if (k[0] == reserved_keys[i][0] && strcmp(k, reserved_keys[i]) == 0)
             return 1;
     }
     return 0;

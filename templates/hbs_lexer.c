@@ -10,6 +10,7 @@
 
 #include "rosetta/error.h"
 
+#include <stdint.h>
 #include <string.h>
 
 enum { LX_INIT, LX_MU, LX_EMU };
@@ -90,19 +91,18 @@ static size_t skip_space(const hbs_lexer *lx, size_t at)
 }
 
 /* The characters an identifier may not contain (besides white space): ! " # % & ' ( ) * + , . /
- * ; < = > @ [ \ ] ^ ` { | } ~ */
+ * ; < = > @ [ \ ] ^ ` { | } ~ . ID_ASCII has bit c set for every other ASCII byte c that is not
+ * white space (space, \t..\r): identifiers are most of a template's tokens, and a bit test per
+ * byte scans them. Bytes from 0x80 on belong to identifiers unless they start a white-space
+ * character. */
+static const uint64_t ID_ASCII[2] = {0x87ff2010ffffc1ffull, 0x87fffffe87fffffeull};
+
 static int id_char(const hbs_lexer *lx, size_t at)
 {
     unsigned char c = (unsigned char)lx->src[at];
     if (c >= 0x80)
         return hbs_js_space(lx->src + at, lx->src + lx->len) == 0;
-    if (c <= ' ')
-        return !(c == ' ' || (c >= '\t' && c <= '\r'));
-    if (c == '!' || c == '"' || c == '#' || (c >= '%' && c <= ',') || c == '.' || c == '/' ||
-        (c >= ';' && c <= '>') || c == '@' || (c >= '[' && c <= '^') || c == '`' ||
-        (c >= '{' && c <= '~'))
-        return 0;
-    return 1;
+    return (int)((ID_ASCII[c >> 6] >> (c & 63)) & 1);
 }
 
 /* Lookahead sets of the lexer rules: [=~}\s/.)|] for identifiers, [~}\s)] for literals. */

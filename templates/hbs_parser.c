@@ -601,7 +601,8 @@ static int same_name(const char *s, const char *name, size_t n)
 static int find_helper(const rs_hbs_template *tpl, const char *name, size_t n, hbs_call *call)
 {
     for (size_t i = 0; i < tpl->nhelpers; i++) {
-        if (same_name(tpl->helpers[i].name, name, n)) {
+        /* (names are never empty: rs_hbs_compile checks) */
+        if (n && tpl->helpers[i].name[0] == name[0] && same_name(tpl->helpers[i].name, name, n)) {
             call->helper = &tpl->helpers[i];
             call->builtin = BI_NONE;
             return 1;

@@ -127,7 +127,10 @@ static void ws_program(hbs_program *p, int is_root)
         ws_info s = ws_node(cur);
         if (!s.has)
             continue;
-        int pw = prev_ws(p, i, is_root), nw = next_ws(p, i, is_root);
+        /* a mustache ({{x}}, {{helper x}}) is never standalone: only ~ applies to it, and
+         * most tags are mustaches */
+        int any_sa = s.open_standalone || s.close_standalone || s.inline_standalone;
+        int pw = any_sa && prev_ws(p, i, is_root), nw = any_sa && next_ws(p, i, is_root);
         int open_sa = s.open_standalone && pw;
         int close_sa = s.close_standalone && nw;
         int inline_sa = s.inline_standalone && pw && nw;

@@ -610,15 +610,20 @@ static int block(fast *f, cJSON **out, size_t indent, const fline *kl, size_t ko
     return rc;
 }
 
-/* 1 when the 8 bytes at u are all printable ASCII (0x20..0x7E), a word at a time: a byte below
- * 0x20 borrows into its high bit when 0x20 is subtracted, 0x7F carries into it when 1 is added,
- * and bytes from 0x80 have it already. (A borrow or carry only spreads from a byte that is
- * already caught, so the answer is exact.) */
+/* 1 when the 8 bytes at u are all printable ASCII (0x20..0x7E) or line feeds, a word at a time.
+ * Line feeds (one per line of any text) become '*' first: t has a zero byte exactly where w has
+ * 0x0A, and a byte's high bit in (t & 0x7F..) + 0x7F.. | t says it is not zero, with no carry
+ * into the next byte. Then a byte below 0x20 borrows into its high bit when 0x20 is subtracted,
+ * 0x7F carries into it when 1 is added, and bytes from 0x80 have it already. (A borrow or carry
+ * only spreads from a byte that is already caught, so the answer is exact.) */
 static int printable8(const unsigned char *u)
 {
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     uint64_t w;
     memcpy(&w, u, 8);
+    uint64_t t = w ^ (ones * 0x0A);
+    uint64_t not_lf = (((t & ~highs) + ones * 0x7F) | t) & highs;
+    w |= ((~not_lf & highs) >> 7) * 0x2A;
     return (((w - ones * 0x20) | (w + ones) | w) & highs) == 0;
 }
 
@@ -678,22 +683,9 @@ int rs_yaml_parse_fast(rs_yaml_doc *doc, const char *text, size_t len, const rs_
         rs_arena_init(&doc->own, len < 1024 ? 4096 : len * 4);
         f.jb.arena = &doc->own;
     }
-    /* the lines and the locations (about one per line) allocated once */
-    size_t nl_count = 1;
-    for (const char *q = text; (q = memchr(q, '\n', len - (size_t)(q - text))) != NULL; q++)
-        nl_count++;
-    if (nl_count > sizeof local_lines / sizeof local_lines[0] &&
-        !(lines =
-              nl_count <= SIZE_MAX / sizeof *lines ? rs_malloc(nl_count * sizeof *lines) : NULL)) {
-        rc = NOMEM;
-        goto done;
-    }
-    f.locs_cap = nl_count + 8;
-    if (!(f.locs = rs_arena_alloc(f.jb.arena, f.locs_cap * sizeof *f.locs))) {
-        rc = NOMEM;
-        goto done;
-    }
-    /* content lines: not blank, not only a comment */
+    /* content lines (not blank, not only a comment), on the stack while they fit there; past
+     * that the rest of the text's line breaks are counted once for a heap array */
+    size_t lines_cap = sizeof local_lines / sizeof local_lines[0];
     unsigned no = 0;
     for (size_t p = 0; p < len; no++) {
         const char *nl = memchr(text + p, '\n', len - p);
@@ -709,9 +701,31 @@ int rs_yaml_parse_fast(rs_yaml_doc *doc, const char *text, size_t len, const rs_
             rc = DECLINE;
             goto done;
         }
-        if (l.indent < n && l.s[l.indent] != '#')
-            lines[nlines++] = l; /* at most one per line break, plus one */
+        if (l.indent < n && l.s[l.indent] != '#') {
+            if (nlines == lines_cap) {
+                size_t more = 1; /* this line and every one after it */
+                for (const char *q = text + p; (q = memchr(q, '\n', len - (size_t)(q - text))); q++)
+                    more++;
+                fline *grown = more <= SIZE_MAX / sizeof *lines - nlines
+                                   ? rs_malloc((nlines + more) * sizeof *lines)
+                                   : NULL;
+                if (!grown) {
+                    rc = NOMEM;
+                    goto done;
+                }
+                memcpy(grown, lines, nlines * sizeof *lines);
+                lines = grown; /* only ever grown from local_lines */
+                lines_cap = nlines + more;
+            }
+            lines[nlines++] = l;
+        }
         p += n + (nl ? 1 : 0);
+    }
+    /* the locations: about one per line */
+    f.locs_cap = (size_t)no + 8;
+    if (!(f.locs = rs_arena_alloc(f.jb.arena, f.locs_cap * sizeof *f.locs))) {
+        rc = NOMEM;
+        goto done;
     }
     f.lines = lines;
     f.nlines = nlines;
