@@ -1,7 +1,8 @@
 /*
  * bench/render - renders/s of the Dotprompt pipeline in-process, in three modes:
- *   compile-once      rs_prompt_compile once, then rs_prompt_render (+ free the result) per render;
- *   source-to-result  rs_prompt_compile + rs_prompt_render + free everything per render, which is
+ *   compile-once      rs_prompt_compile once, then rs_prompt_render_arena (+ free the result) per
+ *                     render;
+ *   source-to-result  rs_prompt_compile + rs_prompt_render_arena + free everything per render, which is
  *                     what a caller without a compiled-template cache pays;
  *   source-to-result (cached compile)  the same call sequence through rs_prompt_cache_get: the
  *                     source is hashed, the cached compiled prompt found and rendered; what a
@@ -53,6 +54,9 @@ static double now(void)
 }
 
 /*
+ * Every render builds its result in an arena of its own, freed once the result is dropped, as
+ * rs_prompt_render_json does (it prints the result, then frees it): the reference's result is
+ * likewise a fresh object graph per render that its garbage collector reclaims.
  * Every mode renders with share_metadata and share_data: the result's metadata members refer to
  * the compiled prompt's and its history messages to the data's, as the reference's
  * `{...metadata, messages}` and `{...message}` share their objects; the result is freed before
@@ -60,32 +64,35 @@ static double now(void)
  * so too). The rendered messages are always built fresh.
  */
 
-/* One render of the compiled prompt; the result is built in full and freed. */
-static int render_compiled(struct bench *b, rs_error *err)
+/* Render p with the bench's data into a fresh arena, then free the result. */
+static int render_once(const rs_prompt *p, struct bench *b, rs_error *err)
 {
-    cJSON *out = NULL;
+    const cJSON *out = NULL;
+    rs_arena arena;
     rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
     ro.share_metadata = 1;
     ro.share_data = 1;
-    int rc = rs_prompt_render(&out, b->compiled, b->data, NULL, &ro, err);
-    cJSON_Delete(out);
+    rs_arena_init(&arena, 4096);
+    int rc = rs_prompt_render_arena(&out, &arena, p, b->data, NULL, &ro, err);
+    rs_arena_free(&arena);
     return rc;
+}
+
+/* One render of the compiled prompt; the result is built in full and freed. */
+static int render_compiled(struct bench *b, rs_error *err)
+{
+    return render_once(b->compiled, b, err);
 }
 
 /* Source to result: split, parse YAML, Picoschema, compile Handlebars, render, free. */
 static int render_from_source(struct bench *b, rs_error *err)
 {
     rs_prompt *p = NULL;
-    cJSON *out = NULL;
     rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
-    rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
-    ro.share_metadata = 1;
-    ro.share_data = 1;
     co.filename = b->filename;
     int rc = rs_prompt_compile(&p, b->src, b->len, &co, err);
     if (rc == 0)
-        rc = rs_prompt_render(&out, p, b->data, NULL, &ro, err);
-    cJSON_Delete(out);
+        rc = render_once(p, b, err);
     rs_prompt_free(p);
     return rc;
 }
@@ -94,16 +101,11 @@ static int render_from_source(struct bench *b, rs_error *err)
 static int render_cached(struct bench *b, rs_error *err)
 {
     rs_prompt *p = NULL;
-    cJSON *out = NULL;
     rs_prompt_compile_opts co = RS_PROMPT_COMPILE_OPTS_INIT;
-    rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
-    ro.share_metadata = 1;
-    ro.share_data = 1;
     co.filename = b->filename;
     int rc = rs_prompt_cache_get(b->cache, &p, b->src, b->len, &co, err);
     if (rc == 0)
-        rc = rs_prompt_render(&out, p, b->data, NULL, &ro, err);
-    cJSON_Delete(out);
+        rc = render_once(p, b, err);
     rs_prompt_free(p);
     return rc;
 }

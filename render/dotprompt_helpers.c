@@ -11,13 +11,16 @@
 #include <math.h>
 #include <string.h>
 
+/* Append a string literal (its length known at compile time, no strlen). */
+#define PUT_LIT(out, lit) rs_str_put((out), (lit), sizeof(lit) - 1)
+
 /* `${v}` */
 static int append_template_literal(rs_str *out, const cJSON *v)
 {
     if (!v)
-        return rs_str_puts(out, "undefined");
+        return PUT_LIT(out, "undefined");
     if (cJSON_IsNull(v))
-        return rs_str_puts(out, "null");
+        return PUT_LIT(out, "null");
     return rs_hbs_append_value(out, v);
 }
 
@@ -25,7 +28,7 @@ static int append_template_literal(rs_str *out, const cJSON *v)
 static int append_arg0(rs_str *out, const rs_hbs_call *call)
 {
     if (rs_hbs_call_argc(call) == 0)
-        return rs_str_puts(out, "[object Object]");
+        return PUT_LIT(out, "[object Object]");
     return append_template_literal(out, rs_hbs_call_arg(call, 0));
 }
 
@@ -36,23 +39,23 @@ static int report(rs_str *out, rs_error *err)
 
 static int role(rs_str *out, const rs_hbs_call *call, void *ud, rs_error *err)
 {
-    rs_str_puts(out, "<<<dotprompt:role:");
+    PUT_LIT(out, "<<<dotprompt:role:");
     append_arg0(out, call);
-    rs_str_puts(out, ">>>");
+    PUT_LIT(out, ">>>");
     return report(out, err);
 }
 
 static int history(rs_str *out, const rs_hbs_call *call, void *ud, rs_error *err)
 {
-    rs_str_puts(out, "<<<dotprompt:history>>>");
+    PUT_LIT(out, "<<<dotprompt:history>>>");
     return report(out, err);
 }
 
 static int section(rs_str *out, const rs_hbs_call *call, void *ud, rs_error *err)
 {
-    rs_str_puts(out, "<<<dotprompt:section ");
+    PUT_LIT(out, "<<<dotprompt:section ");
     append_arg0(out, call);
-    rs_str_puts(out, ">>>");
+    PUT_LIT(out, ">>>");
     return report(out, err);
 }
 
@@ -65,15 +68,15 @@ static int media(rs_str *out, const rs_hbs_call *call, void *ud, rs_error *err)
                             "{{media}} takes hash arguments (url=..., contentType=...), not "
                             "positional ones");
     const cJSON *ct = rs_hbs_call_hash(call, "contentType");
-    rs_str_puts(out, "<<<dotprompt:media:url ");
+    PUT_LIT(out, "<<<dotprompt:media:url ");
     append_template_literal(out, rs_hbs_call_hash(call, "url"));
     if (ct && !cJSON_IsNull(ct) && !cJSON_IsFalse(ct) &&
         !(cJSON_IsNumber(ct) && (ct->valuedouble == 0 || isnan(ct->valuedouble))) &&
         !(cJSON_IsString(ct) && ct->valuestring[0] == '\0')) {
-        rs_str_putc(out, ' ');
+        rs_str_put1(out, ' ');
         append_template_literal(out, ct);
     }
-    rs_str_puts(out, ">>>");
+    PUT_LIT(out, ">>>");
     return report(out, err);
 }
 
@@ -107,7 +110,7 @@ static int json(rs_str *out, const rs_hbs_call *call, void *ud, rs_error *err)
         gap[i] = '\0';
     }
     if (!v) {
-        rs_str_puts(out, "undefined");
+        PUT_LIT(out, "undefined");
         return report(out, err);
     }
     rs_js_stringify(out, v, gap);

@@ -72,32 +72,35 @@ int rs_js_quote(rs_str *out, const char *s, size_t n)
     return rs_str_putc(out, '"');
 }
 
+/* A byte JSON.stringify copies as it is (0xED may start a lone surrogate: rs_js_quote decides). */
+static inline int plain_byte(unsigned char c)
+{
+    return c >= 0x20 && c != '"' && c != '\\' && c != 0xED;
+}
+
 /*
- * "s" followed by suffix (may be "") in one append when s needs no escaping and is short (keys
- * and most values): JSON.stringify of a small object is dominated by the calls per piece
+ * "s" followed by suffix (sl bytes), written straight into out's buffer when s needs no escaping
+ * (keys and most values): JSON.stringify of a small object is dominated by the calls per piece
  * otherwise. Falls back to rs_js_quote.
  */
-static int quote_fast(rs_str *out, const char *s, size_t n, const char *suffix)
+static int quote_fast(rs_str *out, const char *s, size_t n, const char *suffix, size_t sl)
 {
-    char buf[128];
-    size_t sl = strlen(suffix);
-    if (n + 2 + sl <= sizeof(buf)) {
+    if (n < ((size_t)-1 - sl) / 2 && rs_str_reserve(out, n + 2 + sl) == 0) {
+        char *d = out->ptr + out->len + 1;
         size_t i = 0;
-        for (; i < n; i++) {
-            unsigned char c = (unsigned char)s[i];
-            if (c < 0x20 || c == '"' || c == '\\' || c == 0xED)
-                break;
-        }
+        for (; i < n && plain_byte((unsigned char)s[i]); i++)
+            d[i] = s[i];
         if (i == n) {
-            buf[0] = '"';
-            memcpy(buf + 1, s, n);
-            buf[n + 1] = '"';
-            memcpy(buf + n + 2, suffix, sl);
-            return rs_str_append(out, buf, n + 2 + sl);
+            d[-1] = '"';
+            d[n] = '"';
+            memcpy(d + n + 1, suffix, sl);
+            out->len += n + 2 + sl;
+            out->ptr[out->len] = '\0';
+            return 0;
         }
     }
     rs_js_quote(out, s, n);
-    return rs_str_puts(out, suffix);
+    return rs_str_put(out, suffix, sl);
 }
 
 typedef struct keyed {
@@ -124,36 +127,42 @@ static void newline(rs_str *out, const char *gap, int depth)
 static int stringify(rs_str *out, const cJSON *v, const char *gap, int depth)
 {
     int pretty = gap && *gap;
-    if (cJSON_IsNull(v) || cJSON_IsInvalid(v))
-        return rs_str_puts(out, "null");
-    if (cJSON_IsTrue(v))
-        return rs_str_puts(out, "true");
-    if (cJSON_IsFalse(v))
-        return rs_str_puts(out, "false");
-    if (cJSON_IsNumber(v)) {
+    switch (v->type & 0xFF) {
+    case cJSON_True:
+        return rs_str_put(out, "true", 4);
+    case cJSON_False:
+        return rs_str_put(out, "false", 5);
+    case cJSON_Number: {
         if (!isfinite(v->valuedouble))
-            return rs_str_puts(out, "null");
+            return rs_str_put(out, "null", 4);
         char buf[RS_JSNUM_MAX];
-        return rs_str_append(out, buf, rs_jsnum_format(v->valuedouble, buf));
+        return rs_str_put(out, buf, rs_jsnum_format(v->valuedouble, buf));
     }
-    if (cJSON_IsString(v) || cJSON_IsRaw(v)) {
+    case cJSON_String:
+    case cJSON_Raw: {
         const char *s = v->valuestring ? v->valuestring : "";
-        return quote_fast(out, s, strlen(s), "");
+        return quote_fast(out, s, strlen(s), "", 0);
     }
-    if (cJSON_IsArray(v)) {
+    case cJSON_Array:
+    case cJSON_Object:
+        break;
+    default: /* null, invalid */
+        return rs_str_put(out, "null", 4);
+    }
+    if ((v->type & 0xFF) == cJSON_Array) {
         if (!v->child)
             return rs_str_puts(out, "[]");
-        rs_str_putc(out, '[');
+        rs_str_put1(out, '[');
         for (const cJSON *c = v->child; c; c = c->next) {
             if (pretty)
                 newline(out, gap, depth + 1);
             stringify(out, c, gap, depth + 1);
             if (c->next)
-                rs_str_putc(out, ',');
+                rs_str_put1(out, ',');
         }
         if (pretty)
             newline(out, gap, depth);
-        return rs_str_putc(out, ']');
+        return rs_str_put1(out, ']');
     }
     /* an object: array-index keys first in ascending order, then the rest as inserted */
     if (!v->child)
@@ -162,7 +171,9 @@ static int stringify(rs_str *out, const cJSON *v, const char *gap, int depth)
     for (const cJSON *c = v->child; c; c = c->next) {
         unsigned long idx;
         n++;
-        nidx += c->string && rs_js_array_index(c->string, &idx);
+        /* most keys start with a letter: decided without a call */
+        nidx += c->string && c->string[0] >= '0' && c->string[0] <= '9' &&
+                rs_js_array_index(c->string, &idx);
     }
     keyed *order = NULL;
     if (nidx) {
@@ -182,24 +193,24 @@ static int stringify(rs_str *out, const cJSON *v, const char *gap, int depth)
         }
         qsort(order, nidx, sizeof(*order), by_index);
     }
-    rs_str_putc(out, '{');
+    rs_str_put1(out, '{');
     const cJSON *c = v->child;
     for (size_t i = 0; i < n; i++) {
         const cJSON *m = order ? order[i].item : c;
         if (pretty)
             newline(out, gap, depth + 1);
         const char *k = m->string ? m->string : "";
-        quote_fast(out, k, strlen(k), pretty ? ": " : ":");
+        quote_fast(out, k, strlen(k), pretty ? ": " : ":", pretty ? 2 : 1);
         stringify(out, m, gap, depth + 1);
         if (i + 1 < n)
-            rs_str_putc(out, ',');
+            rs_str_put1(out, ',');
         if (!order)
             c = c->next;
     }
     rs_free(order);
     if (pretty)
         newline(out, gap, depth);
-    return rs_str_putc(out, '}');
+    return rs_str_put1(out, '}');
 }
 
 int rs_js_stringify(rs_str *out, const cJSON *v, const char *gap)

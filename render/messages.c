@@ -6,7 +6,7 @@
 #include "templates/frontmatter.h"
 #include "util/alloc.h"
 #include "util/str.h"
-#include "util/vec.h"
+#include "util/json_build.h"
 
 #include <string.h>
 
@@ -115,8 +115,60 @@ static int media_section_match(const char *s, size_t n, size_t *match, size_t *c
 
 typedef int (*matcher)(const char *s, size_t n, size_t *match, size_t *cap);
 
+/* A list growing in the render's scratch arena (outgrown storage stays there until the arena is
+ * freed: these lists are short). Items start zeroed. */
+typedef struct alist {
+    char *items;
+    size_t len, cap, size;
+    rs_arena *arena;
+} alist;
+
+static void *alist_push(alist *l)
+{
+    if (l->len == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        char *items = cap <= (size_t)-1 / l->size ? rs_arena_alloc(l->arena, cap * l->size) : NULL;
+        if (!items)
+            return NULL;
+        if (l->len)
+            memcpy(items, l->items, l->len * l->size);
+        l->items = items;
+        l->cap = cap;
+    }
+    void *it = l->items + l->len++ * l->size;
+    memset(it, 0, l->size);
+    return it;
+}
+
+#define ALIST_AT(l, type, i) (((type *)(l)->items)[i])
+
+/* rs_js_is_blank with ASCII decided here: pieces are mostly ASCII text after a newline. */
+static int is_blank(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r'))) /* \t \n \v \f \r */
+        i++;
+    if (i == n)
+        return 1;
+    if ((unsigned char)s[i] < 0x80)
+        return 0;
+    return rs_js_is_blank(s + i, n - i);
+}
+
+static int push_piece(alist *out, const char *s, size_t n)
+{
+    if (is_blank(s, n))
+        return 0;
+    piece *p = alist_push(out);
+    if (!p)
+        return RS_ENOMEM;
+    p->s = s;
+    p->n = n;
+    return 0;
+}
+
 /* source.split(regex).filter(s => s.trim() !== ""): text between matches and the captures. */
-static int split_pieces(rs_vec *out, const char *s, size_t n, matcher match)
+static int split_pieces(alist *out, const char *s, size_t n, matcher match)
 {
     size_t last = 0, i = 0;
     while (i < n) {
@@ -126,10 +178,7 @@ static int split_pieces(rs_vec *out, const char *s, size_t n, matcher match)
             break;
         i = (size_t)(lt - s);
         if (match(s + i, n - i, &mlen, &clen)) {
-            piece before = {s + last, i - last}, cap = {s + i, clen};
-            if (!rs_js_is_blank(before.s, before.n) && rs_vec_push(out, &before) != 0)
-                return RS_ENOMEM;
-            if (!rs_js_is_blank(cap.s, cap.n) && rs_vec_push(out, &cap) != 0)
+            if (push_piece(out, s + last, i - last) != 0 || push_piece(out, s + i, clen) != 0)
                 return RS_ENOMEM;
             i += mlen;
             last = i;
@@ -137,135 +186,92 @@ static int split_pieces(rs_vec *out, const char *s, size_t n, matcher match)
         }
         i++;
     }
-    piece rest = {s + last, n - last};
-    if (!rs_js_is_blank(rest.s, rest.n) && rs_vec_push(out, &rest) != 0)
-        return RS_ENOMEM;
-    return 0;
+    return push_piece(out, s + last, n - last);
 }
 
-/* piece.split(" ")[k] as a new string, or NULL (with *absent = 1) when there is no such field. */
-static char *field(const char *s, size_t n, int k, int *absent)
+/* piece.split(" ")[k]: 1 and its span, or 0 when there is no such field. */
+static int field(const char *s, size_t n, int k, piece *out)
 {
     size_t start = 0;
     int idx = 0;
-    *absent = 0;
     for (size_t i = 0; i <= n; i++) {
         if (i == n || s[i] == ' ') {
-            if (idx == k)
-                return rs_strndup(s + start, i - start);
+            if (idx == k) {
+                out->s = s + start;
+                out->n = i - start;
+                return 1;
+            }
             idx++;
             start = i + 1;
         }
     }
-    *absent = 1;
-    return NULL;
-}
-
-/* object[key] = item with key a string literal (not copied: cJSON_StringIsConst). Takes item
- * over, also on failure. 0 or RS_ENOMEM. */
-static int add_cs(cJSON *object, const char *key, cJSON *item)
-{
-    if (!item || !cJSON_AddItemToObjectCS(object, key, item)) {
-        cJSON_Delete(item);
-        return RS_ENOMEM;
-    }
     return 0;
 }
 
-/* A JSON string node holding a copy of (s, n), made in one allocation for the text. */
-static cJSON *string_n(const char *s, size_t n)
+static int add_string(const rs_jt *b, cJSON *obj, const char *key, const char *s, size_t n)
 {
-    cJSON *item = cJSON_CreateNull();
-    char *copy = item ? cJSON_malloc(n + 1) : NULL;
-    if (!copy) {
-        cJSON_Delete(item);
-        return NULL;
-    }
-    memcpy(copy, s, n);
-    copy[n] = '\0';
-    item->type = cJSON_String;
-    item->valuestring = copy;
-    return item;
+    return rs_jt_add_kept(b, obj, key, rs_jt_string(b, s, n));
 }
 
-static cJSON *parse_part(const char *s, size_t n)
+static cJSON *parse_part(const rs_jt *b, const char *s, size_t n)
 {
-    cJSON *part = cJSON_CreateObject();
-    char *a = NULL, *b = NULL;
-    int absent_a = 0, absent_b = 0;
+    cJSON *part = rs_jt_node(b, cJSON_Object);
+    piece a, t;
     if (!part)
         return NULL;
     if (starts(s, n, MEDIA_PREFIX)) {
-        cJSON *media = cJSON_CreateObject();
-        if (add_cs(part, "media", media) != 0)
-            goto fail;
-        a = field(s, n, 1, &absent_a);
-        b = field(s, n, 2, &absent_b);
-        if ((!absent_a && !a) || (!absent_b && !b))
-            goto fail;
-        if (a && add_cs(media, "url", cJSON_CreateString(a)) != 0)
-            goto fail;
-        if (b && *b && add_cs(media, "contentType", cJSON_CreateString(b)) != 0)
+        cJSON *media = rs_jt_node(b, cJSON_Object);
+        if (rs_jt_add_kept(b, part, "media", media) != 0 ||
+            (field(s, n, 1, &a) && add_string(b, media, "url", a.s, a.n) != 0) ||
+            (field(s, n, 2, &t) && t.n && add_string(b, media, "contentType", t.s, t.n) != 0))
             goto fail;
     } else if (starts(s, n, SECTION_PREFIX)) {
-        cJSON *meta = cJSON_CreateObject();
-        if (add_cs(part, "metadata", meta) != 0)
+        cJSON *meta = rs_jt_node(b, cJSON_Object);
+        if (rs_jt_add_kept(b, part, "metadata", meta) != 0 ||
+            (field(s, n, 1, &a) && add_string(b, meta, "purpose", a.s, a.n) != 0) ||
+            rs_jt_add_kept(b, meta, "pending", rs_jt_bool(b, 1)) != 0)
             goto fail;
-        a = field(s, n, 1, &absent_a);
-        if (!absent_a && !a)
-            goto fail;
-        if (a && add_cs(meta, "purpose", cJSON_CreateString(a)) != 0)
-            goto fail;
-        if (add_cs(meta, "pending", cJSON_CreateTrue()) != 0)
-            goto fail;
-    } else if (add_cs(part, "text", string_n(s, n)) != 0) {
+    } else if (add_string(b, part, "text", s, n) != 0) {
         goto fail;
     }
-    rs_free(a);
-    rs_free(b);
     return part;
 fail:
-    rs_free(a);
-    rs_free(b);
-    cJSON_Delete(part);
+    rs_jt_drop(b, part);
     return NULL;
 }
 
 /* toParts(source) */
-static cJSON *to_parts(const char *s, size_t n)
+static cJSON *to_parts(const rs_jt *b, rs_arena *scratch, const char *s, size_t n)
 {
-    rs_vec pieces = RS_VEC_INIT(piece);
-    cJSON *parts = cJSON_CreateArray();
+    alist pieces = {NULL, 0, 0, sizeof(piece), scratch};
+    cJSON *parts = rs_jt_node(b, cJSON_Array);
     if (!parts || split_pieces(&pieces, s, n, media_section_match) != 0)
         goto fail;
     for (size_t i = 0; i < pieces.len; i++) {
-        piece *p = &RS_VEC_AT(&pieces, piece, i);
-        cJSON *part = parse_part(p->s, p->n);
-        if (!part || !cJSON_AddItemToArray(parts, part)) {
-            cJSON_Delete(part);
+        piece *p = &ALIST_AT(&pieces, piece, i);
+        cJSON *part = parse_part(b, p->s, p->n);
+        if (!part)
             goto fail;
-        }
+        rs_jt_push(parts, part);
     }
-    rs_vec_free(&pieces);
     return parts;
 fail:
-    rs_vec_free(&pieces);
-    cJSON_Delete(parts);
+    rs_jt_drop(b, parts);
     return NULL;
 }
 
-static void source_free(msg_source *m)
+static void source_free(const rs_jt *b, msg_source *m)
 {
     rs_str_free(&m->more);
-    cJSON_Delete(m->role_value);
-    cJSON_Delete(m->content);
-    cJSON_Delete(m->history_source);
-    cJSON_Delete(m->metadata);
+    rs_jt_drop(b, m->role_value);
+    rs_jt_drop(b, m->content);
+    rs_jt_drop(b, m->history_source);
+    rs_jt_drop(b, m->metadata);
 }
 
-static msg_source *new_source(rs_vec *sources, const char *role, size_t n)
+static msg_source *new_source(alist *sources, const char *role, size_t n)
 {
-    msg_source *m = rs_vec_push_zero(sources);
+    msg_source *m = alist_push(sources);
     if (!m)
         return NULL;
     rs_str_init(&m->more, RS_STR_DEFAULT_MAX);
@@ -301,68 +307,82 @@ static int source_append(msg_source *m, const char *s, size_t n)
     return rs_str_append(&m->more, s, n);
 }
 
-/* A reference to v's members (objects, arrays), to its string (strings) or a copy (other
- * scalars): for results that do not outlive the caller's data. */
-static cJSON *make_ref(const cJSON *v)
+/* share: a reference to v's members (objects, arrays), to its string (strings) or a copy (other
+ * scalars), for results that do not outlive the caller's data; else a deep copy. */
+static cJSON *copy_or_ref(const rs_jt *b, const cJSON *v, int share)
 {
-    if (cJSON_IsObject(v))
-        return cJSON_CreateObjectReference(v->child);
-    if (cJSON_IsArray(v))
-        return cJSON_CreateArrayReference(v->child);
-    if (cJSON_IsString(v))
-        return cJSON_CreateStringReference(v->valuestring);
-    return cJSON_Duplicate(v, 1);
+    return share ? rs_jt_ref(b, v) : rs_jt_dup(b, v);
 }
 
-static cJSON *copy_or_ref(const cJSON *v, int share)
-{
-    return share ? make_ref(v) : cJSON_Duplicate(v, 1);
-}
+/* "history", referred to rather than copied by every history message's metadata */
+static const cJSON purpose_history = {NULL, NULL, NULL, cJSON_String, (char *)"history",
+                                      0,    0,    NULL};
 
 /* {...meta, purpose: "history"} referring to meta's members (share) or copying them. */
-static cJSON *history_metadata(const cJSON *meta, int share)
+static cJSON *history_metadata(const rs_jt *b, const cJSON *meta, int share)
 {
-    cJSON *out = cJSON_CreateObject();
+    cJSON *out = rs_jt_node(b, cJSON_Object);
     for (const cJSON *m = cJSON_IsObject(meta) ? meta->child : NULL; out && m; m = m->next) {
         if (strcmp(m->string, "purpose") == 0)
             continue;
-        cJSON *v = copy_or_ref(m, share);
+        cJSON *v = copy_or_ref(b, m, share);
         /* share: the key lives as long as the data, as the value does */
-        if (!v || !(share ? cJSON_AddItemToObjectCS(out, m->string, v)
-                          : cJSON_AddItemToObject(out, m->string, v))) {
-            cJSON_Delete(v);
-            cJSON_Delete(out);
+        if ((share ? rs_jt_add_kept(b, out, m->string, v) : rs_jt_add(b, out, m->string, v)) != 0) {
+            rs_jt_drop(b, out);
             return NULL;
         }
     }
-    if (!out)
-        return NULL;
-    cJSON *purpose = share ? cJSON_CreateStringReference("history") : cJSON_CreateString("history");
-    if (add_cs(out, "purpose", purpose) != 0) {
-        cJSON_Delete(out);
+    if (out && rs_jt_add_kept(b, out, "purpose", rs_jt_ref(b, &purpose_history)) != 0) {
+        rs_jt_drop(b, out);
         return NULL;
     }
     return out;
 }
 
+/* The members of a history message that matter (the first of each name, as a lookup finds), in
+ * one pass over its members; none when it is not an object. */
+typedef struct history_members {
+    const cJSON *role, *content, *source, *metadata;
+} history_members;
+
+static void find_members(const cJSON *h, history_members *hm)
+{
+    memset(hm, 0, sizeof(*hm));
+    if ((h->type & 0xFF) != cJSON_Object)
+        return;
+    for (const cJSON *m = h->child; m; m = m->next) {
+        const char *k = m->string;
+        const cJSON **slot = NULL;
+        if (!k)
+            continue;
+        if (k[0] == 'r' && strcmp(k, "role") == 0)
+            slot = &hm->role;
+        else if (k[0] == 'c' && strcmp(k, "content") == 0)
+            slot = &hm->content;
+        else if (k[0] == 's' && strcmp(k, "source") == 0)
+            slot = &hm->source;
+        else if (k[0] == 'm' && strcmp(k, "metadata") == 0)
+            slot = &hm->metadata;
+        if (slot && !*slot)
+            *slot = m;
+    }
+}
+
 /* {...m, metadata: {...m.metadata, purpose: "history"}} for each history message. */
-static int push_history(rs_vec *sources, const cJSON *history, int share)
+static int push_history(const rs_jt *b, alist *sources, const cJSON *history, int share)
 {
     for (const cJSON *h = history ? history->child : NULL; h; h = h->next) {
-        msg_source *m = rs_vec_push_zero(sources);
+        msg_source *m = alist_push(sources);
         if (!m)
             return RS_ENOMEM;
         rs_str_init(&m->more, RS_STR_DEFAULT_MAX);
-        const cJSON *role = cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "role") : NULL;
-        const cJSON *content =
-            cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "content") : NULL;
-        const cJSON *src = cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "source") : NULL;
-        const cJSON *meta =
-            cJSON_IsObject(h) ? cJSON_GetObjectItemCaseSensitive(h, "metadata") : NULL;
-        m->role_value = role ? copy_or_ref(role, share) : NULL;
-        m->content = content ? copy_or_ref(content, share) : NULL;
-        m->history_source = src ? copy_or_ref(src, share) : NULL;
-        m->metadata = history_metadata(meta, share);
+        history_members hm;
+        find_members(h, &hm);
+        const cJSON *role = hm.role, *content = hm.content, *src = hm.source, *meta = hm.metadata;
+        m->role_value = role ? copy_or_ref(b, role, share) : NULL;
+        m->content = content ? copy_or_ref(b, content, share) : NULL;
+        m->history_source = src ? copy_or_ref(b, src, share) : NULL;
+        m->metadata = history_metadata(b, meta, share);
         if ((role && !m->role_value) || (content && !m->content) || (src && !m->history_source) ||
             !m->metadata)
             return RS_ENOMEM;
@@ -381,11 +401,13 @@ static int truthy(const cJSON *v)
     return 1;
 }
 
-/* messageSourcesToMessages */
-static int build_messages(cJSON *out, rs_vec *sources)
+/* messageSourcesToMessages. *history_kept: a history message is among them (each has
+ * metadata.purpose "history", which is what insertHistory looks for). */
+static int build_messages(const rs_jt *b, rs_arena *scratch, cJSON *out, alist *sources,
+                          int *history_kept)
 {
     for (size_t i = 0; i < sources->len; i++) {
-        msg_source *m = &RS_VEC_AT(sources, msg_source, i);
+        msg_source *m = &ALIST_AT(sources, msg_source, i);
         int is_history = m->metadata != NULL;
         const cJSON *src_value = m->history_source;
         size_t text_len;
@@ -393,16 +415,16 @@ static int build_messages(cJSON *out, rs_vec *sources)
         int has_source = is_history ? truthy(src_value) : text_len > 0;
         if (!truthy(m->content) && !has_source)
             continue;
-        cJSON *msg = cJSON_CreateObject();
-        if (!msg || !cJSON_AddItemToArray(out, msg)) {
-            cJSON_Delete(msg);
+        cJSON *msg = rs_jt_node(b, cJSON_Object);
+        if (!msg)
             return RS_ENOMEM;
-        }
+        rs_jt_push(out, msg);
         if (m->role_value) {
-            if (!cJSON_AddItemToObjectCS(msg, "role", m->role_value))
-                return RS_ENOMEM; /* still owned by m: freed with the sources */
-            m->role_value = NULL;
-        } else if (m->role && add_cs(msg, "role", string_n(m->role, m->role_len)) != 0) {
+            cJSON *role = m->role_value;
+            m->role_value = NULL; /* taken over (dropped on failure) */
+            if (rs_jt_add_kept(b, msg, "role", role) != 0)
+                return RS_ENOMEM;
+        } else if (m->role && add_string(b, msg, "role", m->role, m->role_len) != 0) {
             return RS_ENOMEM;
         }
         cJSON *content;
@@ -411,41 +433,32 @@ static int build_messages(cJSON *out, rs_vec *sources)
             m->content = NULL;
         } else if (is_history) {
             const char *t = cJSON_IsString(src_value) ? src_value->valuestring : "";
-            content = to_parts(t, strlen(t));
+            content = to_parts(b, scratch, t, strlen(t));
         } else {
-            content = to_parts(text, text_len);
+            content = to_parts(b, scratch, text, text_len);
         }
-        if (add_cs(msg, "content", content) != 0)
+        if (rs_jt_add_kept(b, msg, "content", content) != 0)
             return RS_ENOMEM;
         if (m->metadata) {
-            if (!cJSON_AddItemToObjectCS(msg, "metadata", m->metadata))
-                return RS_ENOMEM;
+            cJSON *meta = m->metadata;
             m->metadata = NULL;
+            if (rs_jt_add_kept(b, msg, "metadata", meta) != 0)
+                return RS_ENOMEM;
+            *history_kept = 1;
         }
-    }
-    return 0;
-}
-
-static int has_history(const cJSON *messages)
-{
-    for (const cJSON *m = messages->child; m; m = m->next) {
-        const cJSON *meta = cJSON_GetObjectItemCaseSensitive(m, "metadata");
-        const cJSON *p =
-            cJSON_IsObject(meta) ? cJSON_GetObjectItemCaseSensitive(meta, "purpose") : NULL;
-        if (cJSON_IsString(p) && strcmp(p->valuestring, "history") == 0)
-            return 1;
     }
     return 0;
 }
 
 /* insertHistory(messages, history): takes messages over, returns the result or NULL (OOM). */
-static cJSON *insert_history(cJSON *messages, const cJSON *history, int share)
+static cJSON *insert_history(const rs_jt *b, cJSON *messages, const cJSON *history, int share,
+                             int history_kept)
 {
-    if (!history || cJSON_IsNull(history) || has_history(messages))
+    if (!history || cJSON_IsNull(history) || history_kept)
         return messages;
     if (!messages->child) {
-        cJSON_Delete(messages);
-        return copy_or_ref(history, share);
+        rs_jt_drop(b, messages);
+        return copy_or_ref(b, history, share);
     }
     cJSON *last = messages->child->prev; /* cJSON keeps the tail in head->prev */
     const cJSON *role = cJSON_GetObjectItemCaseSensitive(last, "role");
@@ -453,33 +466,38 @@ static cJSON *insert_history(cJSON *messages, const cJSON *history, int share)
     if (before_last)
         cJSON_DetachItemViaPointer(messages, last);
     for (const cJSON *h = history->child; h; h = h->next) {
-        cJSON *d = copy_or_ref(h, share);
-        if (!d || !cJSON_AddItemToArray(messages, d)) {
-            cJSON_Delete(d);
+        cJSON *d = copy_or_ref(b, h, share);
+        if (!d) {
             if (before_last)
-                cJSON_Delete(last);
-            cJSON_Delete(messages);
+                rs_jt_drop(b, last);
+            rs_jt_drop(b, messages);
             return NULL;
         }
+        rs_jt_push(messages, d);
     }
     if (before_last)
-        cJSON_AddItemToArray(messages, last);
+        rs_jt_push(messages, last);
     return messages;
 }
 
 int rs_dotprompt_messages(cJSON **out, const char *text, size_t len, const cJSON *history,
                           rs_error *err)
 {
-    return rs_dotprompt_messages_shared(out, text, len, history, 0, err);
+    static const rs_jt heap = {NULL};
+    return rs_dotprompt_messages_build(out, &heap, text, len, history, 0, err);
 }
 
-int rs_dotprompt_messages_shared(cJSON **out, const char *text, size_t len, const cJSON *history,
-                                 int share_history, rs_error *err)
+int rs_dotprompt_messages_build(cJSON **out, const rs_jt *b, const char *text, size_t len,
+                                const cJSON *history, int share_history, rs_error *err)
 {
-    rs_vec pieces = RS_VEC_INIT(piece);
-    rs_vec sources = RS_VEC_INIT(msg_source);
+    /* the pieces and message sources: in the result's arena, or in one of their own */
+    rs_arena local;
+    rs_arena_init(&local, 2048);
+    rs_arena *scratch = b->arena ? b->arena : &local;
+    alist pieces = {NULL, 0, 0, sizeof(piece), scratch};
+    alist sources = {NULL, 0, 0, sizeof(msg_source), scratch};
     cJSON *messages = NULL;
-    int rc = 0;
+    int rc = 0, history_kept = 0;
     size_t cur;
 
     *out = NULL;
@@ -490,13 +508,13 @@ int rs_dotprompt_messages_shared(cJSON **out, const char *text, size_t len, cons
         goto nomem;
     cur = 0;
     for (size_t i = 0; i < pieces.len; i++) {
-        piece *p = &RS_VEC_AT(&pieces, piece, i);
+        piece *p = &ALIST_AT(&pieces, piece, i);
         if (starts(p->s, p->n, ROLE_PREFIX)) {
             size_t k = sizeof(ROLE_PREFIX) - 1;
-            msg_source *c = &RS_VEC_AT(&sources, msg_source, cur);
+            msg_source *c = &ALIST_AT(&sources, msg_source, cur);
             size_t n;
             const char *t = source_text(c, &n);
-            if (!rs_js_is_blank(t, n)) {
+            if (!is_blank(t, n)) {
                 if (!new_source(&sources, p->s + k, p->n - k))
                     goto nomem;
                 cur = sources.len - 1;
@@ -505,31 +523,25 @@ int rs_dotprompt_messages_shared(cJSON **out, const char *text, size_t len, cons
                 c->role_len = p->n - k;
             }
         } else if (starts(p->s, p->n, HISTORY_PREFIX)) {
-            if (push_history(&sources, cJSON_IsArray(history) ? history : NULL, share_history) !=
-                    0 ||
+            if (push_history(b, &sources, cJSON_IsArray(history) ? history : NULL,
+                             share_history) != 0 ||
                 !new_source(&sources, "model", 5))
                 goto nomem;
             cur = sources.len - 1;
         } else {
-            msg_source *c = &RS_VEC_AT(&sources, msg_source, cur);
+            msg_source *c = &ALIST_AT(&sources, msg_source, cur);
             if (source_append(c, p->s, p->n) != 0) {
                 rc = rs_str_report(&c->more, err, "a message");
                 goto done;
             }
         }
     }
-    messages = cJSON_CreateArray();
-    if (!messages || build_messages(messages, &sources) != 0)
+    messages = rs_jt_node(b, cJSON_Array);
+    if (!messages || build_messages(b, scratch, messages, &sources, &history_kept) != 0)
         goto nomem;
-    /* data?.messages: undefined is [] here (the reference's default parameter) */
-    cJSON *empty = NULL;
-    if (!history) {
-        empty = cJSON_CreateArray();
-        if (!empty)
-            goto nomem;
-    }
-    messages = insert_history(messages, history ? history : empty, share_history);
-    cJSON_Delete(empty);
+    /* data?.messages: undefined is [] here (the reference's default parameter), which leaves
+     * the messages as they are */
+    messages = insert_history(b, messages, history, share_history, history_kept);
     if (!messages)
         goto nomem;
     *out = messages;
@@ -539,9 +551,8 @@ nomem:
     rc = rs_error_set(err, RS_ENOMEM, "out of memory splitting the rendered prompt into messages");
 done:
     for (size_t i = 0; i < sources.len; i++)
-        source_free(&RS_VEC_AT(&sources, msg_source, i));
-    rs_vec_free(&sources);
-    rs_vec_free(&pieces);
-    cJSON_Delete(messages);
+        source_free(b, &ALIST_AT(&sources, msg_source, i));
+    rs_jt_drop(b, messages);
+    rs_arena_free(&local);
     return rc;
 }

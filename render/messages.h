@@ -20,6 +20,7 @@
 #define RS_RENDER_MESSAGES_H
 
 #include "util/error.h"
+#include "util/json_build.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
@@ -31,10 +32,11 @@
 int rs_dotprompt_messages(cJSON **out, const char *text, size_t len, const cJSON *history,
                           rs_error *err);
 
-/* The same; share_history 1: the history messages in *out refer to history's members (and
- * keys) instead of copying them, as the reference's `{...m}` does: *out must not outlive
- * history. */
-int rs_dotprompt_messages_shared(cJSON **out, const char *text, size_t len, const cJSON *history,
-                                 int share_history, rs_error *err);
+/* The same, built by b (on the heap, or in an arena: then nothing is allocated per node and the
+ * result lives as long as the arena). share_history 1: the history messages in *out refer to
+ * history's members (and keys) instead of copying them, as the reference's `{...m}` does: *out
+ * must not outlive history. */
+int rs_dotprompt_messages_build(cJSON **out, const rs_jt *b, const char *text, size_t len,
+                                const cJSON *history, int share_history, rs_error *err);
 
 #endif

@@ -815,9 +815,36 @@ static int js_assign_ref(cJSON *target, const cJSON *src)
     return 0;
 }
 
+/* The members of the render's data that rendering reads (the first of each name, as a lookup
+ * finds it), found in one pass. */
+typedef struct data_parts {
+    const cJSON *input, *context, *messages, *docs;
+} data_parts;
+
+static void find_data_parts(const cJSON *data, data_parts *dp)
+{
+    memset(dp, 0, sizeof(*dp));
+    for (const cJSON *m = data ? data->child : NULL; m; m = m->next) {
+        const char *k = m->string;
+        const cJSON **slot = NULL;
+        if (!k)
+            continue;
+        if (k[0] == 'i' && strcmp(k, "input") == 0)
+            slot = &dp->input;
+        else if (k[0] == 'c' && strcmp(k, "context") == 0)
+            slot = &dp->context;
+        else if (k[0] == 'm' && strcmp(k, "messages") == 0)
+            slot = &dp->messages;
+        else if (k[0] == 'd' && strcmp(k, "docs") == 0)
+            slot = &dp->docs;
+        if (slot && !*slot)
+            *slot = m;
+    }
+}
+
 /* @data for the template: {metadata: {prompt, docs, messages}, ...data.context}. Members refer
  * to the caller's trees (cJSON references), nothing is copied. */
-static int build_data(cJSON **out, const rs_prompt *p, const cJSON *data)
+static int build_data(cJSON **out, const rs_prompt *p, const data_parts *dp)
 {
     cJSON *d = cJSON_CreateObject();
     cJSON *meta = d ? cJSON_CreateObject() : NULL;
@@ -828,13 +855,11 @@ static int build_data(cJSON **out, const rs_prompt *p, const cJSON *data)
     }
     if (add_ref_cs(meta, "prompt", p->render_base) != 0)
         return RS_ENOMEM;
-    const cJSON *docs = data ? cJSON_GetObjectItemCaseSensitive(data, "docs") : NULL;
-    const cJSON *msgs = data ? cJSON_GetObjectItemCaseSensitive(data, "messages") : NULL;
+    const cJSON *docs = dp->docs, *msgs = dp->messages, *ctx = dp->context;
     if (docs && add_ref_cs(meta, "docs", docs) != 0)
         return RS_ENOMEM;
     if (msgs && add_ref_cs(meta, "messages", msgs) != 0)
         return RS_ENOMEM;
-    const cJSON *ctx = data ? cJSON_GetObjectItemCaseSensitive(data, "context") : NULL;
     if (cJSON_IsObject(ctx)) {
         for (const cJSON *m = ctx->child; m; m = m->next) {
             if (cJSON_GetObjectItemCaseSensitive(d, m->string))
@@ -919,7 +944,7 @@ static void tmp_link(cJSON *obj, cJSON *n)
  * added at the end (to_end: delete-then-add). 0, or -1 when the array is full. */
 static int tmp_set(tmp_nodes *t, cJSON *obj, const char *key, const cJSON *item, int to_end)
 {
-    cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, key);
+    cJSON *n = rs_jt_get(obj, key);
     if (n && !to_end) {
         tmp_ref(n, item);
         return 0;
@@ -946,10 +971,9 @@ static int tmp_assign(tmp_nodes *t, cJSON *obj, const cJSON *src)
 
 /* The root context and @data in t, or -1 (then build them on the heap). */
 static int tmp_build(tmp_nodes *t, cJSON **context, cJSON **hdata, const rs_prompt *p,
-                     const cJSON *fm_default, const cJSON *odef, const cJSON *data)
+                     const cJSON *fm_default, const cJSON *odef, const data_parts *dp)
 {
-    const cJSON *input = data ? cJSON_GetObjectItemCaseSensitive(data, "input") : NULL;
-    const cJSON *ctx = data ? cJSON_GetObjectItemCaseSensitive(data, "context") : NULL;
+    const cJSON *input = dp->input, *ctx = dp->context;
     if ((fm_default && !cJSON_IsObject(fm_default)) || (odef && !cJSON_IsObject(odef)) ||
         (input && !cJSON_IsObject(input)) || (ctx && !cJSON_IsObject(ctx)))
         return -1;
@@ -963,8 +987,7 @@ static int tmp_build(tmp_nodes *t, cJSON **context, cJSON **hdata, const rs_prom
     meta->string = (char *)"metadata";
     meta->type |= cJSON_StringIsConst;
     tmp_link(d, meta);
-    const cJSON *docs = data ? cJSON_GetObjectItemCaseSensitive(data, "docs") : NULL;
-    const cJSON *msgs = data ? cJSON_GetObjectItemCaseSensitive(data, "messages") : NULL;
+    const cJSON *docs = dp->docs, *msgs = dp->messages;
     if (tmp_set(t, meta, "prompt", p->render_base, 0) != 0 ||
         (docs && tmp_set(t, meta, "docs", docs, 0) != 0) ||
         (msgs && tmp_set(t, meta, "messages", msgs, 0) != 0))
@@ -978,13 +1001,57 @@ static int tmp_build(tmp_nodes *t, cJSON **context, cJSON **hdata, const rs_prom
     return 0;
 }
 
-int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const cJSON *options,
-                     const rs_prompt_render_opts *ro, rs_error *err)
+/* The result object in b: render_base's members (shared with p or copied) and the messages, which
+ * take the place of a "messages" member as a JavaScript assignment would. */
+static cJSON *build_result(const rs_jt *b, const rs_prompt *p, cJSON *messages, int share)
+{
+    cJSON *result = rs_jt_node(b, cJSON_Object);
+    int placed = 0;
+    for (const cJSON *m = p->render_base->child; result && m; m = m->next) {
+        int rc;
+        if (!placed && m->string[0] == 'm' && strcmp(m->string, "messages") == 0) {
+            placed = 1;
+            rc = rs_jt_add_kept(b, result, "messages", messages);
+        } else if (share) {
+            /* the result does not outlive p: neither values nor keys are copied */
+            rc = rs_jt_add_kept(b, result, m->string, rs_jt_ref(b, m));
+        } else {
+            rc = rs_jt_add(b, result, m->string, rs_jt_dup(b, m));
+        }
+        if (rc != 0) {
+            if (!placed)
+                rs_jt_drop(b, messages);
+            rs_jt_drop(b, result);
+            return NULL;
+        }
+    }
+    if (!result) {
+        rs_jt_drop(b, messages);
+        return NULL;
+    }
+    if (!placed && rs_jt_add_kept(b, result, "messages", messages) != 0) {
+        rs_jt_drop(b, result);
+        return NULL;
+    }
+    return result;
+}
+
+/* A size hint for the rendered text: about the template's size, within reason. */
+static size_t text_hint(const rs_prompt *p)
+{
+    size_t n = p->len - p->fm.body_off;
+    return n < 16384 ? n + 256 : 16384;
+}
+
+int rs_prompt_render_arena(const cJSON **out, rs_arena *arena, const rs_prompt *p,
+                           const cJSON *data, const cJSON *options,
+                           const rs_prompt_render_opts *ro, rs_error *err)
 {
     cJSON tmp_items[TMP_NODES];
     tmp_nodes tmp = {tmp_items, 0, TMP_NODES};
     const cJSON *use_context = NULL, *use_hdata = NULL;
     rs_prompt_render_opts defaults = RS_PROMPT_RENDER_OPTS_INIT;
+    const rs_jt b = {arena};
     cJSON *context = NULL, *hdata = NULL, *messages = NULL, *result = NULL;
     rs_str text = RS_STR_INIT;
     int rc = 0;
@@ -999,7 +1066,9 @@ int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const c
     }
     if (cJSON_IsNull(data))
         data = NULL;
-    const cJSON *history = data ? cJSON_GetObjectItemCaseSensitive(data, "messages") : NULL;
+    data_parts dp;
+    find_data_parts(data, &dp);
+    const cJSON *history = dp.messages;
     if (history && !cJSON_IsArray(history) && !cJSON_IsNull(history)) {
         rc = rs_error_set(err, RS_EINVAL, "data.messages must be an array of messages, got %s",
                           kind_with_article(history));
@@ -1011,7 +1080,7 @@ int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const c
         cJSON_IsObject(oin) ? cJSON_GetObjectItemCaseSensitive(oin, "default") : NULL;
     const cJSON *fm_default = ro->apply_input_default ? p->fm_default : NULL;
     cJSON *tc = NULL, *td = NULL;
-    if (tmp_build(&tmp, &tc, &td, p, fm_default, rs_js_truthy(odef) ? odef : NULL, data) == 0) {
+    if (tmp_build(&tmp, &tc, &td, p, fm_default, rs_js_truthy(odef) ? odef : NULL, &dp) == 0) {
         use_context = tc;
         use_hdata = td;
         goto built;
@@ -1026,10 +1095,9 @@ int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const c
         goto nomem;
     if (rs_js_truthy(odef) && js_assign_ref(context, odef) != 0)
         goto nomem;
-    const cJSON *input = data ? cJSON_GetObjectItemCaseSensitive(data, "input") : NULL;
-    if (input && js_assign_ref(context, input) != 0)
+    if (dp.input && js_assign_ref(context, dp.input) != 0)
         goto nomem;
-    if (build_data(&hdata, p, data) != 0)
+    if (build_data(&hdata, p, &dp) != 0)
         goto nomem;
     use_context = context;
     use_hdata = hdata;
@@ -1046,40 +1114,21 @@ built:
             goto done;
     }
 
+    rs_str_reserve(&text, text_hint(p)); /* a failure here shows in the render */
     rc = rs_hbs_render(&text, p->tpl, use_context, use_hdata, err);
     if (rc) {
         locate_in_file(p, err);
         rs_error_set_file(err, p->filename);
         goto done;
     }
-    rc = rs_dotprompt_messages_shared(&messages, rs_str_cstr(&text), text.len, history,
-                                      ro->share_data, err);
+    rc = rs_dotprompt_messages_build(&messages, &b, rs_str_cstr(&text), text.len, history,
+                                     ro->share_data, err);
     if (rc)
         goto done;
-    if (ro->share_metadata) {
-        result = cJSON_CreateObject();
-        /* the result does not outlive p: neither values nor keys are copied */
-        for (const cJSON *m = p->render_base->child; result && m; m = m->next) {
-            if (add_ref_cs(result, m->string, m) != 0) {
-                cJSON_Delete(result);
-                result = NULL;
-            }
-        }
-    } else {
-        result = cJSON_Duplicate(p->render_base, 1);
-    }
+    result = build_result(&b, p, messages, ro->share_metadata);
+    messages = NULL; /* taken over (or dropped) */
     if (!result)
         goto nomem;
-    if (cJSON_GetObjectItemCaseSensitive(result, "messages")) {
-        rc = js_set(result, "messages", messages);
-    } else if (!cJSON_AddItemToObjectCS(result, "messages", messages)) {
-        cJSON_Delete(messages);
-        rc = RS_ENOMEM;
-    }
-    messages = NULL; /* taken over (or freed) */
-    if (rc)
-        goto nomem;
-    messages = NULL;
     *out = result;
     result = NULL;
     goto done;
@@ -1089,7 +1138,22 @@ done:
     rs_str_free(&text);
     cJSON_Delete(context);
     cJSON_Delete(hdata);
-    cJSON_Delete(messages);
-    cJSON_Delete(result);
+    rs_jt_drop(&b, messages);
+    rs_jt_drop(&b, result);
+    return rc;
+}
+
+int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const cJSON *options,
+                     const rs_prompt_render_opts *ro, rs_error *err)
+{
+    /* built in an arena, then copied to the heap once: one way of building the result */
+    rs_arena arena;
+    const cJSON *r = NULL;
+    rs_arena_init(&arena, 4096);
+    *out = NULL;
+    int rc = rs_prompt_render_arena(&r, &arena, p, data, options, ro, err);
+    if (rc == 0 && !(*out = rs_jt_heap_copy(r)))
+        rc = oom(err);
+    rs_arena_free(&arena);
     return rc;
 }

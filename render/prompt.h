@@ -13,6 +13,7 @@
 #define RS_RENDER_PROMPT_H
 
 #include "templates/hbs.h"
+#include "util/arena.h"
 #include "util/error.h"
 
 #include <cjson/cJSON.h>
@@ -86,6 +87,18 @@ const char *rs_prompt_hash(const rs_prompt *p);
  */
 int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const cJSON *options,
                      const rs_prompt_render_opts *ro, rs_error *err);
+
+/*
+ * rs_prompt_render with the result built in `arena`: *out lives until the arena is freed (or
+ * reset), and no node of it may be given to cJSON_Delete or cJSON's other functions that free or
+ * allocate (see util/json_build.h); read it, print it, or rs_jt_heap_copy it. With one arena per
+ * render (or one reset between renders) nothing is allocated or freed per node: what a caller that
+ * prints or encodes the result and then drops it should use. share_metadata and share_data apply
+ * as in rs_prompt_render.
+ */
+int rs_prompt_render_arena(const cJSON **out, rs_arena *arena, const rs_prompt *p,
+                           const cJSON *data, const cJSON *options,
+                           const rs_prompt_render_opts *ro, rs_error *err);
 
 /* renderMetadata: the metadata with options merged over it. *out owned by the caller. */
 int rs_prompt_render_metadata(cJSON **out, const rs_prompt *p, const cJSON *options, rs_error *err);

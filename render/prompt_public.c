@@ -106,9 +106,12 @@ int rs_prompt_render_json(char **out, size_t *out_len, const rs_prompt *p, const
 {
     rs_prompt_render_options defaults = RS_PROMPT_RENDER_OPTIONS_INIT;
     rs_prompt_render_opts io = RS_PROMPT_RENDER_OPTS_INIT;
-    cJSON *data = NULL, *options = NULL, *result = NULL;
+    cJSON *data = NULL, *options = NULL;
+    const cJSON *result = NULL;
+    rs_arena arena; /* the result: printed, then freed at once */
     int rc;
     *out = NULL;
+    rs_arena_init(&arena, 4096);
     if (!ro)
         ro = &defaults;
     if ((rc = parse_json(&data, data_json, ro->data_name, err)) != 0 ||
@@ -118,7 +121,7 @@ int rs_prompt_render_json(char **out, size_t *out_len, const rs_prompt *p, const
     io.apply_input_default = !ro->reference;
     io.share_metadata = 1; /* printed before p can go away */
     io.share_data = 1;     /* and before data is freed */
-    rc = rs_prompt_render(&result, p, data, options, &io, err);
+    rc = rs_prompt_render_arena(&result, &arena, p, data, options, &io, err);
     if (rc) {
         /* data problems (shape, strict) are about the data file */
         if ((rc == RS_EINVAL || rc == RS_ESCHEMA) && err && err->line == 0)
@@ -129,7 +132,7 @@ int rs_prompt_render_json(char **out, size_t *out_len, const rs_prompt *p, const
 done:
     cJSON_Delete(data);
     cJSON_Delete(options);
-    cJSON_Delete(result);
+    rs_arena_free(&arena);
     return rc;
 }
 

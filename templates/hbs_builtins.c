@@ -16,7 +16,7 @@ static const cJSON empty_string = {NULL, NULL, NULL, cJSON_String, "", 0, 0, NUL
 /* JavaScript ToBoolean (unlike rs_hbs_truthy, an empty array is true). */
 static int js_bool(const cJSON *v)
 {
-    if (v && cJSON_IsArray(v))
+    if (v && (v->type & 0xFF) == cJSON_Array)
         return 1;
     return rs_hbs_truthy(v);
 }
@@ -33,7 +33,7 @@ static const cJSON *raw_this(const rs_hbs_call *c)
 const cJSON *hbs_helper_this(const rs_hbs_call *c)
 {
     const cJSON *v = raw_this(c);
-    return v && !cJSON_IsNull(v) ? v : &hbs_null_context;
+    return v && (v->type & 0xFF) != cJSON_NULL ? v : &hbs_null_context;
 }
 
 static const cJSON *this_of(const rs_hbs_call *c)
@@ -65,7 +65,7 @@ static int iterate(rs_str *out, rs_hbs_call *c, const cJSON *v, hbs_val *res)
     fr.has_iter = 1;
     long count = 0;
     int rc = 0;
-    if (v && cJSON_IsArray(v)) {
+    if (v && (v->type & 0xFF) == cJSON_Array) {
         for (const cJSON *ch = v->child; ch; ch = ch->next)
             count++;
         long i = 0;
@@ -179,7 +179,7 @@ int hbs_builtin_value(const cJSON **val, rs_hbs_call *c, rs_str *scratch)
 static int cond_false(const rs_hbs_call *c)
 {
     const cJSON *v = c->args[0];
-    const cJSON *iz = rs_hbs_call_hash(c, "includeZero");
+    const cJSON *iz = c->call->nhash ? rs_hbs_call_hash(c, "includeZero") : NULL;
     return (!js_bool(iz) && !js_bool(v)) || hbs_is_empty(v);
 }
 

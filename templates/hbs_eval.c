@@ -64,7 +64,22 @@ int hbs_call_error(const rs_hbs_call *c, int code, const char *fmt, ...)
     return hbs_error_at(c->st->err, code, c->st->tpl, c->scope->unit, c->call->off, "%s", msg);
 }
 
+/* cJSON_IsNull without the call into the library: these run for every lookup and block. */
+static inline int is_null(const cJSON *v)
+{
+    return (v->type & 0xFF) == cJSON_NULL;
+}
+
 /* ---- lookups ---- */
+
+/* hbs_lookup with an object's member, the common case, found without the call. */
+static inline const cJSON *lookup_seg(hbs_state *st, const cJSON *v, const hbs_seg *seg,
+                                      int *oom_flag)
+{
+    if (v && (v->type & 0xFF) == cJSON_Object)
+        return hbs_member(v, seg->s, seg->len);
+    return hbs_lookup(v, seg->s, seg->len, &st->arena, oom_flag);
+}
 
 /* A @data variable: iteration variables from the nearest each, then the render's data, then root.
  */
@@ -128,13 +143,13 @@ static const cJSON *resolve(hbs_state *st, const hbs_path *p, const hbs_scope *s
         v = f ? f->v : NULL;
         if (p->nparts == 0)
             return v;
-        v = hbs_lookup(v, p->parts[0].s, p->parts[0].len, &st->arena, oom_flag);
+        v = lookup_seg(st, v, &p->parts[0], oom_flag);
         i = 1;
     }
     for (; i < p->nparts; i++) {
-        if (!v || cJSON_IsNull(v))
+        if (!v || is_null(v))
             return v;
-        v = hbs_lookup(v, p->parts[i].s, p->parts[i].len, &st->arena, oom_flag);
+        v = lookup_seg(st, v, &p->parts[i], oom_flag);
     }
     return v;
 }
@@ -256,7 +271,7 @@ static int same_value(const cJSON *a, const cJSON *b)
 {
     if (a == b)
         return 1;
-    int an = !a || cJSON_IsNull(a), bn = !b || cJSON_IsNull(b);
+    int an = !a || is_null(a), bn = !b || is_null(b);
     if (an || bn)
         return an && bn;
     if ((a->type & 0xFF) != (b->type & 0xFF))
@@ -291,7 +306,7 @@ int hbs_run_with(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_sco
      * in for a null depths[0] becomes `this` without being a depth */
     const hbs_ctx_frame *d0 = sc->ctx && sc->ctx->transparent ? sc->ctx->up : sc->ctx;
     if (!d0 ||
-        (!same_value(ctx, d0->v) && !(ctx == &hbs_null_context && d0->v && cJSON_IsNull(d0->v)))) {
+        (!same_value(ctx, d0->v) && !(ctx == &hbs_null_context && d0->v && is_null(d0->v)))) {
         f.v = ctx;
         f.up = d0;
         f.transparent = 0;
@@ -618,11 +633,11 @@ static int run_partial_block(rs_str *out, hbs_state *st, const hbs_node *n, cons
 int hbs_val_print(rs_str *out, const hbs_val *v)
 {
     if (v->kind == HV_BOOL)
-        return v->b ? rs_str_append(out, "true", 4) : rs_str_append(out, "false", 5);
+        return v->b ? rs_str_put(out, "true", 4) : rs_str_put(out, "false", 5);
     if (v->kind == HV_NUM) {
         char buf[RS_JSNUM_MAX];
         size_t n = hbs_format_number(v->num, buf);
-        return rs_str_append(out, buf, n);
+        return rs_str_put(out, buf, n);
     }
     return rs_str_error(out);
 }
@@ -827,9 +842,12 @@ int rs_hbs_render(rs_str *out, const rs_hbs_template *tpl, const cJSON *context,
         return rs_error_set(err, RS_EINVAL, "rs_hbs_render: no output or no template");
     if (out->error)
         return rs_error_set(err, out->error, "the output buffer already has an error");
-    rs_error local = RS_ERROR_INIT;
-    if (!err)
+    rs_error local; /* cleared only when used: a full clear costs more than a small render */
+    if (!err) {
+        rs_error init = RS_ERROR_INIT;
+        local = init;
         err = &local;
+    }
     /* every failure sets the error afresh; only what decides "already set" is reset here (a
      * full clear would cost more than a small render) */
     err->code = 0;
@@ -878,6 +896,8 @@ const cJSON *rs_hbs_call_arg(const rs_hbs_call *call, size_t i)
 
 const cJSON *rs_hbs_call_hash(const rs_hbs_call *call, const char *key)
 {
+    if (call->call->nhash == 0)
+        return NULL; /* most calls: no strlen */
     size_t n = strlen(key);
     for (uint32_t i = 0; i < call->call->nhash; i++) {
         const hbs_seg *k = &call->call->hash_keys[i];

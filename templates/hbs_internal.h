@@ -233,13 +233,7 @@ int hbs_error_at(rs_error *err, int code, const rs_hbs_template *tpl, const hbs_
 /* rs_str_append with the common case (room left, no error) inline: rendering appends a lot. */
 static inline int hbs_put(rs_str *out, const char *p, size_t n)
 {
-    if (!out->error && out->cap - out->len > n && n <= out->max - out->len) {
-        memcpy(out->ptr + out->len, p, n);
-        out->len += n;
-        out->ptr[out->len] = '\0';
-        return 0;
-    }
-    return rs_str_append(out, p, n);
+    return rs_str_put(out, p, n);
 }
 
 /* Is the C string cstr equal to (s, n)? Safe when s holds NUL bytes. */
@@ -252,6 +246,17 @@ static inline int hbs_key_eq(const char *cstr, const char *s, size_t n)
             return 0;
     }
     return cstr[n] == '\0';
+}
+
+/* An object's own member (key, klen) as Handlebars' lookupProperty finds it: NULL (undefined)
+ * when absent or set to undefined. Inline: most lookups of a render are this. */
+static inline const cJSON *hbs_member(const cJSON *obj, const char *key, size_t klen)
+{
+    for (const cJSON *c = obj->child; c; c = c->next) {
+        if (c->string && hbs_key_eq(c->string, key, klen))
+            return (c->type & 0xFF) == cJSON_Invalid ? NULL : c; /* undefined */
+    }
+    return NULL;
 }
 
 /* ---- values (hbs_value.c) ---- */

@@ -134,13 +134,13 @@ int rs_hbs_append_value(rs_str *out, const cJSON *v)
         return rs_str_error(out);
     switch (v->type & 0xFF) {
     case cJSON_False:
-        return rs_str_append(out, "false", 5);
+        return rs_str_put(out, "false", 5);
     case cJSON_True:
-        return rs_str_append(out, "true", 4);
+        return rs_str_put(out, "true", 4);
     case cJSON_Number: {
         char buf[RS_JSNUM_MAX];
         size_t n = hbs_format_number(v->valuedouble, buf);
-        return rs_str_append(out, buf, n);
+        return rs_str_put(out, buf, n);
     }
     case cJSON_String:
     case cJSON_Raw:
@@ -322,11 +322,7 @@ const cJSON *hbs_lookup(const cJSON *obj, const char *key, size_t klen, rs_arena
         return NULL;
     switch (obj->type & 0xFF) {
     case cJSON_Object:
-        for (const cJSON *c = obj->child; c; c = c->next) {
-            if (c->string && hbs_key_eq(c->string, key, klen))
-                return (c->type & 0xFF) == cJSON_Invalid ? NULL : c; /* undefined */
-        }
-        return NULL;
+        return hbs_member(obj, key, klen);
     case cJSON_Array: {
         size_t idx;
         if (hbs_array_index(key, klen, &idx)) {

@@ -158,6 +158,42 @@ cJSON *rs_jt_dup(const rs_jt *b, const cJSON *item)
     return n;
 }
 
+cJSON *rs_jt_heap_copy(const cJSON *item)
+{
+    cJSON *n = cJSON_CreateNull();
+    if (!n)
+        return NULL;
+    n->type = item->type & ~cJSON_StringIsConst;
+    n->valueint = item->valueint;
+    n->valuedouble = item->valuedouble;
+    if (item->type & cJSON_IsReference) {
+        n->child = item->child;
+        n->valuestring = item->valuestring;
+        return n;
+    }
+    if (item->valuestring) {
+        size_t len = strlen(item->valuestring) + 1;
+        if (!(n->valuestring = cJSON_malloc(len))) {
+            cJSON_Delete(n);
+            return NULL;
+        }
+        memcpy(n->valuestring, item->valuestring, len);
+    }
+    for (const cJSON *c = item->child; c; c = c->next) {
+        cJSON *d = rs_jt_heap_copy(c);
+        size_t klen = c->string ? strlen(c->string) + 1 : 0;
+        if (d && c->string && (d->string = cJSON_malloc(klen)) != NULL)
+            memcpy(d->string, c->string, klen);
+        if (!d || (c->string && !d->string)) {
+            cJSON_Delete(d);
+            cJSON_Delete(n);
+            return NULL;
+        }
+        rs_jt_push(n, d);
+    }
+    return n;
+}
+
 void rs_jt_push(cJSON *array, cJSON *item)
 {
     cJSON *head = array->child;

@@ -57,6 +57,11 @@ static inline cJSON *rs_jt_get(const cJSON *obj, const char *key)
     return NULL;
 }
 
+/* A heap copy of item (an arena tree or any other) that the caller frees with cJSON_Delete: keys
+ * and strings copied, except that reference nodes (rs_jt_ref) stay references to the same members
+ * or text, which must outlive the copy. NULL when out of memory. */
+cJSON *rs_jt_heap_copy(const cJSON *item);
+
 /* Append item to an array. item must be non-NULL and have no key. */
 void rs_jt_push(cJSON *array, cJSON *item);
 /* Append item to an object under a copy of key. Takes item over: on RS_ENOMEM (also when item

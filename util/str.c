@@ -63,6 +63,11 @@ static int reserve(rs_str *s, size_t extra)
     return 0;
 }
 
+int rs_str_reserve(rs_str *s, size_t n)
+{
+    return reserve(s, n);
+}
+
 int rs_str_append(rs_str *s, const char *p, size_t n)
 {
     int rc = reserve(s, n);

@@ -13,6 +13,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #define RS_STR_DEFAULT_MAX ((size_t)256 * 1024 * 1024)
 
@@ -31,8 +32,34 @@ void rs_str_free(rs_str *s);
 /* Forget the content, keep the buffer and clear the error. */
 void rs_str_reset(rs_str *s);
 
+/* Make room for n more bytes now (a size hint: appends up to that do not grow the buffer).
+ * 0 or the sticky error (RS_ELIMIT when n passes the maximum). */
+int rs_str_reserve(rs_str *s, size_t n);
 int rs_str_append(rs_str *s, const char *p, size_t n);
 int rs_str_puts(rs_str *s, const char *p);
+
+/* rs_str_append and rs_str_putc with the common case (room left, no error) inline, for code that
+ * appends many small pieces (rendering, JSON text): the call costs more than the copy there. */
+static inline int rs_str_put(rs_str *s, const char *p, size_t n)
+{
+    if (!s->error && s->cap - s->len > n && n <= s->max - s->len) {
+        memcpy(s->ptr + s->len, p, n);
+        s->len += n;
+        s->ptr[s->len] = '\0';
+        return 0;
+    }
+    return rs_str_append(s, p, n);
+}
+
+static inline int rs_str_put1(rs_str *s, char c)
+{
+    if (!s->error && s->cap - s->len > 1 && s->len < s->max) {
+        s->ptr[s->len++] = c;
+        s->ptr[s->len] = '\0';
+        return 0;
+    }
+    return rs_str_append(s, &c, 1);
+}
 int rs_str_putc(rs_str *s, char c);
 int rs_str_appendf(rs_str *s, const char *fmt, ...) RS_PRINTF(2, 3);
 int rs_str_vappendf(rs_str *s, const char *fmt, va_list ap);

@@ -623,19 +623,28 @@ static void *render_many(void *arg)
     thread_job *job = arg;
     for (int i = 0; i < 200; i++) {
         cJSON *out = NULL;
+        const cJSON *in_arena = NULL;
+        rs_arena arena;
         rs_error err = RS_ERROR_INIT;
         rs_prompt_render_opts ro = RS_PROMPT_RENDER_OPTS_INIT;
         ro.share_metadata = i % 2; /* both ways: sharing must not race either */
-        if (rs_prompt_render(&out, job->p, job->data, NULL, &ro, &err) != 0) {
+        int use_arena = i % 4 >= 2; /* and the result on the heap or in an arena */
+        rs_arena_init(&arena, 0);
+        int rc = use_arena ? rs_prompt_render_arena(&in_arena, &arena, job->p, job->data, NULL,
+                                                    &ro, &err)
+                           : rs_prompt_render(&out, job->p, job->data, NULL, &ro, &err);
+        if (rc != 0) {
             job->failures++;
+            rs_arena_free(&arena);
             continue;
         }
         rs_str s = RS_STR_INIT;
-        rs_js_stringify(&s, out, "");
+        rs_js_stringify(&s, use_arena ? in_arena : out, "");
         if (strcmp(rs_str_cstr(&s), job->want) != 0)
             job->failures++;
         rs_str_free(&s);
         cJSON_Delete(out);
+        rs_arena_free(&arena);
     }
     return NULL;
 }

@@ -107,6 +107,48 @@ static void test_duplicate_outlives_arena(void **state)
     cJSON_Delete(heap);
 }
 
+/* rs_jt_heap_copy: an arena tree copied to the heap outlives the arena, except that reference
+ * nodes stay references to the members they shared; every failed allocation is reported and
+ * leaks nothing (ASan checks). */
+static void test_heap_copy(void **state)
+{
+    (void)state;
+    rs_jt heap = {NULL};
+    cJSON *shared = build_sample(&heap); /* outlives the copies, as a prompt's metadata does */
+    rs_arena a;
+    rs_arena_init(&a, 0);
+    rs_jt b = {&a};
+    cJSON *o = build_sample(&b);
+    assert_int_equal(rs_jt_add_kept(&b, o, "ref", rs_jt_ref(&b, shared)), 0);
+    assert_int_equal(rs_jt_add_kept(&b, o, "s", rs_jt_ref(&b, shared->child->next->child)), 0);
+    cJSON *copy = rs_jt_heap_copy(o);
+    long fails = 0;
+    for (long n = 0;; n++) {
+        rs_alloc_fail_after(n);
+        cJSON *c = rs_jt_heap_copy(o);
+        rs_alloc_fail_after(-1);
+        if (c) {
+            cJSON_Delete(c);
+            break;
+        }
+        fails++;
+    }
+    assert_true(fails > 10); /* every allocation of the copy was made to fail once */
+    rs_arena_free(&a);
+    assert_non_null(copy);
+    expect_json(copy, "{\"a\":1,\"b\":[\"x\",true,null],\"c\":{\"d\":\"e\"},"
+                      "\"ref\":{\"a\":1,\"b\":[\"x\",true,null],\"c\":{\"d\":\"e\"}},"
+                      "\"s\":\"x\"}");
+    const cJSON *ref = cJSON_GetObjectItemCaseSensitive(copy, "ref");
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(copy, "s");
+    assert_true(ref->type & cJSON_IsReference);
+    assert_ptr_equal(ref->child, shared->child);
+    assert_ptr_equal(s->valuestring, shared->child->next->child->valuestring);
+    cJSON_Delete(copy); /* leaves the shared members alone */
+    expect_json(shared, "{\"a\":1,\"b\":[\"x\",true,null],\"c\":{\"d\":\"e\"}}");
+    cJSON_Delete(shared);
+}
+
 /* Heap trees take items over and free them on failure; nothing leaks (ASan checks). */
 static void test_heap_failures(void **state)
 {
@@ -176,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_heap_and_arena_agree),
         cmocka_unit_test(test_set_in_place),
         cmocka_unit_test(test_duplicate_outlives_arena),
+        cmocka_unit_test(test_heap_copy),
         cmocka_unit_test(test_heap_failures),
         cmocka_unit_test(test_lazy_once),
     };
