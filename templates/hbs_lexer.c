@@ -367,6 +367,20 @@ static int lex_mu(hbs_lexer *lx, hbs_token *t)
         (c >= 'a' && c <= 'z' && c != 't' && c != 'f' && c != 'u' && c != 'n' && c != 'a');
     if (plain_name) {
         lex_name(lx, s, &type, &end);
+    } else if (c == '}') {
+        /* a closer, the next most common token: the rules below that can match a '}' */
+        if (starts(lx, s, "}}}}")) {
+            type = TK_CLOSE_RAW_BLOCK;
+            end = s + 4;
+        } else if (starts(lx, s, "}}}") || starts(lx, s, "}~}}")) {
+            type = TK_CLOSE_UNESCAPED;
+            end = s + (p[1] == '~' ? 4 : 3);
+            lx->state = LX_INIT;
+        } else if (starts(lx, s, "}}")) {
+            type = TK_CLOSE;
+            end = s + 2;
+            lx->state = LX_INIT;
+        } /* else one invalid character, as the catch-all rule */
     } else if (c == '(') {
         type = TK_OPEN_SEXPR;
     } else if (c == ')') {

@@ -130,6 +130,12 @@ static int fail(ctx *c, const cJSON *node, int key, const char *fmt, const char 
     return rs_error_set(c->err, RS_ESCHEMA, "Picoschema: %s", msg);
 }
 
+/* strcmp(s, word) == 0, deciding most calls by the first byte */
+static int is_word(const char *s, const char *word)
+{
+    return s[0] == word[0] && strcmp(s, word) == 0;
+}
+
 static int is_scalar_type(const char *t)
 {
     for (size_t i = 0; i < sizeof(scalar_types) / sizeof(*scalar_types); i++) {
@@ -235,8 +241,7 @@ static int type_schema(cJSON **out, ctx *c, const char *type, const char *desc, 
     *out = NULL;
     if (!o)
         return oom(c);
-    if ((keep_any || strcmp(type, "any") != 0) &&
-        rs_jt_add_kept(c->jb, o, "type", str(c, type)) != 0)
+    if ((keep_any || !is_word(type, "any")) && rs_jt_add_kept(c->jb, o, "type", str(c, type)) != 0)
         goto nomem;
     if (desc && rs_jt_add_kept(c->jb, o, "description", str(c, desc)) != 0)
         goto nomem;
@@ -258,7 +263,7 @@ static int parse_property(ctx *c, cJSON *schema, cJSON *props, cJSON *required, 
     char *name = NULL, *type_info = NULL, *type = NULL, *desc = NULL;
     cJSON *prop = NULL;
 
-    if (strcmp(key, "(*)") == 0) {
+    if (is_word(key, "(*)")) {
         rc = parse_pico(&prop, c, value);
         if (rc == 0) {
             rc = rs_jt_set_kept(c->jb, schema, "additionalProperties", prop) ? oom(c) : 0;
@@ -325,7 +330,7 @@ static int parse_property(ctx *c, cJSON *schema, cJSON *props, cJSON *required, 
         rc = oom(c);
         goto done;
     }
-    if (strcmp(type, "array") == 0) {
+    if (is_word(type, "array")) {
         cJSON *items = NULL;
         rc = parse_pico(&items, c, value);
         if (rc)
@@ -343,7 +348,7 @@ static int parse_property(ctx *c, cJSON *schema, cJSON *props, cJSON *required, 
             rc = oom(c);
             goto done;
         }
-    } else if (strcmp(type, "object") == 0) {
+    } else if (is_word(type, "object")) {
         rc = parse_pico(&prop, c, value);
         if (rc)
             goto done;
@@ -356,7 +361,7 @@ static int parse_property(ctx *c, cJSON *schema, cJSON *props, cJSON *required, 
                 goto done;
             }
         }
-    } else if (strcmp(type, "enum") == 0) {
+    } else if (is_word(type, "enum")) {
         /* the reference accepts any value here and builds a schema no validator reads as
          * intended (or throws a TypeError when the field is optional): an error is clearer */
         if (!cJSON_IsArray(value)) {
@@ -526,8 +531,8 @@ int rs_picoschema_build(cJSON **out, const rs_jt *jb, const cJSON *schema, const
     if (cJSON_IsObject(schema)) {
         const cJSON *t = rs_jt_get(schema, "type");
         if (cJSON_IsString(t) &&
-            (is_scalar_type(t->valuestring) || strcmp(t->valuestring, "object") == 0 ||
-             strcmp(t->valuestring, "array") == 0)) {
+            (is_scalar_type(t->valuestring) || is_word(t->valuestring, "object") ||
+             is_word(t->valuestring, "array"))) {
             *out = rs_jt_dup(jb, schema);
             rc = *out ? 0 : oom(&c);
             goto done;

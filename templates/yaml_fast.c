@@ -212,27 +212,24 @@ static int plain(fast *f, cJSON **out, const char *s, size_t n)
 }
 
 /*
- * The JavaScript property name of the plain key (s, n) in key[256] or, when longer, in *heap
- * (rs_malloc; the caller frees it). Most keys are words whose name is their text; others (1.0,
- * null, true) are typed first, as libyaml's path does.
+ * The JavaScript property name of the plain key (s, n), in the document's arena (where the key
+ * of the member ends up: it is added with rs_jt_add_kept). Most keys are words whose name is
+ * their text; others (1.0, null, true) are typed first, as libyaml's path does.
  */
-static int key_name(fast *f, const char *s, size_t n, char key[256], char **heap, const char **out)
+static int key_name(fast *f, const char *s, size_t n, const char **out)
 {
-    *heap = NULL;
-    if (n < 256 && rs_yaml_plain_is_string(s, n)) {
-        memcpy(key, s, n);
-        key[n] = '\0';
-        *out = key;
-        return 0;
+    if (rs_yaml_plain_is_string(s, n)) {
+        *out = rs_arena_strndup(f->jb.arena, s, n);
+        return *out ? 0 : NOMEM;
     }
     rs_jt tmp = {NULL};
     cJSON *kv = rs_yaml_plain_build(&tmp, s, n);
     char kind;
-    *heap = kv ? rs_yaml_key_string(kv, &kind) : NULL;
+    char *heap = kv ? rs_yaml_key_string(kv, &kind) : NULL;
     cJSON_Delete(kv);
-    *out = *heap;
-    (void)f;
-    return *heap ? 0 : NOMEM;
+    *out = heap ? rs_arena_strndup(f->jb.arena, heap, strlen(heap)) : NULL;
+    rs_free(heap);
+    return *out ? 0 : NOMEM;
 }
 
 static int flow_value(fast *f, cJSON **out, const fline *l, size_t *pos, const fline *kl,
@@ -311,26 +308,22 @@ static int flow_collection(fast *f, cJSON **out, const fline *l, size_t *pos)
             size_t ke = k;
             while (ke > ks && l->s[ke - 1] == ' ')
                 ke--;
-            char small[256], *heap = NULL;
             const char *key = NULL;
-            if ((rc = key_name(f, l->s + ks, ke - ks, small, &heap, &key)) != 0)
+            if ((rc = key_name(f, l->s + ks, ke - ks, &key)) != 0)
                 goto done;
             if (rs_jt_get(c, key)) {
-                rs_free(heap);
                 rc = DECLINE;
                 goto done;
             }
             *pos = k + 2;
             skip_spaces(l, pos);
             if (*pos >= l->n) {
-                rs_free(heap);
                 rc = DECLINE;
                 goto done;
             }
             rc = flow_value(f, &v, l, pos, l, ks);
-            if (rc == 0 && rs_jt_add(&f->jb, c, key, v) != 0)
+            if (rc == 0 && rs_jt_add_kept(&f->jb, c, key, v) != 0)
                 rc = NOMEM;
-            rs_free(heap);
             if (rc)
                 goto done;
         } else {
@@ -480,11 +473,16 @@ static int map_key(const fline *l, size_t indent, size_t *ke, size_t *vstart, si
     size_t k = indent;
     if (bad_start(s + k, l->n - k))
         return DECLINE;
-    /* the key ends at the first ": " (or final ':'); a comment or a tab before it declines (a
-     * '#' cannot start the key: bad_start) */
-    k = indicator_colon(s, indent, l->n);
-    if (k >= l->n || comment_at(s, indent + 1, k) < k || memchr(s + indent, '\t', k - indent) ||
-        k - indent > 1000)
+    /* the key ends at the first ": " (or final ':'); a comment (" #") or a tab before it
+     * declines (a '#' cannot start the key: bad_start). One pass: keys are a few bytes. */
+    for (; k < l->n; k++) {
+        char c = s[k];
+        if (c == ':' && (k + 1 == l->n || s[k + 1] == ' '))
+            break;
+        if (c == '\t' || (c == '#' && k > indent && s[k - 1] == ' '))
+            return DECLINE;
+    }
+    if (k >= l->n || k - indent > 1000)
         return DECLINE;
     size_t e = k;
     while (e > indent && s[e - 1] == ' ')
@@ -517,20 +515,17 @@ static int mapping(fast *f, cJSON **out, size_t indent, const fline *kl, size_t 
             rc = DECLINE;
             goto fail;
         }
-        char small[256], *heap = NULL;
         const char *key = NULL;
-        if ((rc = key_name(f, l->s + indent, ke - indent, small, &heap, &key)) != 0)
+        if ((rc = key_name(f, l->s + indent, ke - indent, &key)) != 0)
             goto fail;
         if (rs_jt_get(obj, key)) {
-            rs_free(heap);
             rc = DECLINE; /* repeated: libyaml's path says so, with both places */
             goto fail;
         }
         cJSON *v = NULL;
         rc = value_at(f, &v, l, vs, colon + 1, indent, 1, l, indent);
-        if (rc == 0 && rs_jt_add(&f->jb, obj, key, v) != 0)
+        if (rc == 0 && rs_jt_add_kept(&f->jb, obj, key, v) != 0)
             rc = NOMEM;
-        rs_free(heap);
         if (rc)
             goto fail;
         /* nested block values are located where their key is when the block starts later */

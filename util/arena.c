@@ -107,14 +107,3 @@ void *rs_arena_calloc(rs_arena *a, size_t count, size_t size)
         memset(p, 0, count * size);
     return p;
 }
-
-char *rs_arena_strndup(rs_arena *a, const char *s, size_t len)
-{
-    char *p = rs_arena_alloc(a, len + 1);
-    if (!p)
-        return NULL;
-    if (len)
-        memcpy(p, s, len);
-    p[len] = '\0';
-    return p;
-}

@@ -22,8 +22,11 @@ typedef struct rs_arena {
     size_t total; /* bytes handed out, for limits and benchmarks */
 } rs_arena;
 
-#define RS_ARENA_INIT {NULL, NULL, NULL, 0, 0}
-#define RS_ARENA_ALIGN ((size_t)_Alignof(max_align_t))
+#define RS_ARENA_INIT                                                                              \
+    {                                                                                              \
+        NULL, NULL, NULL, 0, 0                                                                     \
+    }
+#define RS_ARENA_ALIGN ((size_t) _Alignof(max_align_t))
 
 void rs_arena_init(rs_arena *a, size_t block_size);
 /* Free every block. NULL-safe; the arena may be used again afterwards. */
@@ -33,7 +36,6 @@ void rs_arena_reset(rs_arena *a);
 /* rs_arena_alloc when the head block has no room (or size is 0): a new block. */
 void *rs_arena_alloc_slow(rs_arena *a, size_t size);
 void *rs_arena_calloc(rs_arena *a, size_t count, size_t size);
-char *rs_arena_strndup(rs_arena *a, const char *s, size_t len);
 
 static inline void *rs_arena_alloc(rs_arena *a, size_t size)
 {
@@ -48,6 +50,19 @@ static inline void *rs_arena_alloc(rs_arena *a, size_t size)
         return p;
     }
     return rs_arena_alloc_slow(a, size);
+}
+
+/* (s, len) as a NUL-terminated copy; s need not be NUL-terminated. Inline: compiling a prompt
+ * copies some hundred keys and names of a few bytes. */
+static inline char *rs_arena_strndup(rs_arena *a, const char *s, size_t len)
+{
+    char *p = rs_arena_alloc(a, len + 1);
+    if (!p)
+        return NULL;
+    if (len)
+        memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
 }
 
 #endif
