@@ -704,8 +704,9 @@ static int reap(rs_transport *t)
     return n;
 }
 
-/* Hand every socket poll() found ready to curl. fds changes while curl runs (socket_cb), so the
- * ready ones are copied out first. */
+/* Hand every socket poll() found ready to curl, and hand back what each one completed before
+ * reading the next (its `done` callback may start the next request at once). fds changes while
+ * curl runs (socket_cb), so the ready ones are copied out first. */
 static CURLMcode drive_ready(rs_transport *t, int nready)
 {
     enum { BATCH = 64 };
@@ -730,6 +731,8 @@ static CURLMcode drive_ready(rs_transport *t, int nready)
                        (re & POLLOUT ? CURL_CSELECT_OUT : 0) |
                        (re & (POLLERR | POLLNVAL) ? CURL_CSELECT_ERR : 0);
             mc = drive(t, ready[k].fd, mask);
+            if (mc == CURLM_OK)
+                reap(t);
         }
         if (n < BATCH)
             break;

@@ -670,6 +670,7 @@ typedef struct logger {
     run_state *done, *done_tail;       /* written, to deliver */
     size_t npending;                   /* length of the pending list */
     int stop, running;
+    int flush; /* the batch's last run is queued: write without lingering */
     /* The logger thread's own buffers for one group commit (grown as needed, freed at stop). */
     rs_run_record *recs;
     long long *ids;
@@ -1034,6 +1035,8 @@ static void run_finish(batch *b, run_state *st)
     rec->attempts = st->ar;
     rec->n_attempts = st->ar ? st->attempts.len : 0;
     if (b->lg.running) {
+        /* The batch's last run: no more will come to fill a group, so no linger. */
+        int last = b->active == 1 && b->next >= b->n;
         pthread_mutex_lock(&b->lg.mu);
         st->log_next = NULL;
         if (b->lg.pending_tail)
@@ -1043,7 +1046,9 @@ static void run_finish(batch *b, run_state *st)
         b->lg.pending_tail = st;
         /* Wake the logger for the first run of a group and once the group is worth writing;
          * not for every run in between (it lingers for them, see logger_main). */
-        if (++b->lg.npending == 1 || b->lg.npending == LOG_GROUP_MIN)
+        if (last)
+            b->lg.flush = 1;
+        if (++b->lg.npending == 1 || b->lg.npending == LOG_GROUP_MIN || last)
             pthread_cond_signal(&b->lg.cv);
         pthread_mutex_unlock(&b->lg.mu);
         /* Its network work is over: the next request leaves now rather than after the write.
@@ -1121,7 +1126,7 @@ static void *logger_main(void *arg)
             pthread_cond_wait(&lg->cv, &lg->mu);
         if (!lg->pending && lg->stop)
             break;
-        if (!lg->stop && lg->npending < LOG_GROUP_MIN) {
+        if (!lg->stop && !lg->flush && lg->npending < LOG_GROUP_MIN) {
             struct timespec dl;
             clock_gettime(CLOCK_MONOTONIC, &dl);
             dl.tv_nsec += LOG_LINGER_MS * 1000000L;
@@ -1129,7 +1134,7 @@ static void *logger_main(void *arg)
                 dl.tv_sec++;
                 dl.tv_nsec -= 1000000000L;
             }
-            while (!lg->stop && lg->npending < LOG_GROUP_MIN)
+            while (!lg->stop && !lg->flush && lg->npending < LOG_GROUP_MIN)
                 if (pthread_cond_timedwait(&lg->cv, &lg->mu, &dl) == ETIMEDOUT)
                     break;
         }
