@@ -33,6 +33,24 @@ static void usage(FILE *out)
                  "            6 provider/network failure, 70 internal error, 130 interrupted\n");
 }
 
+/*
+ * The verbs that send no HTTP request and keep at most one registry handle: they set up neither
+ * libcurl nor a process-wide libgit2 reference (a registry handle starts libgit2 itself when a
+ * path needs it; rendering from the registry usually does not). Starting both costs more than
+ * the whole of `rosetta render NAME@LABEL` otherwise. Any other verb gets everything.
+ */
+static const char *const offline_verbs[] = {"init",   "save",  "list",     "show",     "log",
+                                            "diff",   "label", "rollback", "push",     "pull",
+                                            "render", "runs",  "stats",    "feedback", NULL};
+
+static unsigned global_parts(const char *verb)
+{
+    for (size_t i = 0; offline_verbs[i]; i++)
+        if (strcmp(verb, offline_verbs[i]) == 0)
+            return 0;
+    return RS_GLOBAL_ALL;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -50,7 +68,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; commands[i].verb; i++) {
         if (strcmp(argv[1], commands[i].verb) == 0) {
             rs_error err = RS_ERROR_INIT;
-            if (rs_global_init(&err) != 0)
+            if (rs_global_init_for(global_parts(argv[1]), &err) != 0)
                 return cli_fail(&err);
             int rc = commands[i].run(argc - 1, argv + 1);
             rs_global_shutdown();

@@ -26,7 +26,7 @@ function(rs_library)
   foreach(t rosetta_static rosetta_shared)
     set_target_properties(${t} PROPERTIES OUTPUT_NAME rosetta)
     target_include_directories(${t} PUBLIC ${PROJECT_SOURCE_DIR}/include)
-    target_link_libraries(${t} PUBLIC PkgConfig::YAML PkgConfig::CJSON PkgConfig::GIT2
+    target_link_libraries(${t} PUBLIC PkgConfig::YAML PkgConfig::CJSON PkgConfig::GIT2 PkgConfig::ZLIB
                           PkgConfig::CURL PkgConfig::SQLITE Threads::Threads m)
   endforeach()
   set_target_properties(rosetta_shared PROPERTIES VERSION ${PROJECT_VERSION}

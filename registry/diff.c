@@ -91,6 +91,12 @@ static int commit_tree(git_tree **t, rs_registry *reg, const git_oid *id, rs_err
 int rs_registry_diff(char **patch, rs_registry *reg, const char *ref_a, const char *ref_b,
                      rs_error *err)
 {
+    /* libgit2 from the start: this command writes, walks history or lists trees */
+    int git_rc = reg_git(reg, err);
+    if (git_rc) {
+        *patch = NULL;
+        return git_rc;
+    }
     rs_registry_ref *ra = NULL, *rb = NULL;
     cJSON *partials = cJSON_CreateArray(), *specs = cJSON_CreateArray();
     char **strs = NULL;

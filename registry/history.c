@@ -48,7 +48,10 @@ static int lookup_tree(git_tree **t, rs_registry *reg, const git_oid *id, rs_err
     *t = NULL;
     if (!id)
         return 0;
-    int grc = git_tree_lookup(t, reg->repo, id);
+    int grc = reg_git(reg, err);
+    if (grc)
+        return grc;
+    grc = git_tree_lookup(t, reg->repo, id);
     if (grc < 0) {
         char hex[GIT_OID_HEXSZ + 1];
         git_oid_tostr(hex, sizeof hex, id);
@@ -205,7 +208,7 @@ void reg_history_free(struct history *h)
 
 static void cache_path(rs_str *p, rs_registry *reg)
 {
-    rs_str_appendf(p, "%s%s", git_repository_path(reg->repo), CACHE_FILE);
+    rs_str_appendf(p, "%s%s", reg->gitdir, CACHE_FILE);
 }
 
 /* Load the cache into commits/changes; 0 commits when there is none (or it is unusable). */
@@ -306,6 +309,9 @@ static int build(struct history **out, rs_registry *reg, const git_oid *tip, int
             break;
         }
         git_commit *c = NULL;
+        /* libgit2 only for commits the cache does not cover */
+        if ((rc = reg_git(reg, err)))
+            goto done;
         int grc = git_commit_lookup(&c, reg->repo, &cur);
         if (grc < 0) {
             char hex[GIT_OID_HEXSZ + 1];
@@ -345,6 +351,8 @@ static int build(struct history **out, rs_registry *reg, const git_oid *tip, int
     for (size_t i = base ? base - 1 : 0; nf && i < n; i++) {
         git_commit *c = NULL;
         git_oid pt;
+        if ((rc = reg_git(reg, err)))
+            goto done;
         int grc = git_commit_lookup(&c, reg->repo, &cs[i]);
         if (grc < 0) {
             rc = reg_git_fail(err, grc, "a commit is missing or corrupt in %s", reg->root);
@@ -554,6 +562,10 @@ int reg_names_at(cJSON **out, rs_registry *reg, const git_oid *commit, rs_error 
     *out = NULL;
     if (!arr)
         return rs_error_set(err, RS_ENOMEM, "out of memory");
+    if ((rc = reg_git(reg, err))) {
+        cJSON_Delete(arr);
+        return rc;
+    }
     int grc = git_commit_lookup(&c, reg->repo, commit);
     if (grc < 0) {
         rc = reg_git_fail(err, grc, "cannot read a commit in %s", reg->root);

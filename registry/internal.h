@@ -4,6 +4,7 @@
 #ifndef RS_REGISTRY_INTERNAL_H
 #define RS_REGISTRY_INTERNAL_H
 
+#include "registry/gitread.h"
 #include "rosetta/registry.h"
 #include "util/error.h"
 #include "util/str.h"
@@ -59,8 +60,13 @@ struct compiled; /* render/prompt cache entry, registry/render_ref.c */
 #define COMPILED_CACHE 64
 
 struct rs_registry {
-    git_repository *repo;
-    char *root; /* work tree with '/', or git dir */
+    /* Read-only paths use the native reader (gr) when it could open the repository; libgit2
+       (repo) is opened on first need through reg_git(), which costs ~5 ms of process start. */
+    gr_repo *gr;          /* NULL when the native reader does not handle this repository */
+    git_repository *repo; /* NULL until reg_git() */
+    int git_ref;          /* this handle holds a git_libgit2_init reference */
+    char *gitdir;         /* the git directory with '/' */
+    char *root;           /* work tree with '/', or git dir */
     int bare;
     struct history *hist; /* for the last tip asked for */
     git_oid labels_blob;  /* cache of labels.yaml, keyed by blob */
@@ -83,6 +89,9 @@ struct rs_registry_ref {
 };
 
 /* ---- repo.c ---- */
+
+/* Make reg->repo usable (open libgit2 on first call). Every libgit2 use goes after it. */
+int reg_git(rs_registry *reg, rs_error *err);
 
 /* Report the last libgit2 error: "<what>: <libgit2 message>", code RS_EGIT (RS_ENOTFOUND for
    GIT_ENOTFOUND, RS_ECONFLICT for GIT_ELOCKED/GIT_EMODIFIED). Returns the code. */

@@ -314,6 +314,12 @@ static int move_result(char **json, rs_registry *reg, const char *name, const ch
 int rs_registry_label_set(char **json, rs_registry *reg, const char *ref, const char *label,
                           rs_error *err)
 {
+    /* libgit2 from the start: this command writes, walks history or lists trees */
+    int git_rc = reg_git(reg, err);
+    if (git_rc) {
+        *json = NULL;
+        return git_rc;
+    }
     char *branch = NULL;
     rs_registry_ref *r = NULL;
     git_oid from, commit;
@@ -336,6 +342,12 @@ done:
 int rs_registry_label_delete(char **json, rs_registry *reg, const char *name, const char *label,
                              rs_error *err)
 {
+    /* libgit2 from the start: this command writes, walks history or lists trees */
+    int git_rc = reg_git(reg, err);
+    if (git_rc) {
+        *json = NULL;
+        return git_rc;
+    }
     char *branch = NULL;
     git_oid from, commit;
     int changed = 0;
@@ -500,6 +512,12 @@ done:
 
 int rs_registry_label_log(char **json, rs_registry *reg, const char *name, rs_error *err)
 {
+    /* libgit2 from the start: this command writes, walks history or lists trees */
+    int git_rc = reg_git(reg, err);
+    if (git_rc) {
+        *json = NULL;
+        return git_rc;
+    }
     cJSON *arr = NULL;
     *json = NULL;
     int rc = rs_registry_check_name(name, err);
@@ -513,6 +531,12 @@ int rs_registry_label_log(char **json, rs_registry *reg, const char *name, rs_er
 int rs_registry_rollback(char **json, rs_registry *reg, const char *name, const char *label,
                          rs_error *err)
 {
+    /* libgit2 from the start: this command writes, walks history or lists trees */
+    int git_rc = reg_git(reg, err);
+    if (git_rc) {
+        *json = NULL;
+        return git_rc;
+    }
     cJSON *log = NULL;
     char *branch = NULL;
     git_oid from, to, commit;

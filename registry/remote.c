@@ -129,6 +129,12 @@ static int on_push_update(const char *refname, const char *status, void *data)
 
 int rs_registry_push(char **json, rs_registry *reg, const char *remote, rs_error *err)
 {
+    /* libgit2 from the start: this command writes, walks history or lists trees */
+    int git_rc = reg_git(reg, err);
+    if (git_rc) {
+        *json = NULL;
+        return git_rc;
+    }
     git_remote *rem = NULL;
     char *branch = NULL, *tracking = NULL;
     git_oid tip;
@@ -296,6 +302,12 @@ done:
 
 int rs_registry_pull(char **json, rs_registry *reg, const char *remote, rs_error *err)
 {
+    /* libgit2 from the start: this command writes, walks history or lists trees */
+    int git_rc = reg_git(reg, err);
+    if (git_rc) {
+        *json = NULL;
+        return git_rc;
+    }
     git_remote *rem = NULL;
     char *branch = NULL, *tracking = NULL;
     git_oid local;

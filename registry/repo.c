@@ -71,15 +71,76 @@ static int wrap(rs_registry **out, git_repository *repo, rs_error *err)
     rs_registry *reg = rs_calloc(1, sizeof *reg);
     const char *root =
         git_repository_is_bare(repo) ? git_repository_path(repo) : git_repository_workdir(repo);
-    if (!reg || !(reg->root = rs_strdup(root))) {
+    if (!reg || !(reg->root = rs_strdup(root)) ||
+        !(reg->gitdir = rs_strdup(git_repository_path(repo)))) {
+        if (reg)
+            rs_free(reg->root);
         rs_free(reg);
         git_repository_free(repo);
         git_libgit2_shutdown();
         return rs_error_set(err, RS_ENOMEM, "out of memory opening the registry");
     }
     reg->repo = repo;
+    reg->git_ref = 1;
     reg->bare = git_repository_is_bare(repo);
     *out = reg;
+    return 0;
+}
+
+/* Whether the natively opened repository is a registry: 1 yes, 0 no, -1 the reader cannot tell
+   (libgit2 decides, and words the refusal). */
+static int native_is_registry(gr_repo *gr)
+{
+    const char *wd = gr_workdir(gr);
+    if (wd) {
+        char path[PATH_MAX];
+        int n = snprintf(path, sizeof path, "%s%s", wd, CONFIG_FILE);
+        struct stat st;
+        if (n > 0 && (size_t)n < sizeof path && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            return 1;
+    }
+    unsigned char head[GR_OID_SIZE], found[GR_OID_SIZE];
+    char *branch = NULL;
+    int type = 0, rc = gr_head(head, &branch, gr);
+    rs_free(branch);
+    if (rc == GR_OK)
+        rc = gr_path_at(found, &type, gr, head, CONFIG_FILE);
+    return rc == GR_OK ? 1 : rc == GR_NOPATH ? 0 : -1;
+}
+
+/* A handle on the native reader; libgit2 is opened later if a path needs it. Frees gr on
+   failure. */
+static int wrap_native(rs_registry **out, gr_repo *gr, rs_error *err)
+{
+    rs_registry *reg = rs_calloc(1, sizeof *reg);
+    const char *root = gr_workdir(gr) ? gr_workdir(gr) : gr_gitdir(gr);
+    if (!reg || !(reg->root = rs_strdup(root)) || !(reg->gitdir = rs_strdup(gr_gitdir(gr)))) {
+        if (reg)
+            rs_free(reg->root);
+        rs_free(reg);
+        gr_free(gr);
+        return rs_error_set(err, RS_ENOMEM, "out of memory opening the registry");
+    }
+    reg->gr = gr;
+    reg->bare = gr_workdir(gr) == NULL;
+    *out = reg;
+    return 0;
+}
+
+int reg_git(rs_registry *reg, rs_error *err)
+{
+    if (reg->repo)
+        return 0;
+    if (git_libgit2_init() < 0)
+        return rs_error_set(err, RS_EGIT, "libgit2 could not be initialised");
+    int grc = git_repository_open_ext(&reg->repo, reg->root, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+    if (grc < 0) {
+        int rc = reg_git_fail(err, grc, "cannot open the git repository at %s", reg->root);
+        reg->repo = NULL;
+        git_libgit2_shutdown();
+        return rc;
+    }
+    reg->git_ref = 1;
     return 0;
 }
 
@@ -100,15 +161,25 @@ int rs_registry_open(rs_registry **out, const char *dir, rs_error *err)
             dir = cwd;
         }
     }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return rs_error_set(err, RS_ENOTFOUND, "not a rosetta registry: %s is not a directory",
+                            dir);
+    /* The native reader first: read-only commands then never start libgit2. Any case it does
+       not handle, and every refusal, goes the libgit2 way below. */
+    gr_repo *gr = NULL;
+    int grc = gr_open(&gr, dir);
+    if (grc == GR_NOMEM)
+        return rs_error_set(err, RS_ENOMEM, "out of memory opening the registry");
+    if (grc == GR_OK) {
+        if (native_is_registry(gr) == 1)
+            return wrap_native(out, gr, err);
+        gr_free(gr);
+    }
     /* Each handle holds a libgit2 reference so the library works without rs_global_init too. */
     if (git_libgit2_init() < 0)
         return rs_error_set(err, RS_EGIT, "libgit2 could not be initialised");
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        rc = rs_error_set(err, RS_ENOTFOUND, "not a rosetta registry: %s is not a directory", dir);
-        goto fail;
-    }
-    int grc = git_repository_open_ext(&repo, dir, 0, NULL);
+    grc = git_repository_open_ext(&repo, dir, 0, NULL);
     if (grc == GIT_ENOTFOUND) {
         rc = rs_error_set(err, RS_ENOTFOUND,
                           "not a rosetta registry (nor inside one): %s; create one with 'rosetta "
@@ -153,9 +224,13 @@ void rs_registry_free(rs_registry *reg)
         reg_pfiles_free(reg->pcache[i]);
     reg_compiled_free_all(reg);
     git_repository_free(reg->repo);
+    gr_free(reg->gr);
     rs_free(reg->root);
+    rs_free(reg->gitdir);
+    int git_ref = reg->git_ref;
     rs_free(reg);
-    git_libgit2_shutdown();
+    if (git_ref)
+        git_libgit2_shutdown();
 }
 
 const char *rs_registry_root(const rs_registry *reg)
@@ -173,6 +248,22 @@ int reg_tip(rs_registry *reg, git_oid *tip, char **branch, rs_error *err)
     git_reference *head = NULL;
     if (branch)
         *branch = NULL;
+    if (reg->gr) {
+        char *b = NULL;
+        int nrc = gr_head(tip->id, &b, reg->gr);
+        if (nrc == GR_OK) {
+            if (branch)
+                *branch = b;
+            else
+                rs_free(b);
+            return 0;
+        }
+        if (nrc == GR_NOMEM)
+            return rs_error_set(err, RS_ENOMEM, "out of memory");
+    }
+    int rc = reg_git(reg, err);
+    if (rc)
+        return rc;
     int grc = git_repository_head(&head, reg->repo);
     if (grc == GIT_EUNBORNBRANCH || grc == GIT_ENOTFOUND)
         return rs_error_set(err, RS_ENOTFOUND,
@@ -181,7 +272,6 @@ int reg_tip(rs_registry *reg, git_oid *tip, char **branch, rs_error *err)
                             reg->root);
     if (grc < 0)
         return reg_git_fail(err, grc, "cannot read HEAD of %s", reg->root);
-    int rc = 0;
     const git_oid *id = git_reference_target(head);
     if (!id) {
         rc = rs_error_set(err, RS_EGIT, "HEAD of %s does not point at a commit", reg->root);
@@ -225,7 +315,9 @@ int reg_signature(git_signature **out, rs_registry *reg, rs_error *err)
 {
     const char *name = getenv("GIT_AUTHOR_NAME");
     const char *email = getenv("GIT_AUTHOR_EMAIL");
-    int grc;
+    int grc = reg_git(reg, err);
+    if (grc)
+        return grc;
     if (name && *name && email && *email) {
         grc = git_signature_now(out, name, email);
     } else {
@@ -251,7 +343,7 @@ int reg_signature(git_signature **out, rs_registry *reg, rs_error *err)
 int reg_lock(int *fd, rs_registry *reg, rs_error *err)
 {
     char path[PATH_MAX];
-    int n = snprintf(path, sizeof path, "%srosetta.lock", git_repository_path(reg->repo));
+    int n = snprintf(path, sizeof path, "%srosetta.lock", reg->gitdir);
     if (n < 0 || (size_t)n >= sizeof path)
         return rs_error_set(err, RS_ELIMIT, "git directory path too long");
     /* flock, not O_EXCL: the kernel releases it when a process dies, so a crash never leaves a

@@ -44,7 +44,10 @@ int reg_add_commit_facts(cJSON *obj, rs_registry *reg, const git_oid *commit, rs
 {
     git_commit *c = NULL;
     char hex[GIT_OID_HEXSZ + 1], date[32];
-    int grc = git_commit_lookup(&c, reg->repo, commit);
+    int grc = reg_git(reg, err);
+    if (grc)
+        return grc;
+    grc = git_commit_lookup(&c, reg->repo, commit);
     git_oid_tostr(hex, sizeof hex, commit);
     if (grc < 0)
         return reg_git_fail(err, grc, "commit %s is missing or corrupt in %s", hex, reg->root);
@@ -147,6 +150,43 @@ int reg_need_base_at(rs_registry *reg, const git_oid *commit, const char *name, 
                         how, s, name);
 }
 
+/* Whether the native reader finds commit (0 when it does not know: ask libgit2). */
+static int native_commit_exists(rs_registry *reg, const git_oid *commit)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    if (!reg->gr || gr_read(&data, &len, NULL, reg->gr, commit->id, GR_COMMIT) != GR_OK)
+        return 0;
+    rs_free(data);
+    return 1;
+}
+
+/* spec as a full 40-digit commit id the native reader resolves (to the commit itself, or
+   through annotated tags to one), as git_revparse_single + peel would: 1 and *commit, else 0
+   (libgit2 decides: short ids, ref names, anything else). */
+static int native_full_id(git_oid *commit, rs_registry *reg, const char *spec)
+{
+    unsigned char id[GR_OID_SIZE];
+    if (!reg->gr || strlen(spec) != GR_HEX_SIZE || gr_oid_from_hex(id, spec, GR_HEX_SIZE))
+        return 0;
+    for (int depth = 0; depth < 8; depth++) {
+        unsigned char *data = NULL;
+        size_t len = 0;
+        int type = 0, target = 0;
+        if (gr_read(&data, &len, &type, reg->gr, id, 0) != GR_OK)
+            return 0;
+        int ok = type == GR_TAG && gr_tag_target(id, &target, data, len) == GR_OK;
+        rs_free(data);
+        if (type == GR_COMMIT) {
+            memcpy(commit->id, id, GR_OID_SIZE);
+            return 1;
+        }
+        if (!ok)
+            return 0;
+    }
+    return 0;
+}
+
 int reg_resolve(rs_registry_ref **out, rs_registry *reg, const char *ref, rs_error *err)
 {
     rs_registry_ref *r = NULL;
@@ -225,19 +265,28 @@ int reg_resolve(rs_registry_ref **out, rs_registry *reg, const char *ref, rs_err
             if (n < 0 || (size_t)n >= sizeof how)
                 how[0] = '\0';
             /* a label at a commit the repository lacks is a missing object, not a missing name */
-            git_commit *c = NULL;
-            int grc = git_commit_lookup(&c, reg->repo, &commit);
-            git_commit_free(c);
-            if (grc < 0) {
-                rc = reg_git_fail(err, grc == GIT_ENOTFOUND ? GIT_ERROR : grc,
-                                  "%s points at commit %s, which is missing or "
-                                  "corrupt in %s",
-                                  how, l->valuestring, reg->root);
-                goto done;
+            if (!native_commit_exists(reg, &commit)) {
+                if ((rc = reg_git(reg, err)))
+                    goto done;
+                git_commit *c = NULL;
+                int grc = git_commit_lookup(&c, reg->repo, &commit);
+                git_commit_free(c);
+                if (grc < 0) {
+                    rc = reg_git_fail(err, grc == GIT_ENOTFOUND ? GIT_ERROR : grc,
+                                      "%s points at commit %s, which is missing or "
+                                      "corrupt in %s",
+                                      how, l->valuestring, reg->root);
+                    goto done;
+                }
             }
             if ((rc = reg_need_base_at(reg, &commit, name, how, err)))
                 goto done;
+        } else if (native_full_id(&commit, reg, spec)) {
+            if ((rc = reg_need_base_at(reg, &commit, name, ref, err)))
+                goto done;
         } else {
+            if ((rc = reg_git(reg, err)))
+                goto done;
             int grc = git_revparse_single(&obj, reg->repo, spec);
             if (grc == 0)
                 grc = git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT);
@@ -475,6 +524,12 @@ int reg_partials_used(cJSON *arr, rs_registry *reg, const struct pfiles *pf, rs_
 
 int rs_registry_list(char **json, rs_registry *reg, rs_error *err)
 {
+    /* libgit2 from the start: this command writes, walks history or lists trees */
+    int git_rc = reg_git(reg, err);
+    if (git_rc) {
+        *json = NULL;
+        return git_rc;
+    }
     git_oid tip;
     cJSON *names = NULL, *out = cJSON_CreateArray();
     const struct history *h = NULL;
@@ -532,6 +587,12 @@ done:
 
 int rs_registry_history(char **json, rs_registry *reg, const char *name, rs_error *err)
 {
+    /* libgit2 from the start: this command writes, walks history or lists trees */
+    int git_rc = reg_git(reg, err);
+    if (git_rc) {
+        *json = NULL;
+        return git_rc;
+    }
     git_oid tip;
     const struct history *h = NULL;
     const cJSON *labels = NULL;
@@ -627,6 +688,12 @@ done:
 
 int rs_registry_labels(char **json, rs_registry *reg, const char *name, rs_error *err)
 {
+    /* libgit2 from the start: this command writes, walks history or lists trees */
+    int git_rc = reg_git(reg, err);
+    if (git_rc) {
+        *json = NULL;
+        return git_rc;
+    }
     git_oid tip;
     const cJSON *labels = NULL;
     cJSON *out = NULL;

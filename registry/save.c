@@ -386,6 +386,12 @@ static int add_versions(cJSON *result, rs_registry *reg, rs_error *err)
 int rs_registry_save(char **json, rs_registry *reg, const char *const *paths, size_t npaths,
                      const char *message, rs_error *err)
 {
+    /* libgit2 from the start: this command writes, walks history or lists trees */
+    int git_rc = reg_git(reg, err);
+    if (git_rc) {
+        *json = NULL;
+        return git_rc;
+    }
     char *branch = NULL;
     int fd = -1;
     if (json)

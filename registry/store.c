@@ -29,12 +29,15 @@ static int missing_object(rs_error *err, int grc, rs_registry *reg, const git_oi
 static int commit_tree(git_tree **tree, rs_registry *reg, const git_oid *commit, rs_error *err)
 {
     git_commit *c = NULL;
+    int rc = reg_git(reg, err);
+    if (rc)
+        return rc;
     int grc = git_commit_lookup(&c, reg->repo, commit);
     if (grc < 0)
         return missing_object(err, grc, reg, commit, "commit");
     grc = git_commit_tree(tree, c);
     if (grc < 0) {
-        int rc = missing_object(err, grc, reg, git_commit_tree_id(c), "tree");
+        rc = missing_object(err, grc, reg, git_commit_tree_id(c), "tree");
         git_commit_free(c);
         return rc;
     }
@@ -47,6 +50,22 @@ int reg_blob_oid_at(git_oid *blob_oid, rs_registry *reg, const git_oid *commit, 
 {
     git_tree *tree = NULL;
     git_tree_entry *e = NULL;
+    if (reg->gr) {
+        unsigned char id[GR_OID_SIZE];
+        int type = 0, nrc = gr_path_at(id, &type, reg->gr, commit->id, path);
+        if (nrc == GR_OK && type == GR_BLOB) {
+            if (blob_oid)
+                memcpy(blob_oid->id, id, GR_OID_SIZE);
+            return 0;
+        }
+        if (nrc == GR_OK || nrc == GR_NOPATH) {
+            char s[8];
+            reg_short(s, commit);
+            return rs_error_set(err, RS_ENOTFOUND, "%s does not exist at commit %s", path, s);
+        }
+        if (nrc == GR_NOMEM)
+            return rs_error_set(err, RS_ENOMEM, "out of memory reading %s", path);
+    }
     int rc = commit_tree(&tree, reg, commit, err);
     if (rc)
         return rc;
@@ -70,7 +89,23 @@ int reg_read_blob(char **src, size_t *len, rs_registry *reg, const git_oid *blob
 {
     git_blob *b = NULL;
     *src = NULL;
-    int grc = git_blob_lookup(&b, reg->repo, blob);
+    if (reg->gr) {
+        unsigned char *data = NULL;
+        size_t n = 0;
+        int nrc = gr_read(&data, &n, NULL, reg->gr, blob->id, GR_BLOB);
+        if (nrc == GR_OK) {
+            *src = (char *)data;
+            if (len)
+                *len = n;
+            return 0;
+        }
+        if (nrc == GR_NOMEM)
+            return rs_error_set(err, RS_ENOMEM, "out of memory reading %s", what);
+    }
+    int grc = reg_git(reg, err);
+    if (grc)
+        return grc;
+    grc = git_blob_lookup(&b, reg->repo, blob);
     if (grc < 0)
         return missing_object(err, grc, reg, blob, what);
     size_t n = (size_t)git_blob_rawsize(b);
@@ -148,6 +183,90 @@ static int add_pfile(struct pfiles *pf, size_t *cap, const char *dir, const char
     return 0;
 }
 
+/* One entry of a directory listing: borrowed from the tree that was read. */
+struct dent {
+    const char *name; /* NUL-terminated in both trees (git trees end names with NUL) */
+    const unsigned char *id;
+    int is_blob;
+};
+
+/* The entries of the tree at dpath ("prompts" or "prompts/dir") in commit, read natively when
+   possible: *ents (rs_free), *n; *keep_native / *keep_git own what the entries point into. A
+   missing or non-tree dpath is no entries. */
+static int list_dir(struct dent **ents, size_t *n, unsigned char **keep_native, git_tree **keep_git,
+                    rs_registry *reg, const git_oid *commit, const char *dpath, rs_error *err)
+{
+    *ents = NULL;
+    *n = 0;
+    if (reg->gr) {
+        unsigned char id[GR_OID_SIZE], *tree = NULL;
+        size_t len = 0, pos = 0, count = 0;
+        int type = 0, nrc = gr_path_at(id, &type, reg->gr, commit->id, dpath);
+        if (nrc == GR_NOPATH || (nrc == GR_OK && type != GR_TREE))
+            return 0;
+        if (nrc == GR_OK)
+            nrc = gr_read(&tree, &len, NULL, reg->gr, id, GR_TREE);
+        gr_tree_entry e;
+        if (nrc == GR_OK)
+            while ((nrc = gr_tree_next(&e, tree, len, &pos)) == 1)
+                count++;
+        if (nrc == 0) {
+            struct dent *d = rs_calloc(count ? count : 1, sizeof *d);
+            if (!d) {
+                rs_free(tree);
+                return rs_error_set(err, RS_ENOMEM, "out of memory");
+            }
+            for (pos = 0; gr_tree_next(&e, tree, len, &pos) == 1; (*n)++) {
+                d[*n].name = e.name;
+                d[*n].id = e.oid;
+                d[*n].is_blob = e.type == GR_BLOB;
+            }
+            *ents = d;
+            *keep_native = tree;
+            return 0;
+        }
+        rs_free(tree);
+        if (nrc == GR_NOMEM)
+            return rs_error_set(err, RS_ENOMEM, "out of memory");
+    }
+    git_tree *root = NULL, *sub = NULL;
+    git_tree_entry *e = NULL;
+    int rc = commit_tree(&root, reg, commit, err);
+    if (rc)
+        return rc;
+    int grc = git_tree_entry_bypath(&e, root, dpath);
+    if (grc == 0 && git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+        grc = git_tree_lookup(&sub, reg->repo, git_tree_entry_id(e));
+        if (grc < 0) {
+            rc = missing_object(err, grc, reg, git_tree_entry_id(e), "tree");
+            goto done;
+        }
+        size_t count = git_tree_entrycount(sub);
+        struct dent *d = rs_calloc(count ? count : 1, sizeof *d);
+        if (!d) {
+            rc = rs_error_set(err, RS_ENOMEM, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < count; i++) {
+            const git_tree_entry *te = git_tree_entry_byindex(sub, i);
+            d[i].name = git_tree_entry_name(te);
+            d[i].id = git_tree_entry_id(te)->id;
+            d[i].is_blob = git_tree_entry_type(te) == GIT_OBJECT_BLOB;
+        }
+        *ents = d;
+        *n = count;
+        *keep_git = sub;
+        sub = NULL;
+    } else if (grc < 0 && grc != GIT_ENOTFOUND) {
+        rc = reg_git_fail(err, grc, "cannot read %s", dpath);
+    }
+done:
+    git_tree_entry_free(e);
+    git_tree_free(sub);
+    git_tree_free(root);
+    return rc;
+}
+
 int reg_pfiles(const struct pfiles **out, rs_registry *reg, const git_oid *commit, const char *name,
                rs_error *err)
 {
@@ -159,14 +278,14 @@ int reg_pfiles(const struct pfiles **out, rs_registry *reg, const git_oid *commi
             return 0;
         }
     }
-    git_tree *root = NULL, *sub = NULL;
-    git_tree_entry *e = NULL;
+    struct dent *ents = NULL;
+    size_t nents = 0;
+    unsigned char *native_tree = NULL;
+    git_tree *sub = NULL;
     struct pfiles *pf = NULL;
     rs_str dir = RS_STR_INIT;
     size_t cap = 0;
-    int rc = commit_tree(&root, reg, commit, err);
-    if (rc)
-        goto done;
+    int rc = 0;
     const char *slash = strrchr(name, '/');
     const char *base = slash ? slash + 1 : name;
     size_t blen = strlen(base);
@@ -189,39 +308,31 @@ int reg_pfiles(const struct pfiles **out, rs_registry *reg, const git_oid *commi
         rc = rs_error_set(err, RS_ENOMEM, "out of memory");
         goto done;
     }
-    int grc = git_tree_entry_bypath(&e, root, dpath);
+    rc = list_dir(&ents, &nents, &native_tree, &sub, reg, commit, dpath, err);
     rs_free(dpath);
-    if (grc == 0 && git_tree_entry_type(e) == GIT_OBJECT_TREE) {
-        grc = git_tree_lookup(&sub, reg->repo, git_tree_entry_id(e));
-        if (grc < 0) {
-            rc = missing_object(err, grc, reg, git_tree_entry_id(e), "tree");
+    if (rc)
+        goto done;
+    for (size_t i = 0; i < nents; i++) {
+        const char *en = ents[i].name;
+        size_t elen = strlen(en);
+        if (!ents[i].is_blob || elen < blen + 7 || strncmp(en, base, blen) != 0 ||
+            strcmp(en + elen - 7, ".prompt") != 0)
+            continue;
+        const char *rest = en + blen;
+        size_t rlen = elen - blen - 7;
+        git_oid id;
+        memcpy(id.id, ents[i].id, GR_OID_SIZE);
+        int ok = 0;
+        if (rlen == 0) {
+            pf->has_base = 1;
+            ok = add_pfile(pf, &cap, dir.ptr, en, NULL, 0, &id);
+        } else if (rest[0] == '.' && rlen > 1 && !memchr(rest + 1, '.', rlen - 1)) {
+            ok = add_pfile(pf, &cap, dir.ptr, en, rest + 1, rlen - 1, &id);
+        }
+        if (ok) {
+            rc = rs_error_set(err, RS_ENOMEM, "out of memory");
             goto done;
         }
-        size_t n = git_tree_entrycount(sub);
-        for (size_t i = 0; i < n; i++) {
-            const git_tree_entry *te = git_tree_entry_byindex(sub, i);
-            const char *en = git_tree_entry_name(te);
-            size_t elen = strlen(en);
-            if (git_tree_entry_type(te) != GIT_OBJECT_BLOB || elen < blen + 7 ||
-                strncmp(en, base, blen) != 0 || strcmp(en + elen - 7, ".prompt") != 0)
-                continue;
-            const char *rest = en + blen;
-            size_t rlen = elen - blen - 7;
-            int ok = 0;
-            if (rlen == 0) {
-                pf->has_base = 1;
-                ok = add_pfile(pf, &cap, dir.ptr, en, NULL, 0, git_tree_entry_id(te));
-            } else if (rest[0] == '.' && rlen > 1 && !memchr(rest + 1, '.', rlen - 1)) {
-                ok = add_pfile(pf, &cap, dir.ptr, en, rest + 1, rlen - 1, git_tree_entry_id(te));
-            }
-            if (ok) {
-                rc = rs_error_set(err, RS_ENOMEM, "out of memory");
-                goto done;
-            }
-        }
-    } else if (grc < 0 && grc != GIT_ENOTFOUND) {
-        rc = reg_git_fail(err, grc, "cannot read %s", dir.ptr);
-        goto done;
     }
     if (pf->nfiles == 0) {
         char s[8];
@@ -238,9 +349,9 @@ int reg_pfiles(const struct pfiles **out, rs_registry *reg, const git_oid *commi
 done:
     reg_pfiles_free(pf);
     rs_str_free(&dir);
-    git_tree_entry_free(e);
+    rs_free(ents);
+    rs_free(native_tree);
     git_tree_free(sub);
-    git_tree_free(root);
     return rc;
 }
 
@@ -572,8 +683,8 @@ int reg_commit_cas(git_oid *out, rs_registry *reg, const char *branch, const git
     git_commit *pc = NULL;
     git_tree *tree = NULL;
     git_reference *ref = NULL;
-    int rc = reg_signature(&sig, reg, err);
-    if (rc)
+    int rc = reg_git(reg, err);
+    if (rc || (rc = reg_signature(&sig, reg, err)))
         return rc;
     int grc = git_commit_lookup(&pc, reg->repo, parent);
     if (grc < 0) {
@@ -631,7 +742,7 @@ int reg_sync_paths(rs_registry *reg, const char *const *paths, size_t npaths, rs
     int rc = 0, grc, changed = 0;
     if (reg->bare)
         return 0;
-    if ((rc = reg_tip(reg, &tip, NULL, err)))
+    if ((rc = reg_git(reg, err)) || (rc = reg_tip(reg, &tip, NULL, err)))
         return rc;
     if ((grc = git_repository_index(&idx, reg->repo)) < 0 || (grc = git_index_read(idx, 1)) < 0) {
         rc = reg_git_fail(err, grc, "cannot read the index of %s", reg->root);

@@ -11,40 +11,69 @@
 #include <curl/curl.h>
 #include <git2.h>
 
-static int init_count; /* guarded by the documented "call before starting threads" contract */
+/* guarded by the documented "call before starting threads" contract */
+static int init_count;
+static unsigned parts; /* RS_GLOBAL_* set up so far, released when init_count drops to 0 */
 
 const char *rs_version(void)
 {
     return RS_VERSION;
 }
 
-int rs_global_init(rs_error *err)
+/* Set up the parts of what not set up yet. */
+static int add_parts(unsigned what, rs_error *err)
 {
-    if (init_count++ > 0)
-        return 0;
-    cJSON_Hooks hooks = {rs_malloc, rs_free};
-    cJSON_InitHooks(&hooks);
-    int grc = git_libgit2_init();
-    if (grc < 0) {
-        init_count = 0;
-        return rs_error_set(err, RS_EGIT, "libgit2 could not be initialised (%d)", grc);
+    if ((what & RS_GLOBAL_GIT) && !(parts & RS_GLOBAL_GIT)) {
+        int grc = git_libgit2_init();
+        if (grc < 0)
+            return rs_error_set(err, RS_EGIT, "libgit2 could not be initialised (%d)", grc);
+        parts |= RS_GLOBAL_GIT;
     }
-    CURLcode crc = curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (crc != CURLE_OK) {
-        git_libgit2_shutdown();
-        init_count = 0;
-        rs_error_set(err, RS_EHTTP, "libcurl could not be initialised: %s",
-                     curl_easy_strerror(crc));
-        rs_error_set_cause(err, (int)crc);
-        return RS_EHTTP;
+    if ((what & RS_GLOBAL_HTTP) && !(parts & RS_GLOBAL_HTTP)) {
+        CURLcode crc = curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (crc != CURLE_OK) {
+            rs_error_set(err, RS_EHTTP, "libcurl could not be initialised: %s",
+                         curl_easy_strerror(crc));
+            rs_error_set_cause(err, (int)crc);
+            return RS_EHTTP;
+        }
+        parts |= RS_GLOBAL_HTTP;
     }
     return 0;
+}
+
+static void release_parts(void)
+{
+    if (parts & RS_GLOBAL_HTTP)
+        curl_global_cleanup();
+    if (parts & RS_GLOBAL_GIT)
+        git_libgit2_shutdown();
+    parts = 0;
+}
+
+int rs_global_init_for(unsigned what, rs_error *err)
+{
+    if (init_count++ == 0) {
+        cJSON_Hooks hooks = {rs_malloc, rs_free};
+        cJSON_InitHooks(&hooks);
+    }
+    int rc = add_parts(what, err);
+    if (rc) {
+        /* this call counts for nothing; a first call leaves nothing set up */
+        if (--init_count == 0)
+            release_parts();
+    }
+    return rc;
+}
+
+int rs_global_init(rs_error *err)
+{
+    return rs_global_init_for(RS_GLOBAL_ALL, err);
 }
 
 void rs_global_shutdown(void)
 {
     if (init_count == 0 || --init_count > 0)
         return;
-    curl_global_cleanup();
-    git_libgit2_shutdown();
+    release_parts();
 }

@@ -20,3 +20,7 @@ add_test(NAME registry_example
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/registry_example.sh ${PROJECT_SOURCE_DIR}
           ${PROJECT_BINARY_DIR} $<TARGET_FILE:rosetta> "${RS_EXAMPLE_CFLAGS}")
 set_tests_properties(registry_example PROPERTIES LABELS registry TIMEOUT 300)
+# the native git reader against git and libgit2 on real repositories, and its fallback cases
+rs_test(test_gitread SOURCES unit/test_gitread.c
+  MODULES rs_util rs_templates rs_render rs_registry CMOCKA LABELS registry)
+set_tests_properties(test_gitread PROPERTIES TIMEOUT 300)

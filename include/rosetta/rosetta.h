@@ -20,11 +20,26 @@ extern "C" {
 const char *rs_version(void);
 
 /*
- * Initialise the dependencies that need process-wide set-up (libgit2, libcurl, cJSON's
- * allocator hooks). Reference-counted: call once per user, pair with rs_global_shutdown.
- * Not thread-safe against itself: call it before starting threads.
+ * What rs_global_init_for sets up besides cJSON's allocator hooks (always):
+ *   RS_GLOBAL_HTTP  libcurl and its TLS: anything that sends requests (runs, compare)
+ *   RS_GLOBAL_GIT   a process-wide libgit2 reference, so libgit2's set-up (~5 ms: it loads the
+ *                   system CA bundle) is paid once however many registry handles come and go;
+ *                   each handle takes its own reference anyway, and only when it needs libgit2
+ */
+#define RS_GLOBAL_HTTP 1u
+#define RS_GLOBAL_GIT 2u
+#define RS_GLOBAL_ALL (RS_GLOBAL_HTTP | RS_GLOBAL_GIT)
+
+/*
+ * Initialise the dependencies that need process-wide set-up. rs_global_init is
+ * rs_global_init_for(RS_GLOBAL_ALL); a program that knows it needs less (the CLI rendering from
+ * the registry needs neither) names what it needs: a later call may add parts. Reference-counted
+ * across both: call once per user, pair each call with rs_global_shutdown, which releases every
+ * part when the count drops to zero. Not thread-safe against itself: call it before starting
+ * threads (the parts themselves are initialised here, never lazily from other threads).
  */
 int rs_global_init(rs_error *err);
+int rs_global_init_for(unsigned what, rs_error *err);
 void rs_global_shutdown(void);
 
 #ifdef __cplusplus

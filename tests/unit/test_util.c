@@ -7,6 +7,7 @@
 #include "util/json.h"
 #include "util/jsnum.h"
 #include "util/regex_guard.h"
+#include "util/sha1.h"
 #include "util/str.h"
 #include "util/vec.h"
 
@@ -270,6 +271,46 @@ static void regex_guard_refuses_blowups(void **state)
     assert_int_equal(rs_regex_check(longp, &why), -1);
 }
 
+/* SHA-1: the FIPS 180 example vectors, and any split of the input into updates gives the same
+   digest as one update (blocks straddling calls, the padding at 55/56/64 bytes). */
+static void sha1_hex(char out[41], const void *data, size_t len, size_t step)
+{
+    rs_sha1 s;
+    unsigned char d[RS_SHA1_SIZE];
+    rs_sha1_init(&s);
+    const unsigned char *p = data;
+    for (size_t at = 0; at < len; at += step)
+        rs_sha1_update(&s, p + at, len - at < step ? len - at : step);
+    rs_sha1_final(&s, d);
+    for (int i = 0; i < RS_SHA1_SIZE; i++)
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static void sha1_vectors(void **state)
+{
+    (void)state;
+    char hex[41], again[41];
+    sha1_hex(hex, "", 0, 1);
+    assert_string_equal(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    sha1_hex(hex, "abc", 3, 3);
+    assert_string_equal(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+    const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    sha1_hex(hex, m, strlen(m), 7);
+    assert_string_equal(hex, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+    char *million = rs_malloc(1000000);
+    assert_non_null(million);
+    memset(million, 'a', 1000000);
+    sha1_hex(hex, million, 1000000, 1000000);
+    assert_string_equal(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+    for (size_t len = 0; len < 200; len++)
+        for (size_t step = 1; step <= 70; step += 23) {
+            sha1_hex(hex, million, len, len ? len : 1);
+            sha1_hex(again, million, len, step);
+            assert_string_equal(hex, again);
+        }
+    rs_free(million);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +326,7 @@ int main(void)
         cmocka_unit_test(json_string_escaping),
         cmocka_unit_test(jsnum_matches_javascript),
         cmocka_unit_test(regex_guard_refuses_blowups),
+        cmocka_unit_test(sha1_vectors),
     };
     return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
