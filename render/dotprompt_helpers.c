@@ -19,7 +19,7 @@ static int append_template_literal(rs_str *out, const cJSON *v)
 {
     if (!v)
         return PUT_LIT(out, "undefined");
-    if (cJSON_IsNull(v))
+    if ((v->type & 0xFF) == cJSON_NULL)
         return PUT_LIT(out, "null");
     return rs_hbs_append_value(out, v);
 }
@@ -122,17 +122,25 @@ static int strict_equal(const cJSON *a, const cJSON *b)
 {
     if (!a || !b)
         return a == b;
-    if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
+    int ta = a->type & 0xFF, tb = b->type & 0xFF;
+    int bool_a = ta == cJSON_True || ta == cJSON_False, bool_b = tb == cJSON_True || tb == cJSON_False;
+    if (bool_a || bool_b)
+        return ta == tb; /* true === true, false === false */
+    if (ta != tb)
+        return 0;
+    switch (ta) {
+    case cJSON_Number:
         return a->valuedouble == b->valuedouble;
-    if (cJSON_IsString(a) && cJSON_IsString(b))
+    case cJSON_String:
         return strcmp(a->valuestring, b->valuestring) == 0;
-    if (cJSON_IsBool(a) && cJSON_IsBool(b))
-        return cJSON_IsTrue(a) == cJSON_IsTrue(b);
-    if (cJSON_IsNull(a) && cJSON_IsNull(b))
+    case cJSON_NULL:
         return 1;
-    if ((cJSON_IsArray(a) && cJSON_IsArray(b)) || (cJSON_IsObject(a) && cJSON_IsObject(b)))
+    case cJSON_Array:
+    case cJSON_Object:
         return a == b || (a->child && a->child == b->child); /* b may be a reference to a */
-    return 0;
+    default:
+        return 0;
+    }
 }
 
 static int equals_block(rs_str *out, const rs_hbs_call *call, rs_error *err, int want_equal)

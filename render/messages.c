@@ -116,7 +116,7 @@ static int media_section_match(const char *s, size_t n, size_t *match, size_t *c
 typedef int (*matcher)(const char *s, size_t n, size_t *match, size_t *cap);
 
 /* A list growing in the render's scratch arena (outgrown storage stays there until the arena is
- * freed: these lists are short). Items start zeroed. */
+ * freed: these lists are short). The caller fills each new item in. */
 typedef struct alist {
     char *items;
     size_t len, cap, size;
@@ -135,9 +135,7 @@ static void *alist_push(alist *l)
         l->items = items;
         l->cap = cap;
     }
-    void *it = l->items + l->len++ * l->size;
-    memset(it, 0, l->size);
-    return it;
+    return l->items + l->len++ * l->size;
 }
 
 #define ALIST_AT(l, type, i) (((type *)(l)->items)[i])
@@ -262,19 +260,31 @@ fail:
 
 static void source_free(const rs_jt *b, msg_source *m)
 {
-    rs_str_free(&m->more);
+    if (m->more.ptr)
+        rs_str_free(&m->more);
+    if (b->arena)
+        return; /* the rest goes with the arena */
     rs_jt_drop(b, m->role_value);
     rs_jt_drop(b, m->content);
     rs_jt_drop(b, m->history_source);
     rs_jt_drop(b, m->metadata);
 }
 
+/* A new, empty message source. */
+static msg_source *push_source(alist *sources)
+{
+    static const msg_source empty = {NULL, 0, NULL, NULL, 0, RS_STR_INIT, NULL, NULL, NULL};
+    msg_source *m = alist_push(sources);
+    if (m)
+        *m = empty;
+    return m;
+}
+
 static msg_source *new_source(alist *sources, const char *role, size_t n)
 {
-    msg_source *m = alist_push(sources);
+    msg_source *m = push_source(sources);
     if (!m)
         return NULL;
-    rs_str_init(&m->more, RS_STR_DEFAULT_MAX);
     m->role = role;
     m->role_len = n;
     return m;
@@ -372,10 +382,9 @@ static void find_members(const cJSON *h, history_members *hm)
 static int push_history(const rs_jt *b, alist *sources, const cJSON *history, int share)
 {
     for (const cJSON *h = history ? history->child : NULL; h; h = h->next) {
-        msg_source *m = alist_push(sources);
+        msg_source *m = push_source(sources);
         if (!m)
             return RS_ENOMEM;
-        rs_str_init(&m->more, RS_STR_DEFAULT_MAX);
         history_members hm;
         find_members(h, &hm);
         const cJSON *role = hm.role, *content = hm.content, *src = hm.source, *meta = hm.metadata;
@@ -392,13 +401,19 @@ static int push_history(const rs_jt *b, alist *sources, const cJSON *history, in
 
 static int truthy(const cJSON *v)
 {
-    if (!v || cJSON_IsNull(v) || cJSON_IsFalse(v))
+    if (!v)
         return 0;
-    if (cJSON_IsNumber(v))
+    switch (v->type & 0xFF) {
+    case cJSON_NULL:
+    case cJSON_False:
+        return 0;
+    case cJSON_Number:
         return v->valuedouble == v->valuedouble && v->valuedouble != 0;
-    if (cJSON_IsString(v))
+    case cJSON_String:
         return v->valuestring[0] != '\0';
-    return 1;
+    default:
+        return 1;
+    }
 }
 
 /* messageSourcesToMessages. *history_kept: a history message is among them (each has

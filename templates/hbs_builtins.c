@@ -18,7 +18,7 @@ static int js_bool(const cJSON *v)
 {
     if (v && (v->type & 0xFF) == cJSON_Array)
         return 1;
-    return rs_hbs_truthy(v);
+    return hbs_truthy(v);
 }
 
 /* Handlebars calls helpers with `this` = the context, or an empty object (container.nullContext)

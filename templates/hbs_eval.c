@@ -107,7 +107,27 @@ static const cJSON *data_lookup(const hbs_data_frame *f, const char *key, size_t
     return NULL;
 }
 
-static const cJSON *resolve(hbs_state *st, const hbs_path *p, const hbs_scope *sc, int *oom_flag)
+static const cJSON *resolve_any(hbs_state *st, const hbs_path *p, const hbs_scope *sc,
+                                int *oom_flag);
+
+/* A path's value. Inline for the common case, a plain path from `this` (name, name.sub): most of a
+ * render's lookups, where a call would cost as much as the lookup. */
+static inline const cJSON *resolve(hbs_state *st, const hbs_path *p, const hbs_scope *sc,
+                                   int *oom_flag)
+{
+    if (p->data || p->bp_up >= 0 || p->depth || !sc->ctx)
+        return resolve_any(st, p, sc, oom_flag);
+    const cJSON *v = sc->ctx->v;
+    for (uint16_t i = 0; i < p->nparts; i++) {
+        if (i && (!v || is_null(v)))
+            return v;
+        v = lookup_seg(st, v, &p->parts[i], oom_flag);
+    }
+    return v;
+}
+
+static const cJSON *resolve_any(hbs_state *st, const hbs_path *p, const hbs_scope *sc,
+                                int *oom_flag)
 {
     const cJSON *v;
     uint16_t i = 0;
@@ -167,8 +187,8 @@ typedef struct call_frame {
     const cJSON *hash_buf[INLINE_ARGS];
 } call_frame;
 
-static int setup_call(call_frame *cf, rs_str *out, hbs_state *st, const hbs_call *call,
-                      const hbs_scope *sc, const hbs_node *node)
+static inline int setup_call(call_frame *cf, rs_str *out, hbs_state *st, const hbs_call *call,
+                             const hbs_scope *sc, const hbs_node *node)
 {
     rs_hbs_call *c = &cf->c;
     c->fn = c->inverse = NULL;

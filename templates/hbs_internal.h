@@ -259,6 +259,28 @@ static inline const cJSON *hbs_member(const cJSON *obj, const char *key, size_t 
     return NULL;
 }
 
+/* rs_hbs_truthy, inline for the built-in helpers (every if, unless, with asks). */
+static inline int hbs_truthy(const cJSON *v)
+{
+    if (!v)
+        return 0;
+    switch (v->type & 0xFF) {
+    case cJSON_False:
+    case cJSON_NULL:
+    case cJSON_Invalid:
+        return 0;
+    case cJSON_Number:
+        return !(v->valuedouble == 0 || v->valuedouble != v->valuedouble); /* 0 and NaN */
+    case cJSON_String:
+    case cJSON_Raw:
+        return v->valuestring && v->valuestring[0] != '\0';
+    case cJSON_Array:
+        return v->child != NULL;
+    default:
+        return 1;
+    }
+}
+
 /* ---- values (hbs_value.c) ---- */
 
 /* Look a property up as Handlebars' lookupProperty does (own properties only; arrays and strings

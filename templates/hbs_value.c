@@ -222,30 +222,14 @@ int rs_hbs_escape(rs_str *out, const char *s, size_t n)
 
 int rs_hbs_truthy(const cJSON *v)
 {
-    if (!v)
-        return 0;
-    switch (v->type & 0xFF) {
-    case cJSON_False:
-    case cJSON_NULL:
-    case cJSON_Invalid:
-        return 0;
-    case cJSON_Number:
-        return !(v->valuedouble == 0 || isnan(v->valuedouble));
-    case cJSON_String:
-    case cJSON_Raw:
-        return v->valuestring && v->valuestring[0] != '\0';
-    case cJSON_Array:
-        return v->child != NULL;
-    default:
-        return 1;
-    }
+    return hbs_truthy(v);
 }
 
 int hbs_is_empty(const cJSON *v)
 {
     if (v && (v->type & 0xFF) == cJSON_Number)
         return isnan(v->valuedouble);
-    return !rs_hbs_truthy(v);
+    return !hbs_truthy(v);
 }
 
 /* ---- lookups ---- */
