@@ -515,6 +515,35 @@ static void test_batch(void **state)
     rs_runlog_close(log);
 }
 
+/* The WAL stays bounded while runs are written (wal_autocheckpoint): 600 runs one transaction
+ * each leave a WAL file well under SQLite's default 1,000 pages (4 MB), and every run is there. */
+static void test_wal_bounded(void **state)
+{
+    (void)state;
+    char path[512], wal[600];
+    rs_error err = RS_ERROR_INIT;
+    rs_runlog *log = NULL;
+    db_path(path, sizeof path, "wal");
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    assert_rs_ok(rs_runlog_open(&log, path, &err), &err);
+    rs_run_record r;
+    rs_attempt_record a[2];
+    full_record(&r, a);
+    r.prompt = "walcheck";
+    for (int i = 0; i < 600; i++)
+        assert_rs_ok(rs_runlog_insert(log, &r, NULL, &err), &err);
+    struct stat sb;
+    assert_int_equal(stat(wal, &sb), 0);
+    assert_true(sb.st_size < 1024 * 1024);
+    rs_runlog_query q = RS_RUNLOG_QUERY_INIT;
+    rs_runstats *s = NULL;
+    q.prompt = "walcheck";
+    assert_rs_ok(rs_runlog_stats(log, &q, &s, &err), &err);
+    assert_int_equal(s->groups[0].count, 600);
+    rs_runstats_free(s);
+    rs_runlog_close(log);
+}
+
 static void test_open_errors(void **state)
 {
     (void)state;
@@ -546,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_paths_and_since),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_wal_bounded),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
