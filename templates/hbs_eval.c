@@ -81,24 +81,32 @@ static inline const cJSON *lookup_seg(hbs_state *st, const cJSON *v, const hbs_s
     return hbs_lookup(v, seg->s, seg->len, &st->arena, oom_flag);
 }
 
+/* An iteration variable (@index @key @first @last) of an each's frame f, or NULL. */
+static inline const cJSON *iter_var(const hbs_data_frame *f, const char *key, size_t n)
+{
+    switch (n) {
+    case 5:
+        return !memcmp(key, "index", 5) ? &f->index : !memcmp(key, "first", 5) ? &f->first : NULL;
+    case 3:
+        return !memcmp(key, "key", 3) ? &f->key : NULL;
+    case 4:
+        return !memcmp(key, "last", 4) ? &f->last : NULL;
+    default:
+        return NULL;
+    }
+}
+
 /* A @data variable: iteration variables from the nearest each, then the render's data, then root.
  */
 static const cJSON *data_lookup(const hbs_data_frame *f, const char *key, size_t n, hbs_state *st,
                                 int *oom_flag)
 {
     for (; f; f = f->parent) {
-        if (f->has_iter) {
-            if (n == 5 && !memcmp(key, "index", 5))
-                return &f->index;
-            if (n == 3 && !memcmp(key, "key", 3))
-                return &f->key;
-            if (n == 5 && !memcmp(key, "first", 5))
-                return &f->first;
-            if (n == 4 && !memcmp(key, "last", 4))
-                return &f->last;
-        }
+        const cJSON *v;
+        if (f->has_iter && (v = iter_var(f, key, n)) != NULL)
+            return v;
         if (!f->parent) {
-            const cJSON *v = hbs_lookup(f->user, key, n, &st->arena, oom_flag);
+            v = hbs_lookup(f->user, key, n, &st->arena, oom_flag);
             if (!v && n == 4 && !memcmp(key, "root", 4))
                 v = f->root;
             return v;
@@ -110,11 +118,17 @@ static const cJSON *data_lookup(const hbs_data_frame *f, const char *key, size_t
 static const cJSON *resolve_any(hbs_state *st, const hbs_path *p, const hbs_scope *sc,
                                 int *oom_flag);
 
-/* A path's value. Inline for the common case, a plain path from `this` (name, name.sub): most of a
- * render's lookups, where a call would cost as much as the lookup. */
+/* A path's value. Inline for the common cases, a plain path from `this` (name, name.sub) and an
+ * each's @index/@first/...: most of a render's lookups, where a call would cost as much as the
+ * lookup. */
 static inline const cJSON *resolve(hbs_state *st, const hbs_path *p, const hbs_scope *sc,
                                    int *oom_flag)
 {
+    if (p->data && !p->depth && p->nparts == 1 && sc->data && sc->data->has_iter) {
+        const cJSON *v = iter_var(sc->data, p->parts[0].s, p->parts[0].len);
+        if (v)
+            return v;
+    }
     if (p->data || p->bp_up >= 0 || p->depth || !sc->ctx)
         return resolve_any(st, p, sc, oom_flag);
     const cJSON *v = sc->ctx->v;
@@ -309,6 +323,21 @@ static int same_value(const cJSON *a, const cJSON *b)
     }
 }
 
+/* How a program ended: an output failure (over the limit, out of memory) is named on the error. */
+static int program_result(hbs_state *st, const rs_str *out, int rc)
+{
+    if (!rc && out->error)
+        rc = out->error;
+    if (rc && rc == out->error && st->err && st->err->code == 0) {
+        if (rc == RS_ELIMIT)
+            rs_error_set(st->err, rc, "the rendered output exceeds the limit of %zu bytes",
+                         st->tpl->max_output);
+        else
+            rs_error_set(st->err, rc, "out of memory rendering a template");
+    }
+    return rc;
+}
+
 int hbs_run_with(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_scope *sc,
                  const cJSON *ctx, const hbs_data_frame *data, const hbs_bp_frame *bp, hbs_val *res)
 {
@@ -319,6 +348,10 @@ int hbs_run_with(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_sco
     if (st->depth + 1 > st->tpl->max_depth)
         return rs_error_set(st->err, RS_ELIMIT, "blocks nested deeper than %d levels",
                             st->tpl->max_depth);
+    if (p->n == 1 && p->nodes[0].kind == ND_CONTENT) {
+        /* one piece of text (a block's ", " or a sentence): no context to set up for it */
+        return program_result(st, out, hbs_put(out, p->nodes[0].text, p->nodes[0].olen));
+    }
     st->depth++;
     hbs_ctx_frame f;
     hbs_scope s = *sc;
@@ -346,26 +379,6 @@ int hbs_run_with(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_sco
     return rc;
 }
 
-/* Run the block's main program with ctx, declaring block params when the block has them. */
-int hbs_call_run_fn(rs_str *out, rs_hbs_call *c, const cJSON *ctx, const hbs_data_frame *data,
-                    const cJSON *bp0, const cJSON *bp1, hbs_val *res)
-{
-    const hbs_scope *sc = c->scope;
-    if (res)
-        res->kind = HV_STR;
-    if (!c->fn)
-        return 0;
-    if (c->node && c->node->nbp) {
-        hbs_bp_frame b = {{bp0, bp1}, c->node->nbp, c->node, sc->bp};
-        return hbs_run_with(out, c->st, c->fn, sc, ctx, data, &b, res);
-    }
-    return hbs_run_with(out, c->st, c->fn, sc, ctx, data, sc->bp, res);
-}
-
-int hbs_call_run_inverse(rs_str *out, rs_hbs_call *c, const cJSON *ctx, hbs_val *res)
-{
-    return hbs_run_with(out, c->st, c->inverse, c->scope, ctx, c->scope->data, c->scope->bp, res);
-}
 
 /* ---- partials ---- */
 
@@ -843,16 +856,7 @@ static int run_program(rs_str *out, hbs_state *st, const hbs_program *p, const h
         res->kind = HV_STR;
     }
     st->inlines = saved;
-    if (!rc && out->error)
-        rc = out->error;
-    if (rc && rc == out->error && st->err && st->err->code == 0) {
-        if (rc == RS_ELIMIT)
-            rs_error_set(st->err, rc, "the rendered output exceeds the limit of %zu bytes",
-                         st->tpl->max_output);
-        else
-            rs_error_set(st->err, rc, "out of memory rendering a template");
-    }
-    return rc;
+    return program_result(st, out, rc);
 }
 
 int rs_hbs_render(rs_str *out, const rs_hbs_template *tpl, const cJSON *context, const cJSON *data,

@@ -281,6 +281,14 @@ static inline int hbs_truthy(const cJSON *v)
     }
 }
 
+/* Handlebars' isEmpty: undefined, null, false, "", 0 is NOT empty, NaN, [] */
+static inline int hbs_is_empty(const cJSON *v)
+{
+    if (v && (v->type & 0xFF) == cJSON_Number)
+        return v->valuedouble != v->valuedouble; /* NaN */
+    return !hbs_truthy(v);
+}
+
 /* ---- values (hbs_value.c) ---- */
 
 /* Look a property up as Handlebars' lookupProperty does (own properties only; arrays and strings
@@ -291,8 +299,7 @@ const cJSON *hbs_lookup(const cJSON *obj, const char *key, size_t klen, rs_arena
 /* JavaScript's String(number) into buf (RS_JSNUM_MAX bytes); returns the length. */
 size_t hbs_format_number(double v, char *buf);
 
-/* Handlebars' isEmpty: undefined, null, false, "", 0 is NOT empty, NaN, [] */
-int hbs_is_empty(const cJSON *v);
+
 
 /* Object keys in JavaScript order (integer-like keys ascending, then insertion order).
  * Returns the children in *out (from arena, or NULL when the object needs no reordering,
@@ -397,10 +404,29 @@ int hbs_run_with(rs_str *out, hbs_state *st, const hbs_program *p, const hbs_sco
                  const cJSON *ctx, const hbs_data_frame *data, const hbs_bp_frame *bp,
                  hbs_val *res);
 /* Run a block's main program (declaring its block params bp0, bp1 when it has any) or its
- * inverse, as options.fn / options.inverse do. res NULL: a pending value is printed. */
-int hbs_call_run_fn(rs_str *out, rs_hbs_call *c, const cJSON *ctx, const hbs_data_frame *data,
-                    const cJSON *bp0, const cJSON *bp1, hbs_val *res);
-int hbs_call_run_inverse(rs_str *out, rs_hbs_call *c, const cJSON *ctx, hbs_val *res);
+ * inverse, as options.fn / options.inverse do. res NULL: a pending value is printed. Inline: each
+ * iteration and every if/unless goes through them. */
+static inline int hbs_call_run_fn(rs_str *out, rs_hbs_call *c, const cJSON *ctx,
+                                  const hbs_data_frame *data, const cJSON *bp0, const cJSON *bp1,
+                                  hbs_val *res)
+{
+    const hbs_scope *sc = c->scope;
+    if (res)
+        res->kind = HV_STR;
+    if (!c->fn)
+        return 0;
+    if (c->node && c->node->nbp) {
+        hbs_bp_frame b = {{bp0, bp1}, c->node->nbp, c->node, sc->bp};
+        return hbs_run_with(out, c->st, c->fn, sc, ctx, data, &b, res);
+    }
+    return hbs_run_with(out, c->st, c->fn, sc, ctx, data, sc->bp, res);
+}
+
+static inline int hbs_call_run_inverse(rs_str *out, rs_hbs_call *c, const cJSON *ctx,
+                                       hbs_val *res)
+{
+    return hbs_run_with(out, c->st, c->inverse, c->scope, ctx, c->scope->data, c->scope->bp, res);
+}
 /* Report an error raised at a call's location (when the error has none yet). */
 int hbs_call_error(const rs_hbs_call *c, int code, const char *fmt, ...) RS_PRINTF(3, 4);
 

@@ -225,12 +225,6 @@ int rs_hbs_truthy(const cJSON *v)
     return hbs_truthy(v);
 }
 
-int hbs_is_empty(const cJSON *v)
-{
-    if (v && (v->type & 0xFF) == cJSON_Number)
-        return isnan(v->valuedouble);
-    return !hbs_truthy(v);
-}
 
 /* ---- lookups ---- */
 
