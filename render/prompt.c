@@ -1146,10 +1146,12 @@ done:
 int rs_prompt_render(cJSON **out, const rs_prompt *p, const cJSON *data, const cJSON *options,
                      const rs_prompt_render_opts *ro, rs_error *err)
 {
-    /* built in an arena, then copied to the heap once: one way of building the result */
+    /* built in an arena (on the stack while it fits), then copied to the heap once: one way of
+     * building the result */
+    unsigned char first[4096];
     rs_arena arena;
     const cJSON *r = NULL;
-    rs_arena_init(&arena, 4096);
+    rs_arena_init_buffer(&arena, first, sizeof(first), 4096);
     *out = NULL;
     int rc = rs_prompt_render_arena(&r, &arena, p, data, options, ro, err);
     if (rc == 0 && !(*out = rs_jt_heap_copy(r)))

@@ -108,10 +108,11 @@ int rs_prompt_render_json(char **out, size_t *out_len, const rs_prompt *p, const
     rs_prompt_render_opts io = RS_PROMPT_RENDER_OPTS_INIT;
     cJSON *data = NULL, *options = NULL;
     const cJSON *result = NULL;
-    rs_arena arena; /* the result: printed, then freed at once */
+    unsigned char first[4096]; /* where the result is built while it fits */
+    rs_arena arena;            /* the result: printed, then freed at once */
     int rc;
     *out = NULL;
-    rs_arena_init(&arena, 4096);
+    rs_arena_init_buffer(&arena, first, sizeof(first), 4096);
     if (!ro)
         ro = &defaults;
     if ((rc = parse_json(&data, data_json, ro->data_name, err)) != 0 ||

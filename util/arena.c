@@ -29,6 +29,18 @@ void rs_arena_init(rs_arena *a, size_t block_size)
     a->total = 0;
 }
 
+void rs_arena_init_buffer(rs_arena *a, void *buf, size_t size, size_t block_size)
+{
+    rs_arena_init(a, block_size);
+    uintptr_t start = ((uintptr_t)buf + ALIGN - 1) & ~(uintptr_t)(ALIGN - 1);
+    size_t skip = (size_t)(start - (uintptr_t)buf);
+    if (buf && size > skip) {
+        /* no block yet: the first full request makes one (see rs_arena_alloc_slow) */
+        a->cur = (unsigned char *)start;
+        a->end = a->cur + ((size - skip) & ~(ALIGN - 1));
+    }
+}
+
 void rs_arena_free(rs_arena *a)
 {
     if (!a)
@@ -72,7 +84,7 @@ void *rs_arena_alloc_slow(rs_arena *a, size_t size)
     if (rounded == 0)
         rounded = ALIGN;
     rs_arena_block *b = a->head;
-    if (b && (size_t)(a->end - a->cur) >= rounded) {
+    if ((size_t)(a->end - a->cur) >= rounded) {
         void *p = a->cur; /* size 0 with room left */
         a->cur += rounded;
         a->total += rounded;

@@ -29,6 +29,11 @@ typedef struct rs_arena {
 #define RS_ARENA_ALIGN ((size_t) _Alignof(max_align_t))
 
 void rs_arena_init(rs_arena *a, size_t block_size);
+/* rs_arena_init with the first allocations made in the caller's buf (size bytes, e.g. on the
+ * stack, outliving the arena's use), blocks only once it is full: a render whose result fits
+ * allocates nothing. rs_arena_free never frees buf; rs_arena_reset does not make its space free
+ * again (use such an arena once). */
+void rs_arena_init_buffer(rs_arena *a, void *buf, size_t size, size_t block_size);
 /* Free every block. NULL-safe; the arena may be used again afterwards. */
 void rs_arena_free(rs_arena *a);
 /* Keep the first block, drop the rest, and start over: cheap reuse across renders. */

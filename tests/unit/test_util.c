@@ -143,6 +143,34 @@ static void vec_push_pop(void **state)
     assert_int_equal(rs_vec_pop(&empty, NULL), RS_ENOTFOUND);
 }
 
+/* An arena started on a caller's buffer allocates from it (aligned, even from an odd start) without
+ * the heap, then goes on in heap blocks; freeing it frees only those (ASan checks). */
+static void arena_starts_in_a_buffer(void **state)
+{
+    (void)state;
+    unsigned char buf[256 + 1];
+    rs_arena a;
+    rs_arena_init_buffer(&a, buf + 1, sizeof(buf) - 1, 64);
+    rs_alloc_fail_after(0); /* the buffer needs no heap */
+    unsigned char *first = rs_arena_alloc(&a, 10), *zero = rs_arena_alloc(&a, 0);
+    rs_alloc_fail_after(-1);
+    assert_true(first > buf && first < buf + sizeof(buf));
+    assert_true(zero > first && zero < buf + sizeof(buf));
+    assert_int_equal((uintptr_t)first % _Alignof(max_align_t), 0);
+    long before = rs_alloc_count();
+    for (int i = 0; i < 40; i++) {
+        unsigned char *p = rs_arena_alloc(&a, 24);
+        assert_non_null(p);
+        assert_int_equal((uintptr_t)p % _Alignof(max_align_t), 0);
+        memset(p, i, 24);
+    }
+    assert_true(rs_alloc_count() > before); /* past the buffer: heap blocks */
+    rs_arena_free(&a);
+    rs_arena_init_buffer(&a, NULL, 0, 0); /* no buffer: an ordinary arena */
+    assert_non_null(rs_arena_alloc(&a, 8));
+    rs_arena_free(&a);
+}
+
 static void arena_allocates_aligned_and_large(void **state)
 {
     (void)state;
@@ -322,6 +350,7 @@ int main(void)
         cmocka_unit_test(str_survives_allocation_failure),
         cmocka_unit_test(vec_push_pop),
         cmocka_unit_test(arena_allocates_aligned_and_large),
+        cmocka_unit_test(arena_starts_in_a_buffer),
         cmocka_unit_test(json_parse_reports_location),
         cmocka_unit_test(json_string_escaping),
         cmocka_unit_test(jsnum_matches_javascript),
