@@ -124,6 +124,17 @@ int reg_pfile_targets(const cJSON **out, rs_registry *reg, struct pfile *f, rs_e
    call). A missing file is {}. Invalid YAML or shape is RS_ESYNTAX with labels.yaml:LINE:COL. */
 int reg_labels_at(const cJSON **out, rs_registry *reg, const git_oid *commit, rs_error *err);
 void reg_pfiles_free(struct pfiles *pf);
+/* The commit label of name points at in labels.yaml at commit: *found 1 and sha (40 hex digits),
+   or *found 0. Reads one label without building the document when the file is in the canonical
+   layout; otherwise as reg_labels_at (whose errors it returns). (labels_read.c) */
+int reg_label_lookup(char sha[SHA_HEX], int *found, rs_registry *reg, const git_oid *commit,
+                     const char *name, const char *label, rs_error *err);
+/* The label of name in a labels.yaml text in the canonical layout, without building the
+   document: 1 found (*sha: 40 hex digits inside src), 0 not there, -1 not canonical or out of
+   memory (reg_labels_parse decides). Accepts only texts reg_labels_parse accepts, with the
+   same meaning (tests/fuzz/fuzz_registry.c checks both). */
+int reg_labels_lookup_text(const char **sha, const char *src, size_t len, const char *name,
+                           const char *label);
 /* The {label: sha} of name in labels (as returned by reg_labels_at), or NULL. */
 const cJSON *reg_labels_for(rs_registry *reg, const cJSON *labels, const char *name);
 int reg_labels_parse(cJSON **out, const char *src, size_t len, const char *file, rs_error *err);

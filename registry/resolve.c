@@ -251,11 +251,12 @@ int reg_resolve(rs_registry_ref **out, rs_registry *reg, const char *ref, rs_err
             goto done;
     } else {
         const cJSON *labels = NULL;
-        if ((rc = reg_labels_at(&labels, reg, &tip, err)))
+        char sha[SHA_HEX];
+        int found = 0;
+        if ((rc = reg_label_lookup(sha, &found, reg, &tip, name, spec, err)))
             goto done;
-        const cJSON *l = cJSON_GetObjectItemCaseSensitive(reg_labels_for(reg, labels, name), spec);
-        if (cJSON_IsString(l)) {
-            git_oid_fromstr(&commit, l->valuestring);
+        if (found) {
+            git_oid_fromstr(&commit, sha);
             if (!(r->label = rs_strdup(spec))) {
                 rc = rs_error_set(err, RS_ENOMEM, "out of memory");
                 goto done;
@@ -275,7 +276,7 @@ int reg_resolve(rs_registry_ref **out, rs_registry *reg, const char *ref, rs_err
                     rc = reg_git_fail(err, grc == GIT_ENOTFOUND ? GIT_ERROR : grc,
                                       "%s points at commit %s, which is missing or "
                                       "corrupt in %s",
-                                      how, l->valuestring, reg->root);
+                                      how, sha, reg->root);
                     goto done;
                 }
             }
@@ -299,7 +300,7 @@ int reg_resolve(rs_registry_ref **out, rs_registry *reg, const char *ref, rs_err
                 if (grc == GIT_EAMBIGUOUS)
                     rc = rs_error_set(err, RS_EINVAL,
                                       "'%s' is an ambiguous commit prefix; give more digits", spec);
-                else
+                else if ((rc = reg_labels_at(&labels, reg, &tip, err)) == 0)
                     rc = unknown_spec(reg, labels, name, spec, count, err);
                 goto done;
             }

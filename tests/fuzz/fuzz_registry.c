@@ -19,8 +19,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *text = (const char *)data;
     rs_error err = RS_ERROR_INIT;
     cJSON *doc = NULL;
-    if (reg_labels_parse(&doc, text, size, "labels.yaml", &err) == 0 && !cJSON_IsObject(doc))
+    int parsed = reg_labels_parse(&doc, text, size, "labels.yaml", &err) == 0;
+    if (parsed && !cJSON_IsObject(doc))
         __builtin_trap(); /* a parsed labels.yaml is always an object */
+    /* the one-label scan agrees with the parse wherever it answers */
+    const cJSON *p;
+    int asked = 0;
+    const cJSON *names = parsed ? doc : NULL;
+    cJSON_ArrayForEach(p, names)
+    {
+        const cJSON *l;
+        const cJSON *labels_of = cJSON_IsObject(p) ? p : NULL;
+        cJSON_ArrayForEach(l, labels_of)
+        {
+            const char *sha = NULL;
+            int rc =
+                asked++ < 16 ? reg_labels_lookup_text(&sha, text, size, p->string, l->string) : -1;
+            if (rc == 0 || (rc == 1 && strncmp(sha, l->valuestring, 40) != 0))
+                __builtin_trap();
+        }
+    }
+    const char *sha = NULL;
+    int rc = reg_labels_lookup_text(&sha, text, size, "p", "production");
+    if (rc >= 0 && !parsed)
+        __builtin_trap(); /* the scan accepted a text the parser refuses */
+    if (rc >= 0) {
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(doc, "p"), "production");
+        if (rc != cJSON_IsString(l) || (rc == 1 && strncmp(sha, l->valuestring, 40) != 0))
+            __builtin_trap();
+    }
     cJSON_Delete(doc);
     doc = NULL;
     (void)reg_yaml_parse(&doc, text, size, "x.yaml", REG_YAML_TYPED, &err);

@@ -204,6 +204,69 @@ static void labels_fast_path_agrees_with_yaml(void **state)
     }
 }
 
+/* The one-label scan (NAME@LABEL in a fresh process) answers only for texts the parser
+   accepts, and then as the parsed document says: for every label present, and for absent ones. */
+static void label_lookup_agrees_with_parse(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "# c\n{}\n",
+        "# header\ntriage:\n  production: \"0123456789abcdef0123456789abcdef01234567\"\n"
+        "  staging: 89abcdef0123456789abcdef0123456789abcdef\n\"true\":\n  \"x.y\": "
+        "\"0000000000000000000000000000000000000000\"\nsupport/t-1:\n  a: "
+        "\"1111111111111111111111111111111111111111\"  \n",
+        /* names out of order (sorted to find duplicates), a name without labels */
+        "zeta:\n  production: \"0123456789abcdef0123456789abcdef01234567\"\nalpha:\nmid:\n  "
+        "production: \"89abcdef0123456789abcdef0123456789abcdef\"\n",
+        /* not canonical: the parser decides */
+        "triage: {production: \"0123456789abcdef0123456789abcdef01234567\"}\n",
+        /* refused by the parser: duplicates of a name, of a label, a short id */
+        "a:\n  l: \"0123456789abcdef0123456789abcdef01234567\"\nb:\na:\n  m: "
+        "\"0123456789abcdef0123456789abcdef01234567\"\n",
+        "a:\n  l: \"0123456789abcdef0123456789abcdef01234567\"\n  l: "
+        "\"89abcdef0123456789abcdef0123456789abcdef\"\n",
+        "a:\n  l: \"0123\"\n",
+    };
+    static const char *const absent[][2] = {
+        {"triage", "canary"}, {"nobody", "production"}, {"alpha", "production"}, {"a", "x"}};
+    size_t answered = 0;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        size_t len = strlen(texts[i]);
+        cJSON *doc = NULL;
+        rs_error err = RS_ERROR_INIT;
+        int parsed = reg_labels_parse(&doc, texts[i], len, "labels.yaml", &err) == 0;
+        const cJSON *p, *l;
+        const char *sha = NULL;
+        cJSON_ArrayForEach(p, doc)
+        {
+            const cJSON *labels_of = cJSON_IsObject(p) ? p : NULL;
+            cJSON_ArrayForEach(l, labels_of)
+            {
+                int rc = reg_labels_lookup_text(&sha, texts[i], len, p->string, l->string);
+                assert_int_not_equal(rc, 0);
+                if (rc == 1) {
+                    assert_memory_equal(sha, l->valuestring, 40);
+                    answered++;
+                }
+            }
+        }
+        for (size_t k = 0; k < sizeof absent / sizeof absent[0]; k++) {
+            int rc = reg_labels_lookup_text(&sha, texts[i], len, absent[k][0], absent[k][1]);
+            if (rc >= 0)
+                assert_true(parsed);
+            if (parsed && rc >= 0) {
+                l = cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(doc, absent[k][0]), absent[k][1]);
+                assert_int_equal(rc, cJSON_IsString(l));
+            }
+        }
+        if (!parsed)
+            assert_int_equal(reg_labels_lookup_text(&sha, texts[i], len, "a", "l"), -1);
+        cJSON_Delete(doc);
+    }
+    assert_int_equal(answered, 6); /* the canonical texts were answered by the scan */
+}
+
 /* ---- names ---- */
 
 static void names_are_validated(void **state)
@@ -993,6 +1056,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(yaml_typed_and_strings),
         cmocka_unit_test(labels_fast_path_agrees_with_yaml),
+        cmocka_unit_test(label_lookup_agrees_with_parse),
         cmocka_unit_test(names_are_validated),
         cmocka_unit_test(variant_globs_and_specificity),
         cmocka_unit_test_setup_teardown(init_makes_a_clean_registry, fx_setup, fx_teardown),
