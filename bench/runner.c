@@ -16,6 +16,9 @@
  * The peer beside ours: curl's command line in parallel mode (curl -Z --parallel-max C) sending
  * the same requests to the same fake (--mode curl-cli, included in "both").
  * Targets (issue 5): >= 2,000 calls/s at 0 ms on 2 cores, >= 95 % of ideal at 50 ms, < 50 MB.
+ * Under each runner line, its wall time split in three: rs_runner_open (a fresh run log is
+ * created), rs_run_batch, rs_runner_free (the run log's last checkpoint), with the batch's own
+ * efficiency, so a slow open or close on a loaded machine is told apart from the network loop.
  */
 #include "providers/provider.h"
 #include "providers/transport.h"
@@ -195,7 +198,12 @@ static int bench_curl_cli(int calls, int conc, int port, const char *dir, double
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
 }
 
-static int bench_runner(int calls, int conc, const char *prompt_path, const char *log_path, int *ok)
+typedef struct phases {
+    double open_s, batch_s, free_s;
+} phases;
+
+static int bench_runner(int calls, int conc, const char *prompt_path, const char *log_path, int *ok,
+                        phases *ph)
 {
     rs_error err = RS_ERROR_INIT;
     rs_runner *r = NULL;
@@ -220,14 +228,20 @@ static int bench_runner(int calls, int conc, const char *prompt_path, const char
     }
     rstate s;
     memset(&s, 0, sizeof s);
+    double t0 = now_s();
     int rc = rs_runner_open(&r, &o, &err);
+    double t1 = now_s();
     if (rc == 0)
         rc = rs_run_batch(r, reqs, (size_t)calls, conc, r_done, &s, &err);
+    double t2 = now_s();
     if (rc != 0)
         fprintf(stderr, "bench: %s\n", err.message);
     if (s.failed)
         fprintf(stderr, "bench: %d runs failed, first: %s\n", s.failed, s.first_error);
     rs_runner_free(r);
+    ph->open_s = t1 - t0;
+    ph->batch_s = t2 - t1;
+    ph->free_s = now_s() - t2;
     rs_free(reqs);
     rs_free(ids);
     *ok = s.ok;
@@ -326,7 +340,8 @@ int main(int argc, char **argv)
             unlink(logp);
             double c0 = cpu_s(RUSAGE_SELF), t0 = now_s();
             int ok = 0;
-            int rc = layer ? bench_runner(calls, conc, prompt, logp, &ok)
+            phases ph = {0, 0, 0};
+            int rc = layer ? bench_runner(calls, conc, prompt, logp, &ok, &ph)
                            : bench_transport(calls, conc, &ok);
             double wall = now_s() - t0, cpu = cpu_s(RUSAGE_SELF) - c0;
             char fakecpu[32] = "n/a"; /* requests the fake answered */
@@ -341,6 +356,14 @@ int main(int argc, char **argv)
                          100.0 * ((double)calls * (double)lat / 1000.0 / conc) / wall);
             printf("%-9s %6d %4d %7ld %9.3f %10.0f %12.1f %10s %9.1f %11s\n", name, ok, conc, lat,
                    wall, ok / wall, cpu * 1e6 / calls, fakecpu, peak_kb() / 1024.0, eff);
+            if (layer) {
+                char beff[48] = "";
+                if (lat > 0)
+                    snprintf(beff, sizeof beff, " (%.1f%% of ideal)",
+                             100.0 * ((double)calls * (double)lat / 1000.0 / conc) / ph.batch_s);
+                printf("  runner phases: open %.1f ms, batch %.1f ms%s, free %.1f ms\n",
+                       ph.open_s * 1e3, ph.batch_s * 1e3, beff, ph.free_s * 1e3);
+            }
             fflush(stdout);
             if (rc || ok != calls)
                 status = 1;
