@@ -74,6 +74,8 @@ struct rs_registry {
     const cJSON **lindex; /* labels' members sorted by name, for lookups in big registries */
     size_t nlindex;
     int have_labels;
+    git_oid labels_scanned; /* labels.yaml blob read once by reg_label_lookup's scan: a second
+                               lookup in it builds (and caches) the document instead */
     struct pfiles *pcache[PFILES_CACHE];
     size_t pcache_next;
     struct compiled *ccache[COMPILED_CACHE];

@@ -405,9 +405,14 @@ int reg_label_lookup(char sha[SHA_HEX], int *found, rs_registry *reg, const git_
     rs_error local = RS_ERROR_INIT;
     int rc = reg_blob_oid_at(&blob, reg, commit, LABELS_FILE, &local);
     int fast = -1;
+    /* One lookup in a blob (a fresh process) scans; a handle that keeps resolving uses the
+       indexed document instead, built on its second lookup. */
     if (rc == 0 && !(reg->have_labels && git_oid_equal(&blob, &reg->labels_blob)) &&
-        reg_read_blob(&src, &len, reg, &blob, LABELS_FILE, &local) == 0)
+        !git_oid_equal(&blob, &reg->labels_scanned) &&
+        reg_read_blob(&src, &len, reg, &blob, LABELS_FILE, &local) == 0) {
         fast = reg_labels_lookup_text(&h, src, len, name, label);
+        git_oid_cpy(&reg->labels_scanned, &blob);
+    }
     if (fast >= 0) {
         if (fast) {
             memcpy(sha, h, GIT_OID_HEXSZ);
