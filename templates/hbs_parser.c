@@ -353,7 +353,8 @@ static int parse_path(parser *P, int data, size_t start, hbs_path *path)
     if (!data && !scoped && path->depth == 0 && path->nparts >= 1)
         bp_find(P, path->parts[0].s, path->parts[0].len, &path->bp_up, &path->bp_index);
 done:
-    rs_str_free(&orig);
+    if (orig.ptr) /* only paths with [literal] segments build it */
+        rs_str_free(&orig);
     return rc;
 }
 

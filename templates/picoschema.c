@@ -465,8 +465,10 @@ static int parse_pico(cJSON **out, ctx *c, const cJSON *obj)
         /* index keys ascending (selection by increasing value: such keys are few), then the
          * others in insertion order */
         unsigned long last = 0;
-        int have_last = 0;
-        for (;;) {
+        int have_last = 0, index_keys = 0; /* an index key starts with a digit: usually none */
+        for (const cJSON *m = obj->child; m; m = m->next)
+            index_keys |= m->string[0] >= '0' && m->string[0] <= '9';
+        for (; index_keys;) {
             const cJSON *next = NULL;
             unsigned long best = 0, idx;
             for (const cJSON *m = obj->child; m; m = m->next) {
@@ -485,7 +487,7 @@ static int parse_pico(cJSON **out, ctx *c, const cJSON *obj)
         }
         for (const cJSON *m = obj->child; m; m = m->next) {
             unsigned long idx;
-            if (rs_js_array_index(m->string, &idx))
+            if (index_keys && rs_js_array_index(m->string, &idx))
                 continue;
             if ((rc = parse_property(c, schema, props, required, m->string, m)) != 0)
                 goto done;

@@ -269,7 +269,7 @@ static int flow_plain(const fline *l, size_t *pos, size_t *start, size_t *end)
 static int flow_collection(fast *f, cJSON **out, const fline *l, size_t *pos)
 {
     char open = l->s[*pos], close = open == '[' ? ']' : '}';
-    int is_map = open == '{';
+    int is_map = open == '{', index_keys = 0;
     cJSON *c = rs_jt_node(&f->jb, is_map ? cJSON_Object : cJSON_Array);
     int rc = 0;
     if (!c)
@@ -315,6 +315,7 @@ static int flow_collection(fast *f, cJSON **out, const fline *l, size_t *pos)
                 rc = DECLINE;
                 goto done;
             }
+            index_keys |= key[0] >= '0' && key[0] <= '9';
             *pos = k + 2;
             skip_spaces(l, pos);
             if (*pos >= l->n) {
@@ -354,7 +355,7 @@ done:
         rs_jt_drop(&f->jb, c);
         return rc;
     }
-    if (is_map)
+    if (index_keys)
         rs_js_order_keys(c);
     *out = c;
     return 0;
@@ -506,6 +507,7 @@ static int mapping(fast *f, cJSON **out, size_t indent, const fline *kl, size_t 
     if ((rc = count(f)) != 0)
         goto fail;
     const fline *first = &f->lines[f->i];
+    int index_keys = 0; /* JavaScript puts keys like "0" and "17" first; most mappings have none */
     if ((rc = add_loc(f, obj, first, indent, kl, koff)) != 0)
         goto fail;
     while (f->i < f->nlines && f->lines[f->i].indent == indent) {
@@ -522,6 +524,7 @@ static int mapping(fast *f, cJSON **out, size_t indent, const fline *kl, size_t 
             rc = DECLINE; /* repeated: libyaml's path says so, with both places */
             goto fail;
         }
+        index_keys |= key[0] >= '0' && key[0] <= '9';
         cJSON *v = NULL;
         rc = value_at(f, &v, l, vs, colon + 1, indent, 1, l, indent);
         if (rc == 0 && rs_jt_add_kept(&f->jb, obj, key, v) != 0)
@@ -534,7 +537,8 @@ static int mapping(fast *f, cJSON **out, size_t indent, const fline *kl, size_t 
         rc = DECLINE;
         goto fail;
     }
-    rs_js_order_keys(obj);
+    if (index_keys)
+        rs_js_order_keys(obj);
     *out = obj;
     return 0;
 fail:
