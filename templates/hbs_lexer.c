@@ -365,10 +365,12 @@ static int lex_mu(hbs_lexer *lx, hbs_token *t)
     int plain_name =
         (c >= 'A' && c <= 'Z') || c == '_' ||
         (c >= 'a' && c <= 'z' && c != 't' && c != 'f' && c != 'u' && c != 'n' && c != 'a');
+    /* Each rule below matches one first character, so testing that character first picks the
+     * same rule as trying them in handlebars.l's order. A character whose rules all fail (a
+     * lone '{' or '~') falls to the catch-all: one invalid character. */
     if (plain_name) {
         lex_name(lx, s, &type, &end);
     } else if (c == '}') {
-        /* a closer, the next most common token: the rules below that can match a '}' */
         if (starts(lx, s, "}}}}")) {
             type = TK_CLOSE_RAW_BLOCK;
             end = s + 4;
@@ -380,36 +382,35 @@ static int lex_mu(hbs_lexer *lx, hbs_token *t)
             type = TK_CLOSE;
             end = s + 2;
             lx->state = LX_INIT;
-        } /* else one invalid character, as the catch-all rule */
+        }
     } else if (c == '(') {
         type = TK_OPEN_SEXPR;
     } else if (c == ')') {
         type = TK_CLOSE_SEXPR;
-    } else if (starts(lx, s, "{{{{")) {
-        type = TK_OPEN_RAW_BLOCK;
-        end = s + 4;
-    } else if (starts(lx, s, "}}}}")) {
-        type = TK_CLOSE_RAW_BLOCK;
-        end = s + 4;
-    } else if (starts(lx, s, "{{")) {
-        return lex_open(lx, t);
+    } else if (c == '{') {
+        if (starts(lx, s, "{{{{")) {
+            type = TK_OPEN_RAW_BLOCK;
+            end = s + 4;
+        } else if (starts(lx, s, "{{")) {
+            return lex_open(lx, t);
+        }
     } else if (c == '=') {
         type = TK_EQUALS;
-    } else if (starts(lx, s, "..")) {
-        type = TK_ID;
-        end = s + 2;
-    } else if (c == '.' && id_follow(lx, s + 1)) {
-        type = TK_ID;
-    } else if (c == '.' || c == '/') {
+    } else if (c == '.') {
+        if (starts(lx, s, "..")) {
+            type = TK_ID;
+            end = s + 2;
+        } else {
+            type = id_follow(lx, s + 1) ? TK_ID : TK_SEP;
+        }
+    } else if (c == '/') {
         type = TK_SEP;
-    } else if (starts(lx, s, "}}}") || starts(lx, s, "}~}}")) {
-        type = TK_CLOSE_UNESCAPED;
-        end = s + (p[1] == '~' ? 4 : 3);
-        lx->state = LX_INIT;
-    } else if (starts(lx, s, "}}") || starts(lx, s, "~}}")) {
-        type = TK_CLOSE;
-        end = s + (c == '~' ? 3 : 2);
-        lx->state = LX_INIT;
+    } else if (c == '~') {
+        if (starts(lx, s, "~}}")) {
+            type = TK_CLOSE;
+            end = s + 3;
+            lx->state = LX_INIT;
+        }
     } else if (c == '"' || c == '\'') {
         size_t e = scan_quoted(lx, s, c);
         if (!e) {

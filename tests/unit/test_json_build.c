@@ -107,6 +107,44 @@ static void test_duplicate_outlives_arena(void **state)
     cJSON_Delete(heap);
 }
 
+/* rs_jt_get answers as cJSON_GetObjectItemCaseSensitive: the first member so named, NULL for an
+ * absent key, a NULL object or key, or an array (members without keys). rs_jt_cstring_kept
+ * points an arena string at the text it was given and copies it into a heap one. */
+static void test_get_and_kept_strings(void **state)
+{
+    (void)state;
+    rs_arena a;
+    rs_arena_init(&a, 0);
+    rs_jt b = {&a}, heap = {NULL};
+    cJSON *o = rs_jt_node(&b, cJSON_Object);
+    assert_int_equal(rs_jt_add_kept(&b, o, "ab", rs_jt_number(&b, 1)), 0);
+    assert_int_equal(rs_jt_add_kept(&b, o, "ac", rs_jt_number(&b, 2)), 0);
+    assert_int_equal(rs_jt_add_kept(&b, o, "", rs_jt_number(&b, 3)), 0);
+    assert_int_equal(rs_jt_add_kept(&b, o, "ab", rs_jt_number(&b, 4)), 0); /* a second "ab" */
+    const char *keys[] = {"ab", "ac", "", "a", "abc", "b"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        assert_ptr_equal(rs_jt_get(o, keys[i]), cJSON_GetObjectItemCaseSensitive(o, keys[i]));
+    assert_int_equal(rs_jt_get(o, "ab")->valueint, 1);
+    assert_null(rs_jt_get(o, "a"));
+    assert_null(rs_jt_get(NULL, "ab"));
+    assert_null(rs_jt_get(o, NULL));
+    cJSON *arr = rs_jt_node(&b, cJSON_Array);
+    rs_jt_push(arr, rs_jt_number(&b, 5));
+    assert_null(rs_jt_get(arr, "0"));
+
+    char text[8] = "typed";
+    cJSON *kept = rs_jt_cstring_kept(&b, text), *copied = rs_jt_cstring_kept(&heap, text);
+    assert_non_null(kept);
+    assert_non_null(copied);
+    assert_ptr_equal(kept->valuestring, text);
+    assert_ptr_not_equal(copied->valuestring, text);
+    text[0] = 'X';
+    assert_string_equal(kept->valuestring, "Xyped");
+    assert_string_equal(copied->valuestring, "typed");
+    cJSON_Delete(copied);
+    rs_arena_free(&a);
+}
+
 /* rs_jt_heap_copy: an arena tree copied to the heap outlives the arena, except that reference
  * nodes stay references to the members they shared; every failed allocation is reported and
  * leaks nothing (ASan checks). */
@@ -218,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_heap_and_arena_agree),
         cmocka_unit_test(test_set_in_place),
         cmocka_unit_test(test_duplicate_outlives_arena),
+        cmocka_unit_test(test_get_and_kept_strings),
         cmocka_unit_test(test_heap_copy),
         cmocka_unit_test(test_heap_failures),
         cmocka_unit_test(test_lazy_once),
