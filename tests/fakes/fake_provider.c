@@ -35,6 +35,8 @@
  * Latencies are kept in microseconds and waited for with ppoll's nanosecond timeout: with
  * milliseconds (poll) every answer came up to ~1 ms late, which the runner's benchmark counts
  * against the client (2,000 calls of 50 ms at concurrency 64 are 32 rounds: 0.5 ms each is 1 %).
+ * A latency counts from the request's arrival (the kernel's receive timestamp, SO_TIMESTAMPNS),
+ * as a provider's would, not from when this one thread got round to reading it.
  */
 #define _GNU_SOURCE /* ppoll */
 #include <arpa/inet.h>
@@ -218,6 +220,7 @@ typedef struct conn {
     long long ready_at; /* C_WAIT: when to start writing (microseconds, monotonic) */
     int close_after;    /* close once out is written */
     int reset_now;      /* C_WAIT: reset instead of answering */
+    long long arrived;  /* when the first bytes of the request in `in` arrived (us, monotonic) */
 } conn;
 
 typedef struct server {
@@ -820,7 +823,7 @@ static void handle(server *s, conn *c, size_t head_len, size_t blen)
                  sc.status ? sc.status : 200, stream ? " stream" : "");
 
     c->st = C_WAIT;
-    c->ready_at = now_us() + (sc.latency_ms + sc.slow_ms) * 1000;
+    c->ready_at = (c->arrived ? c->arrived : now_us()) + (sc.latency_ms + sc.slow_ms) * 1000;
     if (sc.reset) {
         c->reset_now = 1;
         return;
@@ -909,12 +912,46 @@ static void conn_close(server *s, size_t i, int reset)
 }
 
 /* Read what is there; handle a complete request. Returns -1 when the connection should close. */
+/* read() that also gives when the bytes arrived (monotonic us; 0 when the kernel gave no stamp):
+ * the receive timestamp is on the real-time clock, so it is moved to the monotonic one. */
+static ssize_t read_stamped(int fd, char *dst, size_t size, long long *arrived)
+{
+    struct iovec iov = {dst, size};
+    union {
+        struct cmsghdr align;
+        char space[CMSG_SPACE(sizeof(struct timespec))];
+    } ctl;
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = ctl.space;
+    mh.msg_controllen = sizeof ctl.space;
+    ssize_t n = recvmsg(fd, &mh, 0);
+    *arrived = 0;
+    for (struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm; cm = CMSG_NXTHDR(&mh, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec at, real;
+            memcpy(&at, CMSG_DATA(cm), sizeof at);
+            clock_gettime(CLOCK_REALTIME, &real);
+            long long ago =
+                ((long long)real.tv_sec - at.tv_sec) * 1000000 + (real.tv_nsec - at.tv_nsec) / 1000;
+            if (ago >= 0 && ago < 1000000) /* a clock step makes it meaningless: ignore */
+                *arrived = now_us() - ago;
+        }
+    }
+    return n;
+}
+
 static int on_readable(server *s, conn *c)
 {
     char tmp[16384];
     for (;;) {
-        ssize_t n = read(c->fd, tmp, sizeof tmp);
+        long long at = 0;
+        ssize_t n = read_stamped(c->fd, tmp, sizeof tmp, &at);
         if (n > 0) {
+            if (c->in.len == 0) /* a new request starts here */
+                c->arrived = at;
             if (buf_add(&c->in, tmp, (size_t)n) != 0)
                 return -1;
             continue;
@@ -934,6 +971,7 @@ static int on_readable(server *s, conn *c)
     if (rc == 1) {
         handle(s, c, head_len, blen);
         buf_consume(&c->in, head_len + blen);
+        c->arrived = 0; /* a pipelined request behind it: counted from now */
     }
     return 0;
 }
@@ -972,6 +1010,7 @@ static void accept_all(server *s)
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
         conn *c = calloc(1, sizeof *c);
         if (!c) {
             close(fd);
