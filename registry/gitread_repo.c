@@ -265,7 +265,9 @@ static int discover(char **gitdir, char **workdir, int *via_dotgit, const char *
             if (!S_ISDIR(st.st_mode) || !looks_like_gitdir(probe))
                 continue;
             *gitdir = with_slash(probe, (size_t)m);
-            *workdir = with_slash(path, n); /* libgit2: the found directory's parent */
+            /* the directory holding .git is the work tree; a git directory found as itself is
+               bare (gr_open requires core.bare = true then and drops this) */
+            *workdir = with_slash(path, n);
             *via_dotgit = dotgit;
             if (!*gitdir || !*workdir) {
                 rs_free(*gitdir);
@@ -274,8 +276,7 @@ static int discover(char **gitdir, char **workdir, int *via_dotgit, const char *
             }
             return GR_OK;
         }
-        /* the parent: with_slash(path) above is the found dir; for the bare case the parent
-           of the git directory is what libgit2 calls the work tree */
+        /* on to the parent directory */
         char *slash = strrchr(path, '/');
         if (!slash)
             return GR_UNSUPPORTED;
