@@ -58,6 +58,8 @@ static int copy_options(rs_hbs_template *tpl, const rs_hbs_options *opts, rs_err
             const rs_hbs_helper *h = &opts->helpers[i];
             if (!h->name || !h->name[0] || !h->fn)
                 return rs_error_set(err, RS_EINVAL, "helper %zu has no name or no function", i);
+            unsigned char c0 = (unsigned char)h->name[0];
+            tpl->helper_initials[c0 >> 6] |= (uint64_t)1 << (c0 & 63);
             tpl->helpers[i].fn = h->fn;
             tpl->helpers[i].userdata = h->userdata;
             if (!(tpl->helpers[i].name = arena_strndup(tpl, h->name, strlen(h->name))))

@@ -212,6 +212,7 @@ struct rs_hbs_template {
     char *filename;
     rs_hbs_helper *helpers;
     size_t nhelpers;
+    uint64_t helper_initials[4]; /* bit c set: some helper's name starts with the byte c */
     hbs_unit main;
     rs_vec partials; /* hbs_unit */
     rs_vec used;     /* const char *: names of found partials, sorted */

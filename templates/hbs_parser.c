@@ -601,16 +601,20 @@ static int same_name(const char *s, const char *name, size_t n)
 
 static int find_helper(const rs_hbs_template *tpl, const char *name, size_t n, hbs_call *call)
 {
-    for (size_t i = 0; i < tpl->nhelpers; i++) {
-        /* (names are never empty: rs_hbs_compile checks) */
-        if (n && tpl->helpers[i].name[0] == name[0] && same_name(tpl->helpers[i].name, name, n)) {
+    /* helper names are never empty (rs_hbs_compile checks), and most names looked up are no
+     * helper's: their first byte begins none */
+    if (n == 0)
+        return 0;
+    unsigned char c0 = (unsigned char)name[0];
+    for (size_t i = 0; (tpl->helper_initials[c0 >> 6] >> (c0 & 63)) & 1 && i < tpl->nhelpers; i++) {
+        if (tpl->helpers[i].name[0] == name[0] && same_name(tpl->helpers[i].name, name, n)) {
             call->helper = &tpl->helpers[i];
             call->builtin = BI_NONE;
             return 1;
         }
     }
     for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
-        if (same_name(builtins[i].name, name, n)) {
+        if (builtins[i].name[0] == name[0] && same_name(builtins[i].name, name, n)) {
             call->builtin = (uint8_t)builtins[i].id;
             call->helper = NULL;
             return 1;
