@@ -795,8 +795,8 @@ static int run_program(rs_str *out, hbs_state *st, const hbs_program *p, const h
     hbs_inline_scope is = {p, sc, saved};
     if (p->ninlines)
         st->inlines = &is; /* this program's inline partials, while it runs */
-    for (uint32_t i = 0; i < p->n && !rc; i++) {
-        const hbs_node *n = &p->nodes[i];
+    const hbs_node *end = p->n ? p->nodes + p->n : p->nodes; /* nodes is NULL when empty */
+    for (const hbs_node *n = p->nodes; n != end && !rc; n++) {
         /* the common cases inline: text, and a plain {{path}} holding a string */
         if (n->kind == ND_CONTENT) {
             if (mode == PENDING)
