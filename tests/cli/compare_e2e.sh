@@ -93,7 +93,12 @@ export ROSETTA_MOCK_LATENCY_MS=40
 "$R" compare $A1 $A2 --dataset support-tickets --scorer icontains --scorer "similarity:f1>=0.2" \
   --no-cache -j 2 --json --experiment e-kill > /dev/null 2> kill.err &
 CPID=$!
-sleep 0.8
+# Interrupt once a few calls are in the log, not after a fixed sleep: a fast runner finished the
+# whole run before a 0.8 s timer fired, and a loaded machine can start it late.
+for _ in $(seq 500); do
+  [ "$(q "select count(*) from runs where experiment='e-kill'" 2>/dev/null || echo 0)" -ge 4 ] && break
+  sleep 0.01
+done
 kill -INT $CPID
 set +e
 wait $CPID
