@@ -6,6 +6,7 @@
 
 #include "util/alloc.h"
 #include "util/arena.h"
+#include "util/jsnum.h"
 #include "util/json.h"
 
 #include <math.h>
@@ -986,13 +987,14 @@ static void jb_string(jbuf *b, const char *s)
  * common case: integers below 1e15 print as integers ("%1.15g" gives the same digits). */
 static void jb_number(jbuf *b, double d)
 {
-    char buf[32];
+    char buf[RS_JSNUM_MAX];
+    size_t n;
     if (d != d || d - d != 0) { /* NaN or infinite: cJSON prints null */
         jb_put(b, "null", 4);
     } else if (d > -1e15 && d < 1e15 && d == (double)(long long)d) {
         long long v = (long long)d;
         unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-        size_t n = sizeof buf;
+        n = sizeof buf;
         do {
             buf[--n] = (char)('0' + m % 10);
             m /= 10;
@@ -1000,11 +1002,13 @@ static void jb_number(jbuf *b, double d)
         if (v < 0)
             buf[--n] = '-';
         jb_put(b, buf + n, sizeof buf - n);
+    } else if ((n = rs_jsnum_short_decimal(d, buf)) != 0) {
+        jb_put(b, buf, n); /* 0.2, 12.75: the same digits "%1.15g" gives, without printf */
     } else {
-        int n = snprintf(buf, sizeof buf, "%1.15g", d);
+        int len = snprintf(buf, sizeof buf, "%1.15g", d);
         if (strtod(buf, NULL) != d)
-            n = snprintf(buf, sizeof buf, "%1.17g", d);
-        jb_put(b, buf, (size_t)n);
+            len = snprintf(buf, sizeof buf, "%1.17g", d);
+        jb_put(b, buf, (size_t)len);
     }
 }
 

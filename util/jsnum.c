@@ -54,6 +54,50 @@ static size_t format_integer(double v, char *buf)
     return len;
 }
 
+/*
+ * Why this is exact: m / 10^k with m < 10^15 and k <= 19 is a division of two exactly represented
+ * doubles, so IEEE gives the correctly rounded quotient, which is what strtod("m e-k") gives; when
+ * it equals v, the decimal m e-k names v. The smallest such k gives the fewest digits, and with at
+ * most 15 digits no other decimal of as many digits rounds to v (DBL_DIG), so it is the shortest
+ * round-trip form JavaScript prints and the digits "%.15g" prints.
+ */
+size_t rs_jsnum_short_decimal(double v, char *buf)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,
+                                   1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
+    double a = v < 0 ? -v : v;
+    if (!(a >= 1e-4 && a < 1e15) || a == (double)(unsigned long long)a)
+        return 0; /* NaN fails too; integers are the callers' own faster case */
+    for (int k = 1; k < (int)(sizeof pow10 / sizeof pow10[0]); k++) {
+        double scaled = a * pow10[k];
+        if (scaled >= 1e15)
+            return 0; /* more than 15 significant digits */
+        unsigned long long m = (unsigned long long)(scaled + 0.5);
+        if ((double)m / pow10[k] != a)
+            continue;
+        unsigned long long p = (unsigned long long)pow10[k];
+        unsigned long long ip = m / p, frac = m % p;
+        size_t len = v < 0 ? 1 : 0;
+        if (v < 0)
+            buf[0] = '-';
+        len += format_integer((double)ip, buf + len);
+        buf[len++] = '.';
+        int keep = k;
+        while (keep > 1 && frac % 10 == 0) { /* a smaller k would have matched; kept safe */
+            frac /= 10;
+            keep--;
+        }
+        for (int i = keep - 1; i >= 0; i--) {
+            buf[len + (size_t)i] = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        len += (size_t)keep;
+        buf[len] = '\0';
+        return len;
+    }
+    return 0;
+}
+
 size_t rs_jsnum_format(double v, char *buf)
 {
     if (isnan(v))
@@ -64,7 +108,9 @@ size_t rs_jsnum_format(double v, char *buf)
         return (size_t)snprintf(buf, RS_JSNUM_MAX, "0");
     if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(long long)v)
         return format_integer(v, buf);
-    size_t len = 0;
+    size_t len = rs_jsnum_short_decimal(v, buf);
+    if (len)
+        return len;
     if (v < 0) {
         buf[len++] = '-';
         v = -v;

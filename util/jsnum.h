@@ -12,4 +12,13 @@
 /* Write the JavaScript string form of v into buf (at least RS_JSNUM_MAX bytes). Returns length. */
 size_t rs_jsnum_format(double v, char *buf);
 
+/*
+ * The common non-integer case of both number printers, without printf: when v is a decimal of at
+ * most 15 significant digits and 1e-4 <= |v| < 1e15 (the range where JavaScript and C's "%.15g"
+ * both write plain fixed notation and agree digit for digit), write it as such ("0.2", "-12.75",
+ * "0.0001") and return the length; otherwise write nothing and return 0 (the caller's printf path).
+ * buf holds at least RS_JSNUM_MAX bytes.
+ */
+size_t rs_jsnum_short_decimal(double v, char *buf);
+
 #endif

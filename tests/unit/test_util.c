@@ -11,6 +11,11 @@
 #include "util/str.h"
 #include "util/vec.h"
 
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 static void error_format_with_location(void **state)
 {
     (void)state;
@@ -280,6 +285,43 @@ static void jsnum_matches_javascript(void **state)
     }
 }
 
+/* The printf-free short decimals against their oracle, C's "%.15g" when it round-trips: short
+ * decimals of every length and scale, their neighbours one ulp away (which need 16-17 digits),
+ * and random bit patterns. */
+static void jsnum_short_decimal_agrees_with_printf(void **state)
+{
+    (void)state;
+    unsigned long long x = 0x9e3779b97f4a7c15ULL;
+    char got[RS_JSNUM_MAX], want[40];
+    for (int i = 0; i < 300000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double v;
+        if (i % 3 == 2) {
+            memcpy(&v, &x, sizeof v);
+        } else {
+            unsigned long long m = x % 1000000000000000ULL >> (x % 50);
+            v = (double)m / pow(10, (double)((x >> 58) % 20));
+            if (i % 3 == 1)
+                v = nextafter(v, 1e300);
+            if (x & (1ULL << 40))
+                v = -v;
+        }
+        double a = fabs(v);
+        int fits = a >= 1e-4 && a < 1e15 && a != floor(a);
+        snprintf(want, sizeof want, "%.15g", v);
+        fits = fits && strtod(want, NULL) == v;
+        size_t n = rs_jsnum_short_decimal(v, got);
+        if (!fits) {
+            assert_int_equal(n, 0);
+            continue;
+        }
+        assert_int_equal(n, strlen(want));
+        assert_string_equal(got, want);
+    }
+}
+
 static void regex_guard_refuses_blowups(void **state)
 {
     (void)state;
@@ -354,6 +396,7 @@ int main(void)
         cmocka_unit_test(json_parse_reports_location),
         cmocka_unit_test(json_string_escaping),
         cmocka_unit_test(jsnum_matches_javascript),
+        cmocka_unit_test(jsnum_short_decimal_agrees_with_printf),
         cmocka_unit_test(regex_guard_refuses_blowups),
         cmocka_unit_test(sha1_vectors),
     };
