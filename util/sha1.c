@@ -35,13 +35,13 @@ static uint32_t rotl(uint32_t x, unsigned n)
         STEP(b, c, d, e, a, f, k, W((i) + 4));                                                     \
     } while (0)
 
-static void block(rs_sha1 *s, const unsigned char *p)
+static void block(uint32_t *state, const unsigned char *p)
 {
     uint32_t w[16];
     for (int i = 0; i < 16; i++)
         w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
                (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
-    uint32_t a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3], e = s->h[4];
+    uint32_t a = state[0], b = state[1], c = state[2], d = state[3], e = state[4];
     const uint32_t k1 = 0x5a827999u, k2 = 0x6ed9eba1u, k3 = 0x8f1bbcdcu, k4 = 0xca62c1d6u;
     FIVE(F_CHOOSE, k1, W_IN, 0);
     FIVE(F_CHOOSE, k1, W_IN, 5);
@@ -57,58 +57,26 @@ static void block(rs_sha1 *s, const unsigned char *p)
         FIVE(F_MAJORITY, k3, W_NEXT, i);
     for (int i = 60; i < 80; i += 5)
         FIVE(F_PARITY, k4, W_NEXT, i);
-    s->h[0] += a;
-    s->h[1] += b;
-    s->h[2] += c;
-    s->h[3] += d;
-    s->h[4] += e;
+    state[0] += a;
+    state[1] += b;
+    state[2] += c;
+    state[3] += d;
+    state[4] += e;
 }
 
 void rs_sha1_init(rs_sha1 *s)
 {
     static const uint32_t iv[5] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0};
     memcpy(s->h, iv, sizeof iv);
-    s->bytes = 0;
-    s->used = 0;
+    rs_md_block_init(&s->m);
 }
 
 void rs_sha1_update(rs_sha1 *s, const void *data, size_t len)
 {
-    const unsigned char *p = data;
-    s->bytes += len;
-    if (s->used) {
-        size_t take = 64 - s->used < len ? 64 - s->used : len;
-        memcpy(s->buf + s->used, p, take);
-        s->used += take;
-        p += take;
-        len -= take;
-        if (s->used < 64)
-            return;
-        block(s, s->buf);
-        s->used = 0;
-    }
-    for (; len >= 64; p += 64, len -= 64)
-        block(s, p);
-    if (len) {
-        memcpy(s->buf, p, len);
-        s->used = len;
-    }
+    rs_md_block_update(&s->m, s->h, block, data, len);
 }
 
 void rs_sha1_final(rs_sha1 *s, unsigned char digest[RS_SHA1_SIZE])
 {
-    uint64_t bits = s->bytes * 8;
-    unsigned char pad[72] = {0x80};
-    size_t npad = (s->used < 56 ? 56 : 120) - s->used;
-    rs_sha1_update(s, pad, npad);
-    unsigned char len[8];
-    for (int i = 0; i < 8; i++)
-        len[i] = (unsigned char)(bits >> (56 - 8 * i));
-    rs_sha1_update(s, len, 8);
-    for (int i = 0; i < 5; i++) {
-        digest[4 * i] = (unsigned char)(s->h[i] >> 24);
-        digest[4 * i + 1] = (unsigned char)(s->h[i] >> 16);
-        digest[4 * i + 2] = (unsigned char)(s->h[i] >> 8);
-        digest[4 * i + 3] = (unsigned char)s->h[i];
-    }
+    rs_md_block_final(&s->m, s->h, block, 5, digest);
 }

@@ -5,6 +5,8 @@
 #ifndef RS_UTIL_SHA1_H
 #define RS_UTIL_SHA1_H
 
+#include "util/md_block.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,9 +14,7 @@
 
 typedef struct rs_sha1 {
     uint32_t h[5];
-    uint64_t bytes;        /* total bytes hashed */
-    unsigned char buf[64]; /* pending partial block */
-    size_t used;
+    rs_md_block m;
 } rs_sha1;
 
 void rs_sha1_init(rs_sha1 *s);

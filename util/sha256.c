@@ -32,7 +32,7 @@ static uint32_t rotr(uint32_t x, unsigned n)
         h = t1 + t2;                                                                               \
     } while (0)
 
-static void block(rs_sha256 *s, const unsigned char *p)
+static void block(uint32_t *state, const unsigned char *p)
 {
     uint32_t w[64];
     for (int i = 0; i < 16; i++)
@@ -43,8 +43,8 @@ static void block(rs_sha256 *s, const unsigned char *p)
         uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
         w[i] = w[i - 16] + s0 + w[i - 7] + s1;
     }
-    uint32_t a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3];
-    uint32_t e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
+    uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+    uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
     for (int i = 0; i < 64; i += 8) {
         ROUND(a, b, c, d, e, f, g, h, i);
         ROUND(h, a, b, c, d, e, f, g, i + 1);
@@ -55,14 +55,14 @@ static void block(rs_sha256 *s, const unsigned char *p)
         ROUND(c, d, e, f, g, h, a, b, i + 6);
         ROUND(b, c, d, e, f, g, h, a, i + 7);
     }
-    s->h[0] += a;
-    s->h[1] += b;
-    s->h[2] += c;
-    s->h[3] += d;
-    s->h[4] += e;
-    s->h[5] += f;
-    s->h[6] += g;
-    s->h[7] += h;
+    state[0] += a;
+    state[1] += b;
+    state[2] += c;
+    state[3] += d;
+    state[4] += e;
+    state[5] += f;
+    state[6] += g;
+    state[7] += h;
 }
 
 void rs_sha256_init(rs_sha256 *s)
@@ -70,55 +70,17 @@ void rs_sha256_init(rs_sha256 *s)
     static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     memcpy(s->h, iv, sizeof iv);
-    s->bytes = 0;
-    s->used = 0;
+    rs_md_block_init(&s->m);
 }
 
 void rs_sha256_update(rs_sha256 *s, const void *data, size_t len)
 {
-    const unsigned char *p = data;
-    s->bytes += len;
-    if (s->used) {
-        size_t take = 64 - s->used < len ? 64 - s->used : len;
-        memcpy(s->buf + s->used, p, take);
-        s->used += take;
-        p += take;
-        len -= take;
-        if (s->used < 64)
-            return;
-        block(s, s->buf);
-        s->used = 0;
-    }
-    while (len >= 64) {
-        block(s, p);
-        p += 64;
-        len -= 64;
-    }
-    if (len) {
-        memcpy(s->buf, p, len);
-        s->used = len;
-    }
+    rs_md_block_update(&s->m, s->h, block, data, len);
 }
 
 void rs_sha256_final(rs_sha256 *s, unsigned char digest[RS_SHA256_SIZE])
 {
-    uint64_t bits = s->bytes * 8;
-    s->buf[s->used++] = 0x80;
-    if (s->used > 56) {
-        memset(s->buf + s->used, 0, 64 - s->used);
-        block(s, s->buf);
-        s->used = 0;
-    }
-    memset(s->buf + s->used, 0, 56 - s->used);
-    for (int i = 0; i < 8; i++)
-        s->buf[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
-    block(s, s->buf);
-    for (int i = 0; i < 8; i++) {
-        digest[4 * i] = (unsigned char)(s->h[i] >> 24);
-        digest[4 * i + 1] = (unsigned char)(s->h[i] >> 16);
-        digest[4 * i + 2] = (unsigned char)(s->h[i] >> 8);
-        digest[4 * i + 3] = (unsigned char)s->h[i];
-    }
+    rs_md_block_final(&s->m, s->h, block, 8, digest);
 }
 
 void rs_sha256_final_hex(rs_sha256 *s, char hex[RS_SHA256_HEX_SIZE])

@@ -5,6 +5,8 @@
 #ifndef RS_UTIL_SHA256_H
 #define RS_UTIL_SHA256_H
 
+#include "util/md_block.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,9 +15,7 @@
 
 typedef struct rs_sha256 {
     uint32_t h[8];
-    uint64_t bytes;        /* total bytes hashed */
-    unsigned char buf[64]; /* pending partial block */
-    size_t used;
+    rs_md_block m;
 } rs_sha256;
 
 void rs_sha256_init(rs_sha256 *s);
