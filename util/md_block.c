@@ -33,8 +33,8 @@ void rs_md_block_update(rs_md_block *m, uint32_t *state, rs_md_compress_fn *comp
     }
 }
 
-void rs_md_block_final(rs_md_block *m, uint32_t *state, rs_md_compress_fn *compress,
-                       size_t n_words, unsigned char *digest)
+void rs_md_block_final(rs_md_block *m, uint32_t *state, rs_md_compress_fn *compress, size_t n_words,
+                       unsigned char *digest)
 {
     uint64_t bits = m->bytes * 8;
     m->buf[m->used++] = 0x80;

@@ -26,7 +26,7 @@ void rs_md_block_update(rs_md_block *m, uint32_t *state, rs_md_compress_fn *comp
                         const void *data, size_t len);
 
 /* Pad, compress the last block(s), and write the n_words state words big-endian to digest. */
-void rs_md_block_final(rs_md_block *m, uint32_t *state, rs_md_compress_fn *compress,
-                       size_t n_words, unsigned char *digest);
+void rs_md_block_final(rs_md_block *m, uint32_t *state, rs_md_compress_fn *compress, size_t n_words,
+                       unsigned char *digest);
 
 #endif
