@@ -13,49 +13,16 @@
 #include "util/str.h"
 
 #include "test_helpers.h"
+#include "test_shell.h"
 
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Run a shell command; its stdout (trailing newlines trimmed, rs_free) when it exits 0. */
-static char *sh(size_t *len, const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    assert_true(n > 0 && (size_t)n < sizeof cmd);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    rs_str out = RS_STR_INIT;
-    char buf[4096];
-    size_t r;
-    while ((r = fread(buf, 1, sizeof buf, p)) > 0)
-        rs_str_append(&out, buf, r);
-    int status = pclose(p);
-    if (status != 0) {
-        print_error("command failed (%d): %s\n", status, cmd);
-        fail();
-    }
-    size_t l = 0;
-    char *s = rs_str_detach(&out, &l);
-    rs_str_free(&out);
-    if (!s)
-        s = rs_strdup("");
-    if (len)
-        *len = l;
-    else
-        while (l && s[l - 1] == '\n')
-            s[--l] = '\0';
-    return s;
-}
-
 static void shq(const char *fmt, const char *a, const char *b)
 {
-    char *o = sh(NULL, fmt, a, b);
+    char *o = rs_test_sh(NULL, fmt, a, b);
     rs_free(o);
 }
 
@@ -86,20 +53,20 @@ static int teardown(void **state)
    a binary-ish file, nested directories, an annotated tag, a lightweight tag and a branch. */
 static void make_repo(const char *dir)
 {
-    char *o = sh(NULL,
-                 "set -e; git init -q -b main '%s'; cd '%s';"
-                 "mkdir -p prompts/team/deep;"
-                 "for i in $(seq 1 12); do"
-                 "  seq 1 $((40 + i)) | sed 's/^/line of the prompt /' > prompts/a.prompt;"
-                 "  printf 'v%%s\\000\\001\\377 binary\\n' $i > bin.dat;"
-                 "  echo deep $i > prompts/team/deep/x.prompt;"
-                 "  [ $i -eq 3 ] && echo once > prompts/_partial.prompt;"
-                 "  git add -A; git commit -qm \"commit $i\";"
-                 "  [ $i -eq 5 ] && git tag -a v5 -m 'annotated five';"
-                 "  [ $i -eq 6 ] && git tag light6;"
-                 "  [ $i -eq 7 ] && git branch feature;"
-                 "done; true",
-                 dir, dir);
+    char *o = rs_test_sh(NULL,
+                         "set -e; git init -q -b main '%s'; cd '%s';"
+                         "mkdir -p prompts/team/deep;"
+                         "for i in $(seq 1 12); do"
+                         "  seq 1 $((40 + i)) | sed 's/^/line of the prompt /' > prompts/a.prompt;"
+                         "  printf 'v%%s\\000\\001\\377 binary\\n' $i > bin.dat;"
+                         "  echo deep $i > prompts/team/deep/x.prompt;"
+                         "  [ $i -eq 3 ] && echo once > prompts/_partial.prompt;"
+                         "  git add -A; git commit -qm \"commit $i\";"
+                         "  [ $i -eq 5 ] && git tag -a v5 -m 'annotated five';"
+                         "  [ $i -eq 6 ] && git tag light6;"
+                         "  [ $i -eq 7 ] && git branch feature;"
+                         "done; true",
+                         dir, dir);
     rs_free(o);
 }
 
@@ -112,10 +79,11 @@ static size_t check_all_objects(const char *dir)
     git_odb *odb = NULL;
     assert_int_equal(git_repository_open(&repo, dir), 0);
     assert_int_equal(git_repository_odb(&odb, repo), 0);
-    char *list = sh(NULL,
-                    "git -C '%s' cat-file --batch-all-objects --batch-check='%%(objectname) "
-                    "%%(objecttype)'",
-                    dir);
+    char *list =
+        rs_test_sh(NULL,
+                   "git -C '%s' cat-file --batch-all-objects --batch-check='%%(objectname) "
+                   "%%(objecttype)'",
+                   dir);
     size_t count = 0;
     for (char *line = strtok(list, "\n"); line; line = strtok(NULL, "\n")) {
         char hex[GR_HEX_SIZE + 1], tname[16];
@@ -132,7 +100,7 @@ static size_t check_all_objects(const char *dir)
         static const char *const names[] = {"", "commit", "tree", "blob", "tag"};
         assert_string_equal(names[type], tname);
         size_t glen = 0;
-        char *want = sh(&glen, "git -C '%s' cat-file %s %s", dir, tname, hex);
+        char *want = rs_test_sh(&glen, "git -C '%s' cat-file %s %s", dir, tname, hex);
         assert_int_equal(len, glen);
         assert_memory_equal(data, want, len);
         git_odb_object *obj = NULL;
@@ -165,23 +133,23 @@ static void check_head_and_paths(const char *dir, int detached)
     unsigned char head[GR_OID_SIZE], commit[GR_OID_SIZE], id[GR_OID_SIZE];
     char *branch = NULL, hex[GR_HEX_SIZE + 1];
     assert_int_equal(gr_head(head, &branch, r), GR_OK);
-    char *want = sh(NULL, "git -C '%s' rev-parse HEAD", dir);
+    char *want = rs_test_sh(NULL, "git -C '%s' rev-parse HEAD", dir);
     gr_oid_to_hex(hex, head);
     assert_string_equal(hex, want);
     rs_free(want);
     if (detached) {
         assert_null(branch);
     } else {
-        want = sh(NULL, "git -C '%s' symbolic-ref HEAD", dir);
+        want = rs_test_sh(NULL, "git -C '%s' symbolic-ref HEAD", dir);
         assert_string_equal(branch, want);
         rs_free(want);
     }
     rs_free(branch);
     static const char *const revs[] = {"HEAD", "HEAD~4", "v5^{commit}", "light6", "feature"};
     for (size_t i = 0; i < sizeof revs / sizeof revs[0]; i++) {
-        char *c = sh(NULL, "git -C '%s' rev-parse '%s'", dir, revs[i]);
+        char *c = rs_test_sh(NULL, "git -C '%s' rev-parse '%s'", dir, revs[i]);
         assert_int_equal(gr_oid_from_hex(commit, c, GR_HEX_SIZE), GR_OK);
-        char *tree = sh(NULL, "git -C '%s' ls-tree -r -t '%s'", dir, c);
+        char *tree = rs_test_sh(NULL, "git -C '%s' ls-tree -r -t '%s'", dir, c);
         for (char *line = strtok(tree, "\n"); line; line = strtok(NULL, "\n")) {
             char mode[16], tname[16], ohex[GR_HEX_SIZE + 1], path[1024];
             assert_int_equal(sscanf(line, "%15s %15s %40s\t%1023[^\n]", mode, tname, ohex, path),
@@ -209,7 +177,7 @@ static void test_loose_then_packed(void **state)
     snprintf(dir, sizeof dir, "%s/repo", tmp);
     make_repo(dir);
     /* loose objects and loose refs */
-    char *n = sh(NULL, "ls '%s/.git/objects/pack' | wc -l", dir);
+    char *n = rs_test_sh(NULL, "ls '%s/.git/objects/pack' | wc -l", dir);
     assert_string_equal(n, "0");
     rs_free(n);
     assert_true(check_all_objects(dir) > 40);
@@ -217,12 +185,14 @@ static void test_loose_then_packed(void **state)
 
     /* git gc: one pack with OFS_DELTA chains, refs in packed-refs */
     shq("git -C '%s' gc -q --aggressive%s", dir, "");
-    n = sh(NULL, "ls '%s/.git/objects/pack' | grep -c 'idx$'; test ! -e '%s/.git/refs/heads/main'",
-           dir, dir);
+    n = rs_test_sh(
+        NULL, "ls '%s/.git/objects/pack' | grep -c 'idx$'; test ! -e '%s/.git/refs/heads/main'",
+        dir, dir);
     assert_string_equal(n, "1");
     rs_free(n);
     /* the pack does hold delta chains (verify-pack lists "chain length = N") */
-    n = sh(NULL, "git verify-pack -v '%s'/.git/objects/pack/*.idx | grep -c 'chain length'", dir);
+    n = rs_test_sh(NULL, "git verify-pack -v '%s'/.git/objects/pack/*.idx | grep -c 'chain length'",
+                   dir);
     assert_true(atoi(n) > 0);
     rs_free(n);
     assert_true(check_all_objects(dir) > 40);
@@ -258,12 +228,12 @@ static void test_corrupt_object(void **state)
     char dir[512];
     snprintf(dir, sizeof dir, "%s/corrupt", tmp);
     shq("set -e; git init -q '%s'; cd '%s'; echo a > a; git add a; git commit -qm a", dir, dir);
-    char *blob = sh(NULL, "git -C '%s' rev-parse HEAD:a", dir);
+    char *blob = rs_test_sh(NULL, "git -C '%s' rev-parse HEAD:a", dir);
     const char *fake = "0123456789abcdef0123456789abcdef01234567";
-    char *o = sh(NULL,
-                 "mkdir -p '%s/.git/objects/01' && cp '%s/.git/objects/%.2s/%s' "
-                 "'%s/.git/objects/01/23456789abcdef0123456789abcdef01234567'",
-                 dir, dir, blob, blob + 2, dir);
+    char *o = rs_test_sh(NULL,
+                         "mkdir -p '%s/.git/objects/01' && cp '%s/.git/objects/%.2s/%s' "
+                         "'%s/.git/objects/01/23456789abcdef0123456789abcdef01234567'",
+                         dir, dir, blob, blob + 2, dir);
     rs_free(o);
     gr_repo *r = NULL;
     unsigned char oid[GR_OID_SIZE], *data = NULL;
@@ -273,10 +243,10 @@ static void test_corrupt_object(void **state)
     assert_int_equal(gr_read(&data, &len, NULL, r, oid, 0), GR_CORRUPT);
     assert_null(data);
     /* a truncated loose object */
-    o = sh(NULL,
-           "f='%s/.git/objects/%.2s/%s'; chmod u+w \"$f\"; head -c 8 \"$f\" > \"$f.t\"; "
-           "mv \"$f.t\" \"$f\"",
-           dir, blob, blob + 2);
+    o = rs_test_sh(NULL,
+                   "f='%s/.git/objects/%.2s/%s'; chmod u+w \"$f\"; head -c 8 \"$f\" > \"$f.t\"; "
+                   "mv \"$f.t\" \"$f\"",
+                   dir, blob, blob + 2);
     rs_free(o);
     assert_int_equal(gr_oid_from_hex(oid, blob, GR_HEX_SIZE), GR_OK);
     assert_int_not_equal(gr_read(&data, &len, NULL, r, oid, 0), GR_OK);
@@ -315,7 +285,7 @@ static void test_fallback_cases(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(d, sizeof d, "%s/case%zu", tmp, i);
-        char *o = sh(NULL, "B='%s'; D='%s'; %s", base, d, cases[i].setup);
+        char *o = rs_test_sh(NULL, "B='%s'; D='%s'; %s", base, d, cases[i].setup);
         rs_free(o);
         int rc = gr_open(&r, d);
         if (rc != GR_UNSUPPORTED)
@@ -362,8 +332,8 @@ static void test_registry_both_ways(void **state)
     gr_repo *r = NULL;
     assert_int_equal(gr_open(&r, dir), GR_OK);
     gr_free(r);
-    char *tag = sh(NULL, "git -C '%s' rev-parse t1", dir);
-    char *head1 = sh(NULL, "git -C '%s' rev-parse HEAD~1", dir);
+    char *tag = rs_test_sh(NULL, "git -C '%s' rev-parse t1", dir);
+    char *head1 = rs_test_sh(NULL, "git -C '%s' rev-parse HEAD~1", dir);
     char tagref[100], idref[100];
     snprintf(tagref, sizeof tagref, "p@%s", tag); /* an annotated tag's id, peeled */
     snprintf(idref, sizeof idref, "p@%s", head1);
@@ -386,7 +356,8 @@ static void test_registry_both_ways(void **state)
                 want_src[i] = src;
                 want_json[i] = json;
                 size_t glen = 0;
-                char *git = sh(&glen, "git -C '%s' show %s:prompts/p.prompt", dir, want_commit[i]);
+                char *git =
+                    rs_test_sh(&glen, "git -C '%s' show %s:prompts/p.prompt", dir, want_commit[i]);
                 assert_int_equal(len, glen);
                 assert_string_equal(src, git);
                 rs_free(git);

@@ -3,6 +3,7 @@
  * directories, cross-checked with the `git` command (log, show, rev-list, fsck).
  */
 #include "test_helpers.h"
+#include "test_shell.h"
 
 #include "registry/internal.h"
 #include "registry/reg_yaml.h"
@@ -19,45 +20,13 @@
 
 /* ---- helpers ---- */
 
-/* Run a shell command, return its stdout (trailing newline trimmed) in a static-size buffer
-   owned by the caller; the command must exit 0 unless allow_fail. */
-static char *run(int allow_fail, const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    assert_true(n > 0 && (size_t)n < sizeof cmd);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    rs_str out = RS_STR_INIT;
-    char buf[4096];
-    size_t r;
-    while ((r = fread(buf, 1, sizeof buf, p)) > 0)
-        rs_str_append(&out, buf, r);
-    int status = pclose(p);
-    if (!allow_fail && status != 0) {
-        print_error("command failed (%d): %s\n", status, cmd);
-        fail();
-    }
-    char *s = rs_str_detach(&out, NULL);
-    if (!s)
-        s = rs_strdup("");
-    size_t len = strlen(s);
-    while (len && s[len - 1] == '\n')
-        s[--len] = '\0';
-    rs_str_free(&out);
-    return s;
-}
-
 static void write_file(const char *dir, const char *rel, const char *content)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, rel);
     char *slash = strrchr(path, '/');
     *slash = '\0';
-    char *mk = run(0, "mkdir -p '%s'", path);
+    char *mk = rs_test_sh(NULL, "mkdir -p '%s'", path);
     rs_free(mk);
     *slash = '/';
     rs_error err = RS_ERROR_INIT;
@@ -86,7 +55,7 @@ static int fx_teardown(void **state)
 {
     struct fx *f = *state;
     rs_registry_free(f->reg);
-    char *o = run(0, "rm -rf '%s'", f->dir);
+    char *o = rs_test_sh(NULL, "rm -rf '%s'", f->dir);
     rs_free(o);
     rs_free(f);
     return 0;
@@ -134,7 +103,7 @@ static char *read_ref(struct fx *f, const char *ref, const char *variant)
 
 static char *git_head(struct fx *f)
 {
-    return run(0, "git -C '%s' rev-parse HEAD", root(f));
+    return rs_test_sh(NULL, "git -C '%s' rev-parse HEAD", root(f));
 }
 
 /* ---- yaml ---- */
@@ -363,13 +332,13 @@ static void variant_globs_and_specificity(void **state)
 static void init_makes_a_clean_registry(void **state)
 {
     struct fx *f = *state;
-    char *count = run(0, "git -C '%s' rev-list --count HEAD", root(f));
+    char *count = rs_test_sh(NULL, "git -C '%s' rev-list --count HEAD", root(f));
     assert_string_equal(count, "1");
     rs_free(count);
-    char *st = run(0, "git -C '%s' status --porcelain", root(f));
+    char *st = rs_test_sh(NULL, "git -C '%s' status --porcelain", root(f));
     assert_string_equal(st, "");
     rs_free(st);
-    char *ign = run(0, "cat '%s/.gitignore'", root(f));
+    char *ign = rs_test_sh(NULL, "cat '%s/.gitignore'", root(f));
     assert_string_equal(ign, ".rosetta/");
     rs_free(ign);
     rs_error err = RS_ERROR_INIT;
@@ -383,7 +352,8 @@ static void init_makes_a_clean_registry(void **state)
     rs_registry_init_opts o = RS_REGISTRY_INIT_OPTS_INIT;
     o.force = 1;
     assert_rs_ok(rs_registry_init(NULL, other, &o, &err), &err);
-    char *kept = run(0, "cat '%s/keep.txt' && git -C '%s' status --porcelain", other, other);
+    char *kept =
+        rs_test_sh(NULL, "cat '%s/keep.txt' && git -C '%s' status --porcelain", other, other);
     assert_string_equal(kept, "mine\n?? keep.txt");
     rs_free(kept);
     rs_registry *opened = NULL;
@@ -416,10 +386,10 @@ static void save_counts_versions_like_git(void **state)
     /* a commit with plain git counts as a version; one touching another file does not */
     write_file(root(f), "prompts/greet.anthropic.prompt", "Hey there {{name}}\n");
     write_file(root(f), "datasets/d.jsonl", "{\"vars\": {}}\n");
-    char *o = run(0,
-                  "cd '%s' && git add -A && git commit -qm 'by git' && git commit -q "
-                  "--allow-empty -m empty",
-                  root(f));
+    char *o = rs_test_sh(NULL,
+                         "cd '%s' && git add -A && git commit -qm 'by git' && git commit -q "
+                         "--allow-empty -m empty",
+                         root(f));
     rs_free(o);
     rs_registry_ref *r = NULL;
     rs_error err = RS_ERROR_INIT;
@@ -429,18 +399,18 @@ static void save_counts_versions_like_git(void **state)
     assert_int_equal(v, 3);
     rs_registry_ref_free(r);
     /* git agrees: the commits touching the prompt's files */
-    char *n = run(0,
-                  "git -C '%s' log --first-parent --format=%%H -- 'prompts/greet.prompt' "
-                  "'prompts/greet.*.prompt' | wc -l",
-                  root(f));
+    char *n = rs_test_sh(NULL,
+                         "git -C '%s' log --first-parent --format=%%H -- 'prompts/greet.prompt' "
+                         "'prompts/greet.*.prompt' | wc -l",
+                         root(f));
     assert_string_equal(n, "3");
     rs_free(n);
     /* NAME@v1 reads what git show gives for the oldest of them */
-    char *sha1 = run(0,
-                     "git -C '%s' log --first-parent --reverse --format=%%H -- "
-                     "prompts/greet.prompt | head -1",
-                     root(f));
-    char *shown = run(0, "git -C '%s' show %s:prompts/greet.prompt", root(f), sha1);
+    char *sha1 = rs_test_sh(NULL,
+                            "git -C '%s' log --first-parent --reverse --format=%%H -- "
+                            "prompts/greet.prompt | head -1",
+                            root(f));
+    char *shown = rs_test_sh(NULL, "git -C '%s' show %s:prompts/greet.prompt", root(f), sha1);
     char *mine = read_ref(f, "greet@v1", NULL);
     assert_string_equal(shown, "---\nmodel: openai/gpt-4o\n---\nHello {{name}}!");
     assert_string_equal(mine, "---\nmodel: openai/gpt-4o\n---\nHello {{name}}!\n");
@@ -463,7 +433,7 @@ static void save_counts_versions_like_git(void **state)
     rs_free(sha1);
     rs_free(shown);
     /* the versions cache: a fresh handle reads it, a damaged one is rebuilt, both agree */
-    char *cache = run(0, "head -c 19 '%s/.git/rosetta-versions'", root(f));
+    char *cache = rs_test_sh(NULL, "head -c 19 '%s/.git/rosetta-versions'", root(f));
     assert_string_equal(cache, "rosetta-versions 1 ");
     rs_free(cache);
     for (int damage = 0; damage < 3; damage++) {
@@ -485,8 +455,8 @@ static void save_counts_versions_like_git(void **state)
         rs_registry_ref_free(r);
         rs_registry_free(fresh);
     }
-    char *fsck = run(0, "git -C '%s' fsck --strict 2>&1 && git -C '%s' status --porcelain", root(f),
-                     root(f));
+    char *fsck = rs_test_sh(
+        NULL, "git -C '%s' fsck --strict 2>&1 && git -C '%s' status --porcelain", root(f), root(f));
     assert_null(strstr(fsck, "error"));
     rs_free(fsck);
 }
@@ -500,7 +470,7 @@ static void resolve_every_reference_form(void **state)
     char *c1 = git_head(f);
     write_file(root(f), "prompts/support/triage.prompt", "two\n");
     cJSON_Delete(save(f, "t2"));
-    char *o = run(0, "cd '%s' && git tag first %s && git branch old %s", root(f), c1, c1);
+    char *o = rs_test_sh(NULL, "cd '%s' && git tag first %s && git branch old %s", root(f), c1, c1);
     rs_free(o);
     char ref[128];
     const char *const ones[] = {"support/triage@v1", "support/triage@first", "support/triage@old",
@@ -524,7 +494,7 @@ static void resolve_every_reference_form(void **state)
     assert_int_equal(rs_registry_resolve(&r, f->reg, "../x", &err), RS_EINVAL);
     assert_null(r);
     /* a revision where the prompt does not exist yet */
-    char *init = run(0, "git -C '%s' rev-list --max-parents=0 HEAD", root(f));
+    char *init = rs_test_sh(NULL, "git -C '%s' rev-list --max-parents=0 HEAD", root(f));
     snprintf(ref, sizeof ref, "support/triage@%s", init);
     assert_int_equal(rs_registry_resolve(&r, f->reg, ref, &err), RS_ENOTFOUND);
     assert_non_null(strstr(err.message, "does not exist"));
@@ -563,10 +533,11 @@ static void labels_move_log_rollback(void **state)
     assert_string_equal(s, "v2\n");
     rs_free(s);
     /* three label commits, visible to git, and the work tree is clean */
-    char *n = run(0, "git -C '%s' log --format=%%s -- labels.yaml | grep -c '^label: p '", root(f));
+    char *n = rs_test_sh(NULL, "git -C '%s' log --format=%%s -- labels.yaml | grep -c '^label: p '",
+                         root(f));
     assert_string_equal(n, "3");
     rs_free(n);
-    char *st = run(0, "git -C '%s' status --porcelain", root(f));
+    char *st = rs_test_sh(NULL, "git -C '%s' status --porcelain", root(f));
     assert_string_equal(st, "");
     rs_free(st);
     char *log = NULL;
@@ -617,12 +588,12 @@ static void labels_faults_leave_the_repository_alone(void **state)
     char *after = git_head(f);
     assert_string_equal(before, after);
     rs_free(after);
-    char *mine = run(0, "cat '%s/labels.yaml'", root(f));
+    char *mine = rs_test_sh(NULL, "cat '%s/labels.yaml'", root(f));
     assert_string_equal(mine, "# mine\n{}");
     rs_free(mine);
     /* labels.yaml committed by hand as invalid YAML: a located error */
     write_file(root(f), "labels.yaml", "p:\n  production: [unclosed\n");
-    char *o = run(0, "cd '%s' && git commit -qam 'broken labels'", root(f));
+    char *o = rs_test_sh(NULL, "cd '%s' && git commit -qam 'broken labels'", root(f));
     rs_free(o);
     rs_registry_ref *r = NULL;
     assert_int_equal(rs_registry_resolve(&r, f->reg, "p@production", &err), RS_ESYNTAX);
@@ -630,11 +601,11 @@ static void labels_faults_leave_the_repository_alone(void **state)
     assert_true(err.line >= 2);
     assert_non_null(strstr(err.message, "in commit"));
     /* a label at a commit where the prompt does not exist */
-    char *init = run(0, "git -C '%s' rev-list --max-parents=0 HEAD", root(f));
+    char *init = rs_test_sh(NULL, "git -C '%s' rev-list --max-parents=0 HEAD", root(f));
     char text[256];
     snprintf(text, sizeof text, "p:\n  production: \"%s\"\n", init);
     write_file(root(f), "labels.yaml", text);
-    o = run(0, "cd '%s' && git commit -qam 'label at init'", root(f));
+    o = rs_test_sh(NULL, "cd '%s' && git commit -qam 'label at init'", root(f));
     rs_free(o);
     assert_int_equal(rs_registry_resolve(&r, f->reg, "p@production", &err), RS_ENOTFOUND);
     assert_non_null(strstr(err.message, "label 'production' of 'p' points at commit"));
@@ -642,7 +613,7 @@ static void labels_faults_leave_the_repository_alone(void **state)
     /* a label at a commit the repository does not have */
     write_file(root(f), "labels.yaml",
                "p:\n  production: \"0123456789012345678901234567890123456789\"\n");
-    o = run(0, "cd '%s' && git commit -qam 'label at nothing'", root(f));
+    o = rs_test_sh(NULL, "cd '%s' && git commit -qam 'label at nothing'", root(f));
     rs_free(o);
     assert_int_equal(rs_registry_resolve(&r, f->reg, "p@production", &err), RS_EGIT);
     assert_non_null(strstr(err.message, "missing or corrupt"));
@@ -674,7 +645,8 @@ static void save_refuses_invalid_prompts(void **state)
     write_file(root(f), "prompts/b.prompt", "{{> missing}}\n");
     assert_int_equal(rs_registry_save(&out, f->reg, NULL, 0, "broken", &err), RS_ENOTFOUND);
     assert_non_null(strstr(err.message, "missing"));
-    char *o = run(0, "rm '%s/prompts/b.prompt' '%s/prompts/_sig.prompt'", root(f), root(f));
+    char *o =
+        rs_test_sh(NULL, "rm '%s/prompts/b.prompt' '%s/prompts/_sig.prompt'", root(f), root(f));
     rs_free(o);
     write_file(root(f), "prompts/a.prompt", "Hello {{> sig}}\n");
     /* deleting a partial another prompt uses is refused too */
@@ -703,10 +675,10 @@ static void save_only_given_paths(void **state)
     const char *only[] = {"prompts/a.prompt"};
     assert_rs_ok(rs_registry_save(&out, f->reg, only, 1, "just a", &err), &err);
     rs_free(out);
-    char *files = run(0, "git -C '%s' show --name-only --format= HEAD", root(f));
+    char *files = rs_test_sh(NULL, "git -C '%s' show --name-only --format= HEAD", root(f));
     assert_string_equal(files, "prompts/a.prompt");
     rs_free(files);
-    char *st = run(0, "git -C '%s' status --porcelain", root(f));
+    char *st = rs_test_sh(NULL, "git -C '%s' status --porcelain", root(f));
     assert_string_equal(st, "?? prompts/b.prompt");
     rs_free(st);
 }
@@ -724,7 +696,7 @@ static void faults_are_named(void **state)
     assert_non_null(strstr(err.message, "not a rosetta registry"));
     char plain[300];
     snprintf(plain, sizeof plain, "%s/plain", f->dir);
-    char *o = run(0, "git init -q '%s'", plain);
+    char *o = rs_test_sh(NULL, "git init -q '%s'", plain);
     rs_free(o);
     assert_int_equal(rs_registry_open(&r2, plain, &err), RS_ENOTFOUND);
     assert_non_null(strstr(err.message, "has no rosetta.yaml"));
@@ -742,17 +714,17 @@ static void faults_are_named(void **state)
     /* locked index: the save is refused, nothing committed */
     char *before = git_head(f);
     write_file(root(f), "prompts/p.prompt", "v2\n");
-    o = run(0, "touch '%s/.git/index.lock'", root(f));
+    o = rs_test_sh(NULL, "touch '%s/.git/index.lock'", root(f));
     rs_free(o);
     assert_int_equal(rs_registry_save(&out, f->reg, NULL, 0, "locked", &err), RS_ECONFLICT);
     assert_non_null(strstr(err.message, "index.lock"));
     char *after = git_head(f);
     assert_string_equal(before, after);
     rs_free(after);
-    o = run(0, "rm '%s/.git/index.lock'", root(f));
+    o = rs_test_sh(NULL, "rm '%s/.git/index.lock'", root(f));
     rs_free(o);
     /* detached HEAD: reads work, writes are refused */
-    o = run(0, "git -C '%s' checkout -q --detach", root(f));
+    o = rs_test_sh(NULL, "git -C '%s' checkout -q --detach", root(f));
     rs_free(o);
     char *s = read_ref(f, "p", NULL);
     assert_string_equal(s, "v1\n");
@@ -760,14 +732,15 @@ static void faults_are_named(void **state)
     assert_int_equal(rs_registry_label_set(&out, f->reg, "p", "prod", &err), RS_ECONFLICT);
     assert_non_null(strstr(err.message, "detached"));
     assert_int_equal(rs_registry_save(&out, f->reg, NULL, 0, "m", &err), RS_ECONFLICT);
-    o = run(0, "git -C '%s' checkout -q main", root(f));
+    o = rs_test_sh(NULL, "git -C '%s' checkout -q main", root(f));
     rs_free(o);
     /* a corrupt object: the blob of q.prompt overwritten with garbage */
     write_file(root(f), "prompts/q.prompt", "q1\n");
     cJSON_Delete(save(f, "q1"));
-    char *qblob = run(0, "git -C '%s' rev-parse HEAD:prompts/q.prompt", root(f));
-    o = run(0, "f='%s/.git/objects/%.2s/%s'; chmod u+w \"$f\"; printf 'not zlib' > \"$f\"", root(f),
-            qblob, qblob + 2);
+    char *qblob = rs_test_sh(NULL, "git -C '%s' rev-parse HEAD:prompts/q.prompt", root(f));
+    o = rs_test_sh(NULL,
+                   "f='%s/.git/objects/%.2s/%s'; chmod u+w \"$f\"; printf 'not zlib' > \"$f\"",
+                   root(f), qblob, qblob + 2);
     rs_free(o);
     {
         rs_registry *fresh = NULL;
@@ -780,17 +753,17 @@ static void faults_are_named(void **state)
         rs_registry_ref_free(ref);
         rs_registry_free(fresh);
     }
-    o = run(0, "rm -f '%s/.git/objects/%.2s/%s'", root(f), qblob, qblob + 2);
+    o = rs_test_sh(NULL, "rm -f '%s/.git/objects/%.2s/%s'", root(f), qblob, qblob + 2);
     rs_free(o);
-    o = run(0,
-            "cd '%s' && git rm -q --cached prompts/q.prompt && rm prompts/q.prompt && git "
-            "commit -qm 'drop q' && git update-index -q --refresh; true",
-            root(f));
+    o = rs_test_sh(NULL,
+                   "cd '%s' && git rm -q --cached prompts/q.prompt && rm prompts/q.prompt && git "
+                   "commit -qm 'drop q' && git update-index -q --refresh; true",
+                   root(f));
     rs_free(o);
     rs_free(qblob);
     /* a missing object: the blob of p.prompt removed from the object store */
-    char *blob = run(0, "git -C '%s' rev-parse HEAD:prompts/p.prompt", root(f));
-    o = run(0, "rm -f '%s/.git/objects/%.2s/%s'", root(f), blob, blob + 2);
+    char *blob = rs_test_sh(NULL, "git -C '%s' rev-parse HEAD:prompts/p.prompt", root(f));
+    o = rs_test_sh(NULL, "rm -f '%s/.git/objects/%.2s/%s'", root(f), blob, blob + 2);
     rs_free(o);
     rs_registry *fresh = NULL;
     assert_rs_ok(rs_registry_open(&fresh, root(f), &err), &err);
@@ -819,7 +792,7 @@ static void bare_mirror_reads(void **state)
     cJSON_Delete(save(f, "s2"));
     char bare[300];
     snprintf(bare, sizeof bare, "%s/mirror.git", f->dir);
-    char *o = run(0, "git clone -q --bare '%s' '%s'", root(f), bare);
+    char *o = rs_test_sh(NULL, "git clone -q --bare '%s' '%s'", root(f), bare);
     rs_free(o);
     rs_registry *b = NULL;
     assert_rs_ok(rs_registry_open(&b, bare, &err), &err);
@@ -919,15 +892,15 @@ static void push_and_pull_fast_forward_only(void **state)
     char remote[300], clone[300];
     snprintf(remote, sizeof remote, "%s/remote.git", f->dir);
     snprintf(clone, sizeof clone, "%s/clone", f->dir);
-    char *o = run(0, "git init -q --bare -b main '%s'", remote);
+    char *o = rs_test_sh(NULL, "git init -q --bare -b main '%s'", remote);
     rs_free(o);
     assert_rs_ok(rs_registry_push(&out, f->reg, remote, &err), &err);
     rs_free(out);
-    char *theirs = run(0, "git -C '%s' rev-parse main", remote);
+    char *theirs = rs_test_sh(NULL, "git -C '%s' rev-parse main", remote);
     char *ours = git_head(f);
     assert_string_equal(theirs, ours);
     rs_free(theirs);
-    o = run(0, "git clone -q '%s' '%s'", remote, clone);
+    o = rs_test_sh(NULL, "git clone -q '%s' '%s'", remote, clone);
     rs_free(o);
     rs_registry *c = NULL;
     assert_rs_ok(rs_registry_open(&c, clone, &err), &err);
@@ -943,8 +916,8 @@ static void push_and_pull_fast_forward_only(void **state)
     char *s = read_ref(f, "p", NULL);
     assert_string_equal(s, "v2 from the clone\n");
     rs_free(s);
-    char *wt =
-        run(0, "cat '%s/prompts/p.prompt'; git -C '%s' status --porcelain", root(f), root(f));
+    char *wt = rs_test_sh(NULL, "cat '%s/prompts/p.prompt'; git -C '%s' status --porcelain",
+                          root(f), root(f));
     assert_string_equal(wt, "v2 from the clone");
     rs_free(wt);
     assert_rs_ok(rs_registry_pull(&out, f->reg, remote, &err), &err);
@@ -967,7 +940,7 @@ static void push_and_pull_fast_forward_only(void **state)
     /* the remote refuses a non-fast-forward push */
     assert_int_equal(rs_registry_push(&out, f->reg, remote, &err) < 0, 1);
     assert_non_null(strstr(err.message, remote));
-    theirs = run(0, "git -C '%s' rev-parse main", remote);
+    theirs = rs_test_sh(NULL, "git -C '%s' rev-parse main", remote);
     assert_string_not_equal(theirs, before);
     rs_free(theirs);
     assert_int_equal(rs_registry_push(&out, f->reg, "nosuchremote", &err), RS_ENOTFOUND);
@@ -984,8 +957,8 @@ static void cas_refuses_a_stale_parent(void **state)
     cJSON_Delete(save(f, "p1"));
     git_oid tip, stale, tree, out;
     assert_rs_ok(reg_tip(f->reg, &tip, NULL, &err), &err);
-    char *parent = run(0, "git -C '%s' rev-parse HEAD~1", root(f));
-    char *tree_hex = run(0, "git -C '%s' rev-parse HEAD^{tree}", root(f));
+    char *parent = rs_test_sh(NULL, "git -C '%s' rev-parse HEAD~1", root(f));
+    char *tree_hex = rs_test_sh(NULL, "git -C '%s' rev-parse HEAD^{tree}", root(f));
     git_oid_fromstr(&stale, parent);
     git_oid_fromstr(&tree, tree_hex);
     assert_int_equal(reg_commit_cas(&out, f->reg, "refs/heads/main", &stale, &tree, "x\n", &err),
