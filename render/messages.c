@@ -6,6 +6,7 @@
 #include "templates/frontmatter.h"
 #include "util/alloc.h"
 #include "util/str.h"
+#include "util/json.h"
 #include "util/json_build.h"
 
 #include <string.h>
@@ -351,32 +352,8 @@ static cJSON *history_metadata(const rs_jt *b, const cJSON *meta, int share)
 
 /* The members of a history message that matter (the first of each name, as a lookup finds), in
  * one pass over its members; none when it is not an object. */
-typedef struct history_members {
-    const cJSON *role, *content, *source, *metadata;
-} history_members;
-
-static void find_members(const cJSON *h, history_members *hm)
-{
-    memset(hm, 0, sizeof(*hm));
-    if ((h->type & 0xFF) != cJSON_Object)
-        return;
-    for (const cJSON *m = h->child; m; m = m->next) {
-        const char *k = m->string;
-        const cJSON **slot = NULL;
-        if (!k)
-            continue;
-        if (k[0] == 'r' && strcmp(k, "role") == 0)
-            slot = &hm->role;
-        else if (k[0] == 'c' && strcmp(k, "content") == 0)
-            slot = &hm->content;
-        else if (k[0] == 's' && strcmp(k, "source") == 0)
-            slot = &hm->source;
-        else if (k[0] == 'm' && strcmp(k, "metadata") == 0)
-            slot = &hm->metadata;
-        if (slot && !*slot)
-            *slot = m;
-    }
-}
+enum { H_ROLE, H_CONTENT, H_SOURCE, H_METADATA, H_KEYS };
+static const char *const history_keys[H_KEYS] = {"role", "content", "source", "metadata"};
 
 /* {...m, metadata: {...m.metadata, purpose: "history"}} for each history message. */
 static int push_history(const rs_jt *b, alist *sources, const cJSON *history, int share)
@@ -385,9 +362,10 @@ static int push_history(const rs_jt *b, alist *sources, const cJSON *history, in
         msg_source *m = push_source(sources);
         if (!m)
             return RS_ENOMEM;
-        history_members hm;
-        find_members(h, &hm);
-        const cJSON *role = hm.role, *content = hm.content, *src = hm.source, *meta = hm.metadata;
+        const cJSON *hm[H_KEYS];
+        rs_json_members(h, H_KEYS, history_keys, hm);
+        const cJSON *role = hm[H_ROLE], *content = hm[H_CONTENT], *src = hm[H_SOURCE],
+                    *meta = hm[H_METADATA];
         m->role_value = role ? copy_or_ref(b, role, share) : NULL;
         m->content = content ? copy_or_ref(b, content, share) : NULL;
         m->history_source = src ? copy_or_ref(b, src, share) : NULL;

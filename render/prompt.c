@@ -823,23 +823,13 @@ typedef struct data_parts {
 
 static void find_data_parts(const cJSON *data, data_parts *dp)
 {
-    memset(dp, 0, sizeof(*dp));
-    for (const cJSON *m = data ? data->child : NULL; m; m = m->next) {
-        const char *k = m->string;
-        const cJSON **slot = NULL;
-        if (!k)
-            continue;
-        if (k[0] == 'i' && strcmp(k, "input") == 0)
-            slot = &dp->input;
-        else if (k[0] == 'c' && strcmp(k, "context") == 0)
-            slot = &dp->context;
-        else if (k[0] == 'm' && strcmp(k, "messages") == 0)
-            slot = &dp->messages;
-        else if (k[0] == 'd' && strcmp(k, "docs") == 0)
-            slot = &dp->docs;
-        if (slot && !*slot)
-            *slot = m;
-    }
+    static const char *const keys[] = {"input", "context", "messages", "docs"};
+    const cJSON *found[4];
+    rs_json_members(data, 4, keys, found);
+    dp->input = found[0];
+    dp->context = found[1];
+    dp->messages = found[2];
+    dp->docs = found[3];
 }
 
 /* @data for the template: {metadata: {prompt, docs, messages}, ...data.context}. Members refer

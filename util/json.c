@@ -58,6 +58,25 @@ const char *rs_json_string(const cJSON *obj, const char *key)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+void rs_json_members(const cJSON *obj, size_t n, const char *const keys[], const cJSON *found[])
+{
+    for (size_t i = 0; i < n; i++)
+        found[i] = NULL;
+    if (!cJSON_IsObject(obj))
+        return;
+    for (const cJSON *m = obj->child; m; m = m->next) {
+        const char *k = m->string;
+        if (!k)
+            continue;
+        for (size_t i = 0; i < n; i++) {
+            if (!found[i] && k[0] == keys[i][0] && strcmp(k, keys[i]) == 0) {
+                found[i] = m;
+                break;
+            }
+        }
+    }
+}
+
 char *rs_json_print(const cJSON *v, int pretty)
 {
     char *s = pretty ? cJSON_Print(v) : cJSON_PrintUnformatted(v);

@@ -23,6 +23,13 @@ int rs_json_parse_file(cJSON **out, const char *path, rs_error *err);
 /* Borrowed string value of obj[key], or NULL when absent or not a string. */
 const char *rs_json_string(const cJSON *obj, const char *key);
 
+/*
+ * The first member named keys[i] of obj into found[i], for n keys, in one pass over obj's members
+ * (a lookup per key would walk the object n times: the renderer reads several members of every
+ * data object and history message). found[i] is NULL when absent, all are when obj is no object.
+ */
+void rs_json_members(const cJSON *obj, size_t n, const char *const keys[], const cJSON *found[]);
+
 /* Print v compactly (or indented) into a new string owned by the caller (rs_free). */
 char *rs_json_print(const cJSON *v, int pretty);
 
