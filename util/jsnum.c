@@ -82,16 +82,13 @@ size_t rs_jsnum_short_decimal(double v, char *buf)
             buf[0] = '-';
         len += format_integer((double)ip, buf + len);
         buf[len++] = '.';
-        int keep = k;
-        while (keep > 1 && frac % 10 == 0) { /* a smaller k would have matched; kept safe */
-            frac /= 10;
-            keep--;
-        }
-        for (int i = keep - 1; i >= 0; i--) {
+        /* All k digits, none of them trailing zeros: m ending in 0 would have matched at k - 1
+         * (m / 10 is a rounding of v * 10^(k-1) off by under 0.2), and k = 1 is an integer. */
+        for (int i = k - 1; i >= 0; i--) {
             buf[len + (size_t)i] = (char)('0' + frac % 10);
             frac /= 10;
         }
-        len += (size_t)keep;
+        len += (size_t)k;
         buf[len] = '\0';
         return len;
     }
