@@ -82,7 +82,9 @@ static int take_case(rs_case *c, cJSON *obj, const char *file, int line, size_t 
         if (id->valuestring[0] == '\0')
             return rs_error_set_at(err, RS_ESYNTAX, file, line, 1, "\"id\" is empty");
         c->id = rs_strdup(id->valuestring);
-    } else if (cJSON_IsNumber(id) && id->valuedouble == (double)(long long)id->valuedouble) {
+    } else if (cJSON_IsNumber(id) && id->valuedouble >= -9223372036854775808.0 &&
+               id->valuedouble < 9223372036854775808.0 && /* the cast below is defined */
+               id->valuedouble == (double)(long long)id->valuedouble) {
         int n = snprintf(buf, sizeof buf, "%lld", (long long)id->valuedouble);
         if (n < 0 || (size_t)n >= sizeof buf)
             return rs_error_set(err, RS_EINTERNAL, "case id does not fit");

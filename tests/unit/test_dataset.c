@@ -73,6 +73,12 @@ static void bad_lines_are_all_reported(void **state)
     assert_true(e3.column > 10);
     assert_non_null(strstr(e3.message, "invalid JSON"));
 
+    /* an integer id beyond long long (fuzz_dataset: the conversion was undefined) */
+    rs_error e5 = RS_ERROR_INIT;
+    const char *t5 = "{\"id\":7.7e32}\n";
+    assert_int_equal(rs_dataset_parse(&ds, t5, strlen(t5), "w.jsonl", &e5), RS_ESYNTAX);
+    assert_non_null(strstr(e5.message, "\"id\" must be a string or an integer"));
+
     rs_error e4 = RS_ERROR_INIT;
     assert_int_equal(rs_dataset_parse(&ds, "\n \n", 3, "z.jsonl", &e4), RS_EINVAL);
     assert_non_null(strstr(e4.message, "no cases"));
